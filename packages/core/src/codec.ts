@@ -1,0 +1,84 @@
+import { Packr } from 'msgpackr';
+import { CodecError, describeType } from './errors.js';
+
+/**
+ * The one codec for data that crosses a process or host boundary (msgpack via msgpackr).
+ * It carries JSON-like values plus undefined, bigint, Date, Map, Set, typed arrays and
+ * Buffers. Class instances arrive as plain objects. Functions and symbols are refused:
+ * msgpackr would silently turn a function into undefined, which is data loss.
+ */
+class UncarriableValue extends Error {
+  constructor(readonly value: unknown) {
+    super('uncarriable');
+  }
+}
+
+const packr = new Packr({
+  useRecords: false,
+  mapsAsObjects: false,
+  moreTypes: true,
+  writeFunction: (fn: unknown) => {
+    throw new UncarriableValue(fn);
+  },
+} as unknown as ConstructorParameters<typeof Packr>[0]);
+
+/** Where a value was written, so a codec error can say which PE and port made it. */
+export interface ValueOrigin {
+  peId: string;
+  port: string;
+}
+
+export function encode(value: unknown, origin?: ValueOrigin): Buffer {
+  try {
+    return packr.pack(value);
+  } catch (error) {
+    throw codecError(value, error, origin);
+  }
+}
+
+export function decode<T = unknown>(bytes: Uint8Array): T {
+  try {
+    return packr.unpack(bytes) as T;
+  } catch (error) {
+    throw new CodecError(`cannot decode a message of ${bytes.byteLength} bytes: ${(error as Error).message}; a worker of another d4 version may be sending data`, { cause: error });
+  }
+}
+
+/**
+ * Encodes a batch of values in one message. When a value cannot be carried, the error
+ * names the origin of that value (`originOf(index)`).
+ */
+export function encodeBatch(values: readonly unknown[], originOf?: (index: number) => ValueOrigin | undefined): Buffer {
+  try {
+    return packr.pack(values);
+  } catch (error) {
+    for (let i = 0; i < values.length; i++) {
+      try {
+        packr.pack(values[i]);
+      } catch (inner) {
+        throw codecError(values[i], inner, originOf?.(i));
+      }
+    }
+    throw codecError(values, error, undefined);
+  }
+}
+
+function codecError(value: unknown, error: unknown, origin: ValueOrigin | undefined): CodecError {
+  const culprit = error instanceof UncarriableValue ? error.value : findUncarriable(value) ?? value;
+  const where = origin ? `PE ${origin.peId} wrote to port '${origin.port}' a value` : 'a value';
+  return new CodecError(
+    `${where} that cannot cross a process boundary: it holds a ${describeType(culprit)}; send plain data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays) instead`,
+    { cause: error },
+  );
+}
+
+function findUncarriable(value: unknown, depth = 0): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') return value;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+  for (const child of children) {
+    const found = findUncarriable(child, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * The conformance kit: every mapping package runs the same graphs and must produce the
+ * same multiset of outputs as `simple`.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadWorkflow } from '../loader.js';
+import type { InputSpec } from '../inputs.js';
+import type { Mapping, RunOptions, RunOutputs, RunResult } from '../mapping.js';
+import { simpleMapping } from '../simple.js';
+
+export interface ConformanceCase {
+  /** Export of the graphs module that builds the graph. */
+  name: string;
+  inputs: InputSpec;
+  /** Has stateful PEs: dyn_* mappings must refuse it. */
+  stateful: boolean;
+  /** 'multiset' (default) compares values with multiplicity; 'set' ignores how many
+   * instances reported the same value (for 'all', where each instance reports). */
+  compare?: 'multiset' | 'set';
+  /** Smallest fixed process count that runs it. */
+  minProcesses: number;
+}
+
+export const conformanceCases: readonly ConformanceCase[] = [
+  { name: 'pipeline', inputs: { '*': 200 }, stateful: false, minProcesses: 6 },
+  { name: 'splitMerge', inputs: { '*': 100 }, stateful: false, minProcesses: 4 },
+  { name: 'teeCopy', inputs: { '*': 100 }, stateful: false, minProcesses: 3 },
+  { name: 'doubleEdge', inputs: { '*': 50 }, stateful: false, minProcesses: 2 },
+  { name: 'chainComposite', inputs: { '*': 100 }, stateful: false, minProcesses: 4 },
+  { name: 'unconnectedPort', inputs: { '*': 100 }, stateful: false, minProcesses: 3 },
+  { name: 'asyncPipeline', inputs: { '*': 50 }, stateful: false, minProcesses: 3 },
+  { name: 'burstRoot', inputs: {}, stateful: false, minProcesses: 3 },
+  { name: 'listInputs', inputs: { read: [{ input: 'a' }, { input: 'b' }, 'c'] }, stateful: false, minProcesses: 2 },
+  { name: 'wordCount', inputs: { '*': 300 }, stateful: true, minProcesses: 3 },
+  { name: 'globalSum', inputs: { '*': 100 }, stateful: true, minProcesses: 3 },
+  { name: 'broadcast', inputs: { '*': 40 }, stateful: true, compare: 'set', minProcesses: 5 },
+];
+
+/** Absolute path of the graphs module, for workers that rebuild a case's graph. */
+export const conformanceGraphsModule = fileURLToPath(new URL(`./graphs${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+export interface ConformanceOutcome {
+  case: ConformanceCase;
+  expected: RunResult;
+  actual: RunResult;
+  /** Empty when the outputs agree. */
+  differences: string[];
+}
+
+/** Runs one case on `simple` and on `mapping`, and compares their outputs. */
+export async function runConformanceCase(mapping: Mapping, testCase: ConformanceCase, options: RunOptions = {}): Promise<ConformanceOutcome> {
+  const expected = await simpleMapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: testCase.name }), testCase.inputs);
+  const actual = await mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: testCase.name }), testCase.inputs, options);
+  return { case: testCase, expected, actual, differences: compareOutputs(expected.outputs, actual.outputs, testCase.compare ?? 'multiset') };
+}
+
+/** Differences between two runs' outputs, as readable lines (values compared as JSON). */
+export function compareOutputs(expected: RunOutputs, actual: RunOutputs, mode: 'multiset' | 'set' = 'multiset'): string[] {
+  const out: string[] = [];
+  const keys = new Set<string>();
+  for (const [pe, ports] of Object.entries(expected)) for (const port of Object.keys(ports)) keys.add(`${pe}.${port}`);
+  for (const [pe, ports] of Object.entries(actual)) for (const port of Object.keys(ports)) keys.add(`${pe}.${port}`);
+  for (const key of [...keys].sort()) {
+    const [pe, port] = key.split('.');
+    const want = tally(expected[pe]?.[port] ?? [], mode);
+    const got = tally(actual[pe]?.[port] ?? [], mode);
+    const missing: string[] = [];
+    const extra: string[] = [];
+    for (const [v, n] of want) {
+      const m = got.get(v) ?? 0;
+      if (m < n) missing.push(`${v}${n - m > 1 ? ` ×${n - m}` : ''}`);
+    }
+    for (const [v, n] of got) {
+      const m = want.get(v) ?? 0;
+      if (n > m) extra.push(`${v}${n - m > 1 ? ` ×${n - m}` : ''}`);
+    }
+    if (missing.length) out.push(`${key}: missing ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
+    if (extra.length) out.push(`${key}: unexpected ${extra.slice(0, 10).join(', ')}${extra.length > 10 ? ` and ${extra.length - 10} more` : ''}`);
+  }
+  return out;
+}
+
+function tally(values: unknown[], mode: 'multiset' | 'set'): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of values) {
+    const key = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? 'undefined';
+    counts.set(key, mode === 'set' ? 1 : (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Runs every case a mapping should run and throws with the differences if any disagree. */
+export async function checkConformance(mapping: Mapping, options: RunOptions = {}, cases: readonly ConformanceCase[] = conformanceCases.filter((c) => mapping.stateful || !c.stateful)): Promise<ConformanceOutcome[]> {
+  const outcomes: ConformanceOutcome[] = [];
+  const failures: string[] = [];
+  for (const testCase of cases) {
+    const outcome = await runConformanceCase(mapping, testCase, options);
+    outcomes.push(outcome);
+    if (outcome.differences.length) failures.push(`${testCase.name} on ${mapping.name}:\n  ${outcome.differences.join('\n  ')}`);
+  }
+  if (failures.length) throw new Error(`conformance failed:\n${failures.join('\n')}`);
+  return outcomes;
+}

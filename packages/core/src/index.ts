@@ -1,0 +1,14 @@
+export * from './errors.js';
+export * from './pe.js';
+export * from './patterns.js';
+export * from './graph.js';
+export * from './routing.js';
+export * from './inputs.js';
+export * from './codec.js';
+export * from './mapping.js';
+export * from './collector.js';
+export { LocalEngine, topologicalOrder, unconnectedPorts, portKey, type EngineConfig } from './engine.js';
+export { simpleMapping, feedRoot, abortError } from './simple.js';
+export * from './loader.js';
+export * from './registry.js';
+export * from './stateless.js';

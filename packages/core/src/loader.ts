@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { WorkflowLoadError, D4Error } from './errors.js';
+import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
+import type { WorkflowGraph } from './graph.js';
+
+export interface LoadWorkflowOptions {
+  /** The export to use (`-a`). Default: the default export, else the one graph exported. */
+  exportName?: string;
+  /** JSON arguments passed to a factory export. */
+  args?: unknown;
+  /** Where relative paths and package names are resolved from. Default: process.cwd(). */
+  cwd?: string;
+}
+
+let tsxRegistered = false;
+
+/**
+ * Imports a workflow module and finds its graph. The module may be a `.ts` file (loaded
+ * through tsx), a `.js`/`.mjs` file, or a package specifier. An export may be a
+ * WorkflowGraph or a factory `(args) => WorkflowGraph` (sync or async).
+ */
+export async function loadWorkflow(spec: string, options: LoadWorkflowOptions = {}): Promise<LoadedWorkflow> {
+  const cwd = options.cwd ?? process.cwd();
+  const module = resolveModuleSpecifier(spec, cwd);
+  const namespace = await importModule(module, spec);
+  const exportName = pickExport(namespace, spec, options.exportName);
+  const value = namespace[exportName];
+  let graph: unknown = value;
+  if (typeof value === 'function' && !isWorkflowGraph(value)) {
+    try {
+      graph = await (value as (args: unknown) => unknown)(options.args);
+    } catch (error) {
+      throw new WorkflowLoadError(`the factory ${exportName}() of ${spec} threw: ${(error as Error).message}`, 'D4_WORKFLOW_FACTORY', { cause: error });
+    }
+  }
+  if (!isWorkflowGraph(graph)) {
+    throw new WorkflowLoadError(
+      `export '${exportName}' of ${spec} is ${describeExport(value)}, not a WorkflowGraph${typeof value === 'function' ? ' (the factory did not return one)' : ''}; export a graph, or a function that returns one`,
+      'D4_WORKFLOW_NOT_A_GRAPH',
+    );
+  }
+  return { graph: graph as WorkflowGraph, source: { module, exportName, ...(options.args !== undefined ? { args: options.args } : {}) } };
+}
+
+/** Rebuilds a graph in a worker from the source the driver loaded it from. */
+export async function rebuildWorkflow(source: WorkflowSource): Promise<WorkflowGraph> {
+  const loaded = await loadWorkflow(source.module, { exportName: source.exportName, args: source.args });
+  return loaded.graph;
+}
+
+/**
+ * The source of a workflow for mappings whose workers rebuild the graph. A graph built
+ * inline (no module) cannot be rebuilt and is refused with what to do.
+ */
+export function requireWorkflowSource(workflow: WorkflowInput, mapping: string): WorkflowSource {
+  const source = isWorkflowGraph(workflow) ? undefined : workflow.source;
+  if (!source) {
+    throw new WorkflowLoadError(
+      `mapping '${mapping}' runs PEs in other threads or processes, which rebuild the graph by importing its module, but this graph was built inline; ` +
+        `export it from a module (export default graph, or export a function (args) => graph that takes JSON arguments) and pass loadWorkflow('path/to/module.ts') to run(), or run it on 'simple'`,
+      'D4_WORKFLOW_NOT_A_MODULE',
+    );
+  }
+  return source;
+}
+
+function resolveModuleSpecifier(spec: string, cwd: string): string {
+  if (spec.startsWith('file:')) return fileURLToPath(spec);
+  const asPath = isAbsolute(spec) ? spec : resolve(cwd, spec);
+  if (existsSync(asPath)) return asPath;
+  if (/^\.{0,2}\//.test(spec) || /\.[cm]?[jt]s$/.test(spec)) {
+    throw new WorkflowLoadError(`workflow module not found: ${asPath}; check the path (it is resolved from ${cwd})`, 'D4_WORKFLOW_NOT_FOUND');
+  }
+  // A package specifier (or a dotted Python-style name, which we point out).
+  try {
+    return createRequire(resolve(cwd, 'package.json')).resolve(spec);
+  } catch (error) {
+    const hint = /^[\w]+(\.[\w]+)+$/.test(spec) ? ` (d4 takes a file path such as ${spec.replace(/\./g, '/')}.ts, not a dotted module name)` : '';
+    throw new WorkflowLoadError(`workflow module not found: '${spec}' is neither a file nor an installed package${hint}`, 'D4_WORKFLOW_NOT_FOUND', { cause: error });
+  }
+}
+
+async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !tsxRegistered) {
+      // Plain Node cannot load TypeScript: register tsx's loader once and try again.
+      const api = (await import('tsx/esm/api')) as { register: () => unknown };
+      api.register();
+      tsxRegistered = true;
+      return importModule(path, spec);
+    }
+    if (error instanceof D4Error) throw error;
+    throw new WorkflowLoadError(`cannot load the workflow module ${spec}: ${(error as Error).message}`, 'D4_WORKFLOW_IMPORT', { cause: error });
+  }
+}
+
+function pickExport(namespace: Record<string, unknown>, spec: string, wanted: string | undefined): string {
+  const names = Object.keys(namespace);
+  if (wanted !== undefined) {
+    if (wanted in namespace) return wanted;
+    throw new WorkflowLoadError(`${spec} has no export '${wanted}' (-a); its exports are: ${names.join(', ') || '(none)'}`, 'D4_WORKFLOW_NO_EXPORT');
+  }
+  if (namespace.default !== undefined && (isWorkflowGraph(namespace.default) || typeof namespace.default === 'function')) return 'default';
+  const graphs = names.filter((n) => isWorkflowGraph(namespace[n]));
+  if (graphs.length === 1) return graphs[0];
+  if (graphs.length > 1) {
+    throw new WorkflowLoadError(`${spec} exports several graphs (${graphs.join(', ')}); pick one with -a NAME`, 'D4_WORKFLOW_AMBIGUOUS');
+  }
+  const factories = names.filter((n) => typeof namespace[n] === 'function');
+  throw new WorkflowLoadError(
+    `${spec} exports no WorkflowGraph${factories.length ? `; if one of its functions builds the graph, pick it with -a (candidates: ${factories.join(', ')})` : '; export the graph (export default graph)'}`,
+    'D4_WORKFLOW_NO_GRAPH',
+  );
+}
+
+function describeExport(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `a function ${value.name || ''}`.trim();
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `a ${typeof value}`;
+}
