@@ -13,9 +13,11 @@ class UncarriableValue extends Error {
   }
 }
 
+// Records (msgpackr's default) keep plain objects and Maps apart; no structures are
+// shared between packers, so each message carries its record definitions and any decoder,
+// in any process, reads it. structuredClone adds cycles, Error and RegExp.
 const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: false,
+  structuredClone: true,
   moreTypes: true,
   writeFunction: (fn: unknown) => {
     throw new UncarriableValue(fn);
