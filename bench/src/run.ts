@@ -1,0 +1,262 @@
+/**
+ * d4's bench harness: runs workloads on mappings as whole runs, each repetition in a fresh
+ * child process, and prints one JSON line per (workload, mapping) on stdout; a short table
+ * goes to stderr unless --json-only.
+ *
+ *   npx tsx bench/src/run.ts [--workload NAME|all] [--mapping NAME[,NAME…]] [--items N]
+ *       [--reps R] [-n N] [--redis-url URL] [--option KEY=VALUE …] [--timeout S] [--json-only]
+ */
+import { fork } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RepetitionReport, RepetitionSpec } from './protocol.js';
+import { WORKLOADS } from './workloads.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILD = resolve(here, 'child.ts');
+const REPO_ROOT = resolve(here, '../..');
+
+const USAGE = `usage: npx tsx bench/src/run.ts [options]
+  --workload NAME|all     ${Object.keys(WORKLOADS).join(', ')} or all (default: all)
+  --mapping NAME[,NAME…]  mappings by name, comma-separated (default: simple)
+  --items N               source items per run (default: each workload's own)
+  --reps R                repetitions, each in a fresh process (default: 5)
+  -n, --num N             numProcesses for the mapping
+  --redis-url URL         redisUrl for the redis mappings
+  --option KEY=VALUE      any other mapping option (repeatable; VALUE parsed as JSON when it can be)
+  --timeout S             seconds before a repetition is killed and counted as failed (default: 600)
+  --json-only             no table on stderr
+  -h, --help`;
+
+class UsageError extends Error {}
+
+interface BenchArgs {
+  workloads: string[];
+  mappings: string[];
+  items?: number;
+  reps: number;
+  n?: number;
+  options: Record<string, unknown>;
+  timeoutMs: number;
+  jsonOnly: boolean;
+}
+
+function positiveInt(name: string, text: string | undefined, min = 1): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} takes a whole number of at least ${min}, got '${text}'`);
+  return n;
+}
+
+function parseBenchArgs(argv: string[]): BenchArgs | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      workload: { type: 'string', default: 'all' },
+      mapping: { type: 'string', default: 'simple' },
+      items: { type: 'string' },
+      reps: { type: 'string', default: '5' },
+      num: { type: 'string', short: 'n' },
+      'redis-url': { type: 'string' },
+      option: { type: 'string', multiple: true },
+      timeout: { type: 'string', default: '600' },
+      'json-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const workloads = values.workload === 'all' ? Object.keys(WORKLOADS) : values.workload.split(',').map((w) => w.trim());
+  for (const w of workloads) {
+    if (!WORKLOADS[w]) throw new UsageError(`unknown workload '${w}'; the workloads are: ${Object.keys(WORKLOADS).join(', ')}, all`);
+  }
+  const mappings = values.mapping.split(',').map((m) => m.trim()).filter(Boolean);
+  if (mappings.length === 0) throw new UsageError('--mapping names no mapping');
+  const options: Record<string, unknown> = {};
+  for (const pair of values.option ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new UsageError(`--option takes KEY=VALUE, got '${pair}'`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    options[pair.slice(0, eq)] = value;
+  }
+  const n = positiveInt('-n', values.num);
+  if (n !== undefined) options.numProcesses = n;
+  if (values['redis-url'] !== undefined) options.redisUrl = values['redis-url'];
+  return {
+    workloads,
+    mappings,
+    items: positiveInt('--items', values.items),
+    reps: positiveInt('--reps', values.reps)!,
+    n,
+    options,
+    timeoutMs: positiveInt('--timeout', values.timeout)! * 1000,
+    jsonOnly: values['json-only'],
+  };
+}
+
+interface RepetitionOutcome {
+  report: RepetitionReport;
+  /** Wall time of the child process, spawn to exit, in ms. */
+  processMs: number;
+}
+
+/** Runs one repetition in a fresh Node process with tsx, so JIT and heap start clean. */
+function runRepetition(spec: RepetitionSpec, timeoutMs: number): Promise<RepetitionOutcome> {
+  return new Promise((done) => {
+    const started = performance.now();
+    const child = fork(CHILD, [JSON.stringify(spec)], {
+      cwd: REPO_ROOT,
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let report: RepetitionReport | undefined;
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      // Keep the tail only: a chatty PE must not fill the harness's memory.
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (message) => {
+      report ??= message as RepetitionReport;
+    });
+    const timer = setTimeout(() => {
+      report ??= { kind: 'failed', code: 'BENCH_TIMEOUT', message: `the repetition did not end within ${timeoutMs / 1000} s and was killed` };
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      report ??= { kind: 'failed', code: 'BENCH_SPAWN', message: `cannot start the child process: ${error.message}` };
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const processMs = performance.now() - started;
+      report ??= {
+        kind: 'failed',
+        code: 'BENCH_CHILD_DIED',
+        message: `the child process ended (${signal ?? `exit code ${code}`}) without a report${stderr.trim() ? `; its stderr ended with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
+      };
+      done({ report, processMs });
+    });
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
+
+interface BenchLine {
+  workload: string;
+  mapping: string;
+  items: number;
+  reps: number;
+  n?: number;
+  options?: Record<string, unknown>;
+  status: 'ok' | 'skipped' | 'failed';
+  seconds?: { median: number; min: number; max: number };
+  itemsPerSecond?: number;
+  peakRssMB?: number;
+  processSeconds?: number;
+  error?: { code: string; message: string };
+  reason?: string;
+  node: string;
+  cpus: number;
+}
+
+async function bench(args: BenchArgs, workload: string, mapping: string): Promise<BenchLine> {
+  const items = args.items ?? WORKLOADS[workload].defaultItems;
+  const spec: RepetitionSpec = { workload, mapping, items, options: args.options };
+  const extraOptions = Object.fromEntries(Object.entries(args.options).filter(([k]) => k !== 'numProcesses'));
+  const line: BenchLine = {
+    workload,
+    mapping,
+    items,
+    reps: 0,
+    ...(args.n !== undefined ? { n: args.n } : {}),
+    ...(Object.keys(extraOptions).length ? { options: extraOptions } : {}),
+    status: 'ok',
+    node: process.version,
+    cpus: cpus().length,
+  };
+  const runMs: number[] = [];
+  const processMs: number[] = [];
+  let maxRssKB = 0;
+  for (let rep = 0; rep < args.reps; rep++) {
+    const outcome = await runRepetition(spec, args.timeoutMs);
+    const report = outcome.report;
+    if (report.kind === 'skipped') return { ...line, status: 'skipped', reason: report.reason };
+    // A wrong or failed repetition makes the whole result a failure, not a figure.
+    if (report.kind === 'failed') return { ...line, reps: rep, status: 'failed', error: { code: report.code, message: report.message } };
+    runMs.push(report.runMs);
+    processMs.push(outcome.processMs);
+    maxRssKB = Math.max(maxRssKB, report.maxRssKB);
+  }
+  const med = median(runMs) / 1000;
+  const { node, cpus: cores, ...head } = line;
+  return {
+    ...head,
+    reps: runMs.length,
+    seconds: { median: round(med), min: round(Math.min(...runMs) / 1000), max: round(Math.max(...runMs) / 1000) },
+    itemsPerSecond: Math.round(items / med),
+    peakRssMB: round(maxRssKB / 1024, 4),
+    processSeconds: round(median(processMs) / 1000),
+    node,
+    cpus: cores,
+  };
+}
+
+function tableRow(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+function printTable(lines: BenchLine[]): void {
+  const header = ['workload', 'mapping', 'items', 'median s', 'min s', 'max s', 'items/s', 'RSS MB', 'proc s'];
+  const rows = lines.map((l) =>
+    l.status === 'ok'
+      ? [l.workload, l.mapping + (l.n !== undefined ? ` -n ${l.n}` : ''), String(l.items), String(l.seconds!.median), String(l.seconds!.min), String(l.seconds!.max), l.itemsPerSecond!.toLocaleString('en-US'), String(l.peakRssMB), String(l.processSeconds)]
+      : [l.workload, l.mapping + (l.n !== undefined ? ` -n ${l.n}` : ''), String(l.items), l.status.toUpperCase(), '', '', '', '', ''],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const out = [tableRow(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => tableRow(r, widths))];
+  for (const l of lines) {
+    if (l.status === 'failed') out.push(`${l.workload} on ${l.mapping}: ${l.error!.code}: ${l.error!.message}`);
+    if (l.status === 'skipped') out.push(`${l.workload} on ${l.mapping}: skipped: ${l.reason}`);
+  }
+  process.stderr.write(`\n${out.join('\n')}\n`);
+}
+
+async function main(): Promise<number> {
+  let args: BenchArgs | undefined;
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!args) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const lines: BenchLine[] = [];
+  for (const workload of args.workloads) {
+    for (const mapping of args.mappings) {
+      if (!args.jsonOnly) process.stderr.write(`bench: ${workload} on ${mapping}${args.n !== undefined ? ` -n ${args.n}` : ''} …\n`);
+      const line = await bench(args, workload, mapping);
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+      lines.push(line);
+    }
+  }
+  if (!args.jsonOnly) printTable(lines);
+  return lines.some((l) => l.status === 'failed') ? 1 : 0;
+}
+
+process.exitCode = await main();
