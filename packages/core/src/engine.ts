@@ -41,9 +41,14 @@ interface PortRoute {
 interface Runtime {
   readonly pe: GenericPE;
   readonly routes: Map<string, PortRoute>;
-  /** Writes of the call in progress, delivered after it returns. */
+  /** Writes of the call in progress, delivered after it returns. The arrays are reused
+   * and `outCount` says how many entries are live: truncating an array on every call
+   * costs more than the rest of a pass-through PE. */
   readonly outPorts: string[];
   readonly outValues: unknown[];
+  outCount: number;
+  /** The route of the port written last, which is almost always the next one too. */
+  lastRoute: PortRoute | undefined;
   calls: number;
   writes: number;
   processMs: number;
@@ -62,11 +67,12 @@ export class LocalEngine {
   constructor(config: EngineConfig) {
     this.config = config;
     for (const pe of config.pes) {
-      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], calls: 0, writes: 0, processMs: 0 };
+      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0 };
       this.runtimes.set(pe, rt);
       pe._write = (port, value) => {
-        rt.outPorts.push(port);
-        rt.outValues.push(value);
+        const n = rt.outCount++;
+        rt.outPorts[n] = port;
+        rt.outValues[n] = value;
       };
       pe._log = config.log ?? defaultLog;
     }
@@ -120,7 +126,11 @@ export class LocalEngine {
     await this.flush(rt);
   }
 
-  /** One process() call of `pe` with its inputs, and every local consequence of it. */
+  /**
+   * One process() call of `pe` with its inputs, and every local consequence of it. When it
+   * returns a promise (an async PE on the way), the caller must wait for it before the next
+   * feed: an engine runs one delivery at a time, like one dispel4py process.
+   */
   feed(pe: GenericPE, inputs: PEInputs): void | Promise<void> {
     return this.call(this.runtimes.get(pe)!, inputs);
   }
@@ -174,8 +184,9 @@ export class LocalEngine {
       throw new PEError(rt.pe.id, 'process', undefined, new TypeError(`process() must return {port: value} or nothing, got ${Array.isArray(value) ? 'an array' : typeof value}`));
     }
     for (const port in value) {
-      rt.outPorts.push(port);
-      rt.outValues.push((value as Record<string, unknown>)[port]);
+      const n = rt.outCount++;
+      rt.outPorts[n] = port;
+      rt.outValues[n] = (value as Record<string, unknown>)[port];
     }
   }
 
@@ -183,42 +194,48 @@ export class LocalEngine {
   private flush(rt: Runtime): void | Promise<void> {
     const ports = rt.outPorts;
     const values = rt.outValues;
-    for (let i = 0; i < ports.length; i++) {
+    for (let i = 0; i < rt.outCount; i++) {
       const route = this.route(rt, ports[i]);
       const value = values[i];
+      values[i] = undefined;
       this.deliverAway(rt, route, value);
       const targets = route.targets;
       for (let j = 0; j < targets.length; j++) {
         const pending = targets[j](value);
-        if (pending !== undefined) return this.flushAsync(rt, i, j + 1, pending);
+        if (pending !== undefined) return this.flushAsync(rt, i, j + 1, value, pending);
       }
     }
-    ports.length = 0;
-    values.length = 0;
+    rt.outCount = 0;
   }
 
-  private async flushAsync(rt: Runtime, i: number, j: number, pending: Promise<void>): Promise<void> {
+  private async flushAsync(rt: Runtime, i: number, j: number, value: unknown, pending: Promise<void>): Promise<void> {
     await pending;
     const ports = rt.outPorts;
     const values = rt.outValues;
-    for (; i < ports.length; i++, j = 0) {
+    for (; i < rt.outCount; i++, j = 0) {
       const route = this.route(rt, ports[i]);
-      const value = values[i];
-      if (j === 0) this.deliverAway(rt, route, value);
+      if (j === 0) {
+        value = values[i];
+        values[i] = undefined;
+        this.deliverAway(rt, route, value);
+      }
       for (; j < route.targets.length; j++) {
         const next = route.targets[j](value);
         if (next !== undefined) await next;
       }
     }
-    ports.length = 0;
-    values.length = 0;
+    rt.outCount = 0;
   }
 
   private route(rt: Runtime, port: string): PortRoute {
+    const last = rt.lastRoute;
+    if (last !== undefined && last.port === port) return last;
     const route = rt.routes.get(port);
-    if (route) return route;
-    rt.outPorts.length = 0;
-    rt.outValues.length = 0;
+    if (route) {
+      rt.lastRoute = route;
+      return route;
+    }
+    rt.outCount = 0;
     throw new PEError(rt.pe.id, 'process', undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));
   }
 
