@@ -83,17 +83,21 @@ function resolveModuleSpecifier(spec: string, cwd: string): string {
   }
 }
 
-async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(path).href;
+async function importModule(path: string, spec: string, viaTsx = false): Promise<Record<string, unknown>> {
+  // Node caches a failed import under its URL, so after tsx is registered the module is
+  // imported under a marked URL (the same one every time, so it stays one module instance).
+  const url = pathToFileURL(path).href + (viaTsx ? '?d4-tsx' : '');
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !tsxRegistered) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !viaTsx) {
       // Plain Node cannot load TypeScript: register tsx's loader once and try again.
-      const api = (await import('tsx/esm/api')) as { register: () => unknown };
-      api.register();
-      tsxRegistered = true;
-      return importModule(path, spec);
+      if (!tsxRegistered) {
+        const api = (await import('tsx/esm/api')) as { register: () => unknown };
+        api.register();
+        tsxRegistered = true;
+      }
+      return importModule(path, spec, true);
     }
     if (error instanceof D4Error) throw error;
     throw new WorkflowLoadError(`cannot load the workflow module ${spec}: ${(error as Error).message}`, 'D4_WORKFLOW_IMPORT', { cause: error });
