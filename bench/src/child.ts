@@ -4,7 +4,8 @@
  * of results and reports the run time and peak RSS to the harness over IPC.
  * Run by run.ts as `node --import tsx bench/src/child.ts '<RepetitionSpec JSON>'`.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMapping, loadWorkflow } from '@d4/core';
 import type { RepetitionReport, RepetitionSpec } from './protocol.js';
@@ -40,10 +41,19 @@ async function repetition(spec: RepetitionSpec): Promise<RepetitionReport> {
 }
 
 function describeFailure(error: unknown): RepetitionReport {
-  const e = error as { code?: unknown; message?: unknown; stack?: unknown };
+  const e = error as { code?: unknown; message?: unknown; packageName?: unknown };
   const code = typeof e?.code === 'string' ? e.code : 'BENCH_RUN_FAILED';
-  const message = typeof e?.message === 'string' ? e.message : String(error);
+  let message = typeof e?.message === 'string' ? e.message : String(error);
+  if (code === 'D4_MAPPING_NOT_INSTALLED' && typeof e.packageName === 'string') message += notBuiltHint(e.packageName);
   return { kind: 'failed', code, message };
+}
+
+/** In this monorepo a backend is always linked; "not installed" then means "not built yet". */
+function notBuiltHint(packageName: string): string {
+  const linked = resolve(REPO_ROOT, 'node_modules', packageName);
+  if (!existsSync(resolve(linked, 'package.json'))) return '';
+  const dir = relative(REPO_ROOT, realpathSync(linked));
+  return ` (in this repository ${packageName} is linked from ${dir} but its entry point is missing: build it with \`cd ${dir} && npx tsc -p tsconfig.build.json\`)`;
 }
 
 const send = (report: RepetitionReport): Promise<void> =>

@@ -168,8 +168,8 @@ interface BenchLine {
   processSeconds?: number;
   error?: { code: string; message: string };
   reason?: string;
-  node: string;
-  cpus: number;
+  node?: string;
+  cpus?: number;
 }
 
 async function bench(args: BenchArgs, workload: string, mapping: string): Promise<BenchLine> {
@@ -184,33 +184,31 @@ async function bench(args: BenchArgs, workload: string, mapping: string): Promis
     ...(args.n !== undefined ? { n: args.n } : {}),
     ...(Object.keys(extraOptions).length ? { options: extraOptions } : {}),
     status: 'ok',
-    node: process.version,
-    cpus: cpus().length,
   };
+  // The machine's figures go last on every line, whatever the outcome.
+  const machine = { node: process.version, cpus: cpus().length };
   const runMs: number[] = [];
   const processMs: number[] = [];
   let maxRssKB = 0;
   for (let rep = 0; rep < args.reps; rep++) {
     const outcome = await runRepetition(spec, args.timeoutMs);
     const report = outcome.report;
-    if (report.kind === 'skipped') return { ...line, status: 'skipped', reason: report.reason };
+    if (report.kind === 'skipped') return { ...line, status: 'skipped', reason: report.reason, ...machine };
     // A wrong or failed repetition makes the whole result a failure, not a figure.
-    if (report.kind === 'failed') return { ...line, reps: rep, status: 'failed', error: { code: report.code, message: report.message } };
+    if (report.kind === 'failed') return { ...line, reps: rep, status: 'failed', error: { code: report.code, message: report.message }, ...machine };
     runMs.push(report.runMs);
     processMs.push(outcome.processMs);
     maxRssKB = Math.max(maxRssKB, report.maxRssKB);
   }
   const med = median(runMs) / 1000;
-  const { node, cpus: cores, ...head } = line;
   return {
-    ...head,
+    ...line,
     reps: runMs.length,
     seconds: { median: round(med), min: round(Math.min(...runMs) / 1000), max: round(Math.max(...runMs) / 1000) },
     itemsPerSecond: Math.round(items / med),
     peakRssMB: round(maxRssKB / 1024, 4),
     processSeconds: round(median(processMs) / 1000),
-    node,
-    cpus: cores,
+    ...machine,
   };
 }
 
