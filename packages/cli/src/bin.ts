@@ -1,1 +1,7 @@
-export {};
+#!/usr/bin/env node
+import { runCli } from './cli.js';
+
+const code = await runCli(process.argv.slice(2), { handleSigint: true });
+// Exit explicitly once both streams are flushed: a backend that leaves a handle open (a
+// socket, a timer) must not keep `d4` alive after its work is done.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

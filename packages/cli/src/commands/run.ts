@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { inputSpecFromOptions, loadWorkflow, resolveInputs, type RunOptions, type RunResult } from '@d4/core';
+import type { CliContext } from '../io.js';
+import { Interrupt } from '../interrupt.js';
+import { mappingOptionValues } from '../mapping-options.js';
+import { formatJSON, formatPrettyCounts, formatPrettyOutputs, formatStats } from '../output.js';
+import { ProgressLine } from '../progress.js';
+import type { MappingSlot } from './mapping-slot.js';
+import { parseArgsJSON, workflowOptions } from './workflow-options.js';
+
+interface RunFlags {
+  attr?: string;
+  args?: string;
+  iterations?: number;
+  data?: string;
+  file?: string;
+  results: 'pretty' | 'json' | 'none';
+  count?: boolean;
+  verbose?: boolean;
+}
+
+function parseIterations(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of iterations (0 or more)');
+  return n;
+}
+
+export function runCommand(ctx: CliContext, slot: MappingSlot, state: { interrupt?: Interrupt }): Command {
+  return workflowOptions(
+    new Command('run')
+      .description('run a workflow on a mapping and print the values written to unconnected outputs')
+      .argument('<mapping>', "the mapping to run on ('d4 list' shows them)")
+      .argument('<workflow>', 'workflow module: a .ts or .js file, or a package'),
+  )
+    .option('-i, --iterations <n>', 'feed every root PE n times', parseIterations)
+    .option('-d, --data <json>', 'inputs of named PEs as JSON: {"peNameOrId": count | [inputs…]}')
+    .option('-f, --file <file>', 'a JSON file of inputs of named PEs (as -d)')
+    .addOption(new Option('--results <format>', 'how the outputs are printed').choices(['pretty', 'json', 'none']).default('pretty'))
+    .option('--count', 'count the outputs instead of keeping them (constant memory for huge runs)')
+    .option('--verbose', "print the mapping's details and the run's figures per PE on stderr")
+    .addHelpText('after', "\nEach mapping adds its own options: 'd4 run <mapping> --help' shows them, 'd4 list' lists them all.")
+    .action(async (_mappingName: string, workflow: string, flags: RunFlags, command: Command) => {
+      const mapping = slot.get();
+      // Everything the user gave is checked before the run starts.
+      const args = parseArgsJSON(flags.args);
+      const inputs = inputSpecFromOptions({
+        iterations: flags.iterations,
+        data: flags.data,
+        file: flags.file === undefined ? undefined : resolve(ctx.cwd, flags.file),
+      });
+      const loaded = await loadWorkflow(workflow, { exportName: flags.attr, args, cwd: ctx.cwd });
+      const flat = loaded.graph.flatten().validate();
+      resolveInputs(flat, inputs);
+
+      const progress = new ProgressLine(ctx.stderr, flat.pes().map((pe) => pe.id), ctx.progressDelayMs, ctx.progressIntervalMs);
+      const interrupt = (state.interrupt = new Interrupt(ctx));
+      const options: RunOptions = {
+        ...mappingOptionValues(command, slot.registered),
+        collect: flags.count ? 'count' : 'values',
+        verbose: flags.verbose === true,
+        progress: progress.progress,
+        signal: interrupt.signal,
+        log: (peId, instance, message) => progress.writeAbove(`${peId} (rank ${instance}): ${message}\n`),
+      };
+      let result: RunResult;
+      progress.start();
+      try {
+        result = await mapping.run(loaded, inputs, options);
+      } finally {
+        progress.stop();
+        interrupt.dispose();
+      }
+      if (flags.results === 'json') ctx.stdout.write(formatJSON(result));
+      else if (flags.results === 'pretty') ctx.stdout.write(flags.count ? formatPrettyCounts(result.counts) : formatPrettyOutputs(result.outputs));
+      if (flags.verbose) ctx.stderr.write(formatStats(result.stats));
+    });
+}
