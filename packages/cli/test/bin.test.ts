@@ -1,0 +1,92 @@
+/**
+ * End-to-end: the built `d4` binary as a user runs it (build first: turbo's test task
+ * depends on build). Exit codes, stdout and stderr exactly as a shell sees them.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync, statSync } from 'node:fs';
+import { conformanceGraphsModule } from '@d4/core/conformance';
+import { binPath, spawnD4 } from './helpers.js';
+
+describe('the d4 binary', () => {
+  test('is executable and starts with a node shebang', () => {
+    expect(statSync(binPath).mode & 0o111).not.toBe(0);
+    expect(readFileSync(binPath, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  test('pipeline -i 3 --results json: exit 0, one JSON document on stdout, nothing on stderr', async () => {
+    const r = await spawnD4(['run', 'simple', conformanceGraphsModule, '-a', 'pipeline', '-i', '3', '--results', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { outputs: unknown; counts: unknown };
+    expect(doc.outputs).toEqual({ Identity5: { output: [1, 2, 3] } });
+    expect(doc.counts).toEqual({ Identity5: { output: 3 } });
+  });
+
+  test('loads a .ts workflow through tsx, and a .js one', async () => {
+    const ts = await spawnD4(['run', 'simple', 'squares.ts', '-i', '3']);
+    expect(ts).toEqual({ code: 0, stdout: 'Outputs:\n  Square1.output: [1, 4, 9]\n', stderr: '' });
+    const js = await spawnD4(['run', 'simple', 'words.js', '-d', '{"Upper": ["x"]}', '--results', 'json']);
+    expect(js.code).toBe(0);
+    expect((JSON.parse(js.stdout) as { outputs: unknown }).outputs).toEqual({ Exclaim1: { output: ['X!'] } });
+    expect(js.stderr).toBe('Exclaim1 (rank 0): exclaiming X\n');
+  });
+
+  test('a missing backend package: exit 2 and the package to install', async () => {
+    const r = await spawnD4(['run', 'zmq_multi', 'squares.ts', '-i', '3']);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "d4: mapping 'zmq_multi' is provided by @d4/mapping-zmq, which is not installed here: run `npm install @d4/mapping-zmq` (or `pnpm add @d4/mapping-zmq`) in your project (D4_MAPPING_NOT_INSTALLED)\n",
+    });
+  });
+
+  test('bad inputs: exit 2 with the message', async () => {
+    const json = await spawnD4(['run', 'simple', 'squares.ts', '-d', 'nope']);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toMatch(/^d4: the -d option is not valid JSON: .*\(D4_INPUT_JSON\)\n$/);
+    const option = await spawnD4(['run', './fake-mapping.js#echo', 'squares.ts', '-n', 'abc']);
+    expect(option).toEqual({ code: 2, stdout: '', stderr: "d4: option '-n, --num <n>' argument 'abc' is invalid. expected a number, e.g. 4 (D4_USAGE)\nsee 'd4 run --help'\n" });
+  });
+
+  test('a failing PE: exit 1 with the PE, the item and the PE stack', async () => {
+    const r = await spawnD4(['run', 'simple', 'failing.ts', '-i', '3']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').slice(0, 3)).toEqual([
+      'd4: PE Fragile1 failed while processing {"input":2}: two is not allowed here (D4_PE_FAILED)',
+      'PE stack:',
+      '  Error: two is not allowed here',
+    ]);
+  });
+
+  test("a mapping option falls back to its environment variable", async () => {
+    const r = await spawnD4(['run', './fake-mapping.js#echo', 'squares.ts', '--results', 'json'], { env: { D4_FAKE_LABEL: 'from-env' } });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { stats: { given: unknown } }).stats.given).toEqual({ numProcesses: 4, label: 'from-env' });
+    const flag = await spawnD4(['run', './fake-mapping.js#echo', 'squares.ts', '--label', 'from-flag', '--results', 'json'], { env: { D4_FAKE_LABEL: 'from-env' } });
+    expect((JSON.parse(flag.stdout) as { stats: { given: unknown } }).stats.given).toEqual({ numProcesses: 4, label: 'from-flag' });
+  });
+
+  test("d4 worker calls the mapping's worker() with its options", async () => {
+    const r = await spawnD4(['worker', './fake-mapping.js#echo', '-n', '2', '--label', 'w']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: 'worker options {"numProcesses":2,"label":"w"}\n' });
+  });
+
+  test('Ctrl-C aborts a run: exit 130', async () => {
+    let sent = false;
+    const r = await spawnD4(['run', 'simple', 'endless.ts', '-i', '1000000000', '--count'], {
+      onStderr: (text, child) => {
+        if (!sent && text.includes('Ticks0 (rank 0): started')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'Ticks0 (rank 0): started\n\nd4: interrupted; stopping (press Ctrl-C again to exit at once)\nd4: the run was aborted: interrupted (SIGINT) (D4_ABORTED)\n',
+    );
+  });
+});

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runCli, type RunCliOptions } from '../src/index.js';
+
+export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const binPath = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A stream that keeps what is written, optionally posing as a terminal. */
+export class BufferStream {
+  text = '';
+  constructor(
+    readonly isTTY = false,
+    readonly columns = 200,
+  ) {}
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/** Runs `d4 <args>` in-process, with fixtures/ as the working directory by default. */
+export async function d4(args: string[], options: RunCliOptions = {}): Promise<CliOutcome> {
+  const stdout = new BufferStream();
+  const stderr = options.stderr instanceof BufferStream ? options.stderr : new BufferStream();
+  const code = await runCli(args, { cwd: fixtures, ...options, stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/**
+ * Runs the built `d4` binary as a child process. `onStderr` sees stderr as it arrives
+ * (to interrupt a run once it has started).
+ */
+export function spawnD4(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? fixtures,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      options.onStderr?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }));
+  });
+}

@@ -1,0 +1,126 @@
+import { describe, expect, test } from '@jest/globals';
+import { conformanceGraphsModule } from '@d4/core/conformance';
+import { loadWorkflow } from '@d4/core';
+import { readFileSync } from 'node:fs';
+import { d4 } from './helpers.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface ListEntry {
+  name: string;
+  package: string;
+  installed: boolean;
+  description: string;
+  stateful?: boolean;
+  worker?: boolean;
+  options: unknown[];
+}
+
+describe('d4 list', () => {
+  test('shows every known mapping, simple as installed, and the package to install for a missing one', async () => {
+    const r = await d4(['list']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('simple          installed  [@d4/core]');
+    expect(lines[1]).toBe('  sequential, in-process; one instance per PE, depth-first with bounded memory (no server) (runs stateful PEs)');
+    expect(lines).toContain('zmq_multi       not installed (npm install @d4/mapping-zmq)  [@d4/mapping-zmq]');
+    for (const name of ['multi', 'dyn_multi', 'dyn_auto_multi', 'redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis', 'zmq_multi', 'mpi']) {
+      expect(lines.some((l) => l.startsWith(`${name} `))).toBe(true);
+    }
+  });
+
+  test('--json: one entry per known mapping with its state and options', async () => {
+    const r = await d4(['list', '--json']);
+    expect(r.code).toBe(0);
+    const entries = JSON.parse(r.stdout) as ListEntry[];
+    expect(entries.map((e) => e.name)).toEqual(['simple', 'multi', 'dyn_multi', 'dyn_auto_multi', 'redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis', 'zmq_multi', 'mpi']);
+    expect(entries[0]).toEqual({
+      name: 'simple',
+      package: '@d4/core',
+      description: 'sequential, in-process; one instance per PE, depth-first with bounded memory (no server)',
+      installed: true,
+      stateful: true,
+      worker: false,
+      options: [],
+    });
+    expect(entries.find((e) => e.name === 'zmq_multi')).toEqual({
+      name: 'zmq_multi',
+      package: '@d4/mapping-zmq',
+      description: 'fixed distribution over ZeroMQ, across processes and hosts',
+      installed: false,
+      options: [],
+    });
+  });
+});
+
+describe('d4 graph', () => {
+  test('a readable listing of PEs, ports, groupings and connections', async () => {
+    const r = await d4(['graph', 'squares.ts']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "2 PEs, 1 connection (export 'default' of squares.ts)",
+        'PEs:',
+        '  Numbers0  [root]',
+        '    out: output',
+        '  Square1  [sink]',
+        '    in:  input (shuffle)',
+        '    out: output',
+        'Connections:',
+        '  Numbers0.output -> Square1.input',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('groupings, numprocesses and composites are shown', async () => {
+    const words = (await d4(['graph', conformanceGraphsModule, '-a', 'wordCount'])).stdout;
+    expect(words).toContain('  WordCounter2  [sink]\n    in:  input (group-by [0])\n');
+    const all = (await d4(['graph', conformanceGraphsModule, '-a', 'broadcast'])).stdout;
+    expect(all).toContain('  SeeAll2  [sink, numprocesses 3]\n    in:  input (all)\n');
+    const global = (await d4(['graph', conformanceGraphsModule, '-a', 'globalSum'])).stdout;
+    expect(global).toContain('    in:  input (global)\n');
+    const chain = (await d4(['graph', conformanceGraphsModule, '-a', 'chainComposite'])).stdout;
+    expect(chain).toContain('  add1  [in composite IterativeChain]\n');
+    expect(chain).toContain('  isOdd3  [sink, in composite IterativeChain]\n');
+    expect(chain).toContain('Connections:\n  add1.output -> mult2.input\n  mult2.output -> isOdd3.input\n  CountingProducer0.output -> add1.input\n');
+  });
+
+  test('--dot and --json print what the graph itself draws', async () => {
+    const graph = (await loadWorkflow(conformanceGraphsModule, { exportName: 'splitMerge' })).graph;
+    expect((await d4(['graph', conformanceGraphsModule, '-a', 'splitMerge', '--dot'])).stdout).toBe(graph.toDot());
+    expect(JSON.parse((await d4(['graph', conformanceGraphsModule, '-a', 'splitMerge', '--json'])).stdout)).toEqual(graph.toJSON());
+  });
+
+  test('--args reaches a factory; --dot with --json and a module without a graph are refused (exit 2)', async () => {
+    const factory = await d4(['graph', 'factory.ts', '-a', 'scaled', '--args', '{"factor": 2}']);
+    expect(factory.stdout.split('\n')[0]).toBe("2 PEs, 1 connection (export 'scaled' of factory.ts)");
+    const both = await d4(['graph', 'squares.ts', '--dot', '--json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("d4: option '--dot' cannot be used with option '--json' (D4_USAGE)\nsee 'd4 graph --help'\n");
+    const none = await d4(['graph', 'no-graph.js']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('(D4_WORKFLOW_NO_GRAPH)');
+  });
+});
+
+describe('d4 worker, help and version', () => {
+  test('a mapping without workers is refused, naming the mappings that have them', async () => {
+    const r = await d4(['worker', 'simple']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^d4: mapping 'simple' has no workers to start: it runs whole jobs from 'd4 run'; /);
+    expect(r.stderr).toMatch(/\(D4_NO_WORKER\)\n$/);
+  });
+
+  test('--help of each command, --version, an unknown command', async () => {
+    for (const command of ['run', 'list', 'graph', 'worker']) {
+      const r = await d4([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout.startsWith(`Usage: d4 ${command} [options]`)).toBe(true);
+    }
+    expect(await d4(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const unknown = await d4(['frob']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("d4: unknown command 'frob' (D4_USAGE)\nsee 'd4 --help'\n");
+  });
+});
