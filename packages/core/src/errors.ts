@@ -93,6 +93,8 @@ export class PEError extends D4Error {
   readonly peId: string;
   readonly item: unknown;
   readonly peStack: string | undefined;
+  /** Where it failed: process(), preprocess() or postprocess(). */
+  readonly phase: 'process' | 'preprocess' | 'postprocess';
   constructor(peId: string, phase: 'process' | 'preprocess' | 'postprocess', item: unknown, cause: unknown) {
     const inner = cause instanceof Error ? cause : new Error(String(cause));
     const where = phase === 'process' ? `while processing ${previewValue(item)}` : `in ${phase}()`;
@@ -100,6 +102,7 @@ export class PEError extends D4Error {
     this.peId = peId;
     this.item = item;
     this.peStack = inner.stack;
+    this.phase = phase;
   }
 }
 

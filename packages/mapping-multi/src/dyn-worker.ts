@@ -1,0 +1,188 @@
+import { parentPort } from 'node:worker_threads';
+import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEInputs, type WorkflowSource } from '@d4/core';
+import type { DynTables } from './dyn-plan.js';
+import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
+
+export interface DynWorkerData {
+  kind: 'dyn';
+  source: WorkflowSource;
+  index: number;
+  size: number;
+  tables: DynTables;
+  results: 'stream' | 'count';
+  progress: boolean;
+  /** One Int32 per worker: the driver sets it to ask the worker to hand back part of its batch. */
+  steal: SharedArrayBuffer;
+  batchItems: number;
+  flushMs: number;
+}
+
+interface Target {
+  readonly pe: GenericPE;
+  readonly port: string | null;
+}
+
+/**
+ * A worker of dyn_multi / dyn_auto_multi. It keeps one copy of every PE (preprocess once,
+ * postprocess once when the driver asks, PE by PE in graph order) and runs whatever
+ * (PE, item) tasks the driver hands it, in batches. Each write becomes one task per edge
+ * leaving that port (every edge, so tee and split/merge graphs lose nothing), sent back to
+ * the driver's shared queue in batches.
+ */
+class DynWorker {
+  private readonly engine: LocalEngine;
+  private readonly sink: ResultSink;
+  private readonly targets: Target[];
+  private readonly routes = new Map<GenericPE, Map<string, number[]>>();
+  private readonly steal: Int32Array;
+  private readonly maxFlat: number;
+  private out: unknown[] = [];
+  private outSince = 0;
+  private readonly inbox: any[] = [];
+  private waiter: (() => void) | null = null;
+  private peakHeap = 0;
+  private nextSample = 0;
+
+  constructor(
+    private readonly data: DynWorkerData,
+    private readonly pes: GenericPE[],
+    edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
+  ) {
+    for (const pe of pes) {
+      pe.instance = data.index;
+      pe.numInstances = data.size;
+    }
+    const byId = new Map(pes.map((pe) => [pe.id, pe]));
+    this.targets = data.tables.targets.map((t) => ({ pe: byId.get(t.peId)!, port: t.port }));
+    const targetIndex = new Map(data.tables.targets.map((t, i) => [t.port === null ? '' : portKey(t.peId, t.port), i]));
+    const externalPorts = new Set<string>();
+    for (const e of edges) {
+      externalPorts.add(portKey(e.from.id, e.fromPort));
+      let byPort = this.routes.get(e.from);
+      if (!byPort) this.routes.set(e.from, (byPort = new Map()));
+      const list = byPort.get(e.fromPort) ?? [];
+      list.push(targetIndex.get(portKey(e.to.id, e.toPort))!);
+      byPort.set(e.fromPort, list);
+    }
+    this.steal = new Int32Array(data.steal);
+    this.maxFlat = data.batchItems * 2;
+    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems);
+    this.engine = new LocalEngine({
+      pes,
+      localEdges: [],
+      externalPorts,
+      external: (pe, port, value) => {
+        const list = this.routes.get(pe)!.get(port)!;
+        for (let i = 0; i < list.length; i++) this.out.push(list[i], value);
+        if (this.outSince === 0) this.outSince = performance.now();
+      },
+      unconnectedPorts: unconnectedPorts(pes, edges),
+      collector: this.sink,
+      log: workerLog,
+    });
+    parentPort!.on('message', (message) => {
+      this.inbox.push(message);
+      const waiter = this.waiter;
+      if (waiter) {
+        this.waiter = null;
+        waiter();
+      }
+    });
+  }
+
+  async run(): Promise<void> {
+    await this.engine.preprocess();
+    this.sendOut('ready', true);
+    for (;;) {
+      if (this.inbox.length === 0) {
+        this.sink.flush();
+        this.sample();
+        await new Promise<void>((resolve) => {
+          this.waiter = resolve;
+        });
+        continue;
+      }
+      const message = this.inbox.shift();
+      if (message.type === 'batch') {
+        await this.processBatch(message.bytes as Uint8Array);
+      } else if (message.type === 'post') {
+        const pe = this.pes.find((p) => p.id === message.peId)!;
+        await this.engine.postprocessOne(pe);
+        this.sendOut('posted', true);
+      } else if (message.type === 'finish') {
+        this.sink.flush();
+        this.sample();
+        post({ type: 'final', stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap });
+        return;
+      }
+    }
+  }
+
+  private async processBatch(bytes: Uint8Array): Promise<void> {
+    const items = decode<unknown[]>(bytes);
+    const targets = this.targets;
+    const flushMs = this.data.flushMs;
+    const me = this.data.index;
+    // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
+    const stealable = items.length > 0 && targets[items[0] as number].port !== null;
+    let end = items.length;
+    for (let pos = 0; pos < end; ) {
+      const target = targets[items[pos] as number];
+      let inputs: PEInputs;
+      if (target.port === null) inputs = items[pos + 1] as PEInputs;
+      else {
+        inputs = {};
+        inputs[target.port] = items[pos + 1];
+      }
+      pos += 2;
+      const pending = this.engine.feed(target.pe, inputs);
+      if (pending !== undefined) await pending;
+      if (this.out.length >= this.maxFlat || (this.outSince !== 0 && performance.now() - this.outSince > flushMs)) this.sendOut('tasks', false);
+      if (stealable && Atomics.load(this.steal, me) !== 0) {
+        Atomics.store(this.steal, me, 0);
+        const give = Math.floor((end - pos) / 4);
+        if (give >= 1) {
+          const back = ownedBytes(encodeBatch(items.slice(end - give * 2, end)));
+          end -= give * 2;
+          post({ type: 'tasks', bytes: back, n: give, done: false, returned: true }, [back.buffer as ArrayBuffer]);
+        }
+      }
+    }
+    this.sendOut('tasks', true);
+    this.sample();
+  }
+
+  /** Sends the tasks made so far to the driver's queue; `done` also reports the batch finished. */
+  private sendOut(type: 'tasks' | 'ready' | 'posted', done: boolean): void {
+    const out = this.out;
+    if (out.length === 0) {
+      if (done) post({ type, n: 0, done });
+      return;
+    }
+    const bytes = ownedBytes(
+      encodeBatch(out, (i) => {
+        if (i % 2 === 0) return undefined;
+        const t = this.data.tables.targets[out[i - 1] as number];
+        for (const [pe, byPort] of this.routes) for (const [port, list] of byPort) if (list.includes(out[i - 1] as number)) return { peId: pe.id, port };
+        return { peId: t.peId, port: t.port ?? '' };
+      }),
+    );
+    this.out = [];
+    this.outSince = 0;
+    post({ type, bytes, n: out.length / 2, done }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    if (now < this.nextSample) return;
+    this.nextSample = now + 50;
+    const heap = heapMb();
+    if (heap > this.peakHeap) this.peakHeap = heap;
+    if (this.data.progress) post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+  }
+}
+
+export async function runDynWorker(data: DynWorkerData): Promise<void> {
+  const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+  await new DynWorker(data, graph.pes(), graph.peEdges()).run();
+}

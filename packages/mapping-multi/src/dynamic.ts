@@ -1,0 +1,303 @@
+import {
+  OutputCollector,
+  asLoadedWorkflow,
+  emptyStats,
+  encodeBatch,
+  intOption,
+  refuseStatefulPEs,
+  requireWorkflowSource,
+  resolveInputs,
+  topologicalOrder,
+  type InputSpec,
+  type Mapping,
+  type RootFeed,
+  type RunOptions,
+  type RunResult,
+  type WorkflowInput,
+} from '@d4/core';
+import { DriverSink } from './driver-common.js';
+import { dynTables } from './dyn-plan.js';
+import type { DynWorkerData } from './dyn-worker.js';
+import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
+import { AUTOSCALE_TICK_MS, DEFAULT_TUNING, DYN_BATCH_ITEMS, DYN_PREFETCH } from './tuning.js';
+import { ownedBytes } from './worker-context.js';
+import { WorkerGroup, type WorkerSpec } from './worker-group.js';
+
+/** dyn_auto_multi's default queue threshold (tasks waiting) above which it adds a worker. */
+export const DEFAULT_THRESHOLD = 256;
+
+interface QueuedBatch {
+  bytes: Uint8Array;
+  n: number;
+}
+
+/** One change of the number of active workers (dyn_auto_multi). */
+export interface ActiveSample {
+  atMs: number;
+  active: number;
+  queued: number;
+}
+
+function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Mapping {
+  return {
+    name,
+    description: auto
+      ? 'dynamic distribution on worker threads with autoscaling: active workers between 1 and -n follow the queue length (stateless PEs only)'
+      : 'dynamic distribution on worker threads: any worker runs any (PE, item) task from one shared queue (stateless PEs only)',
+    stateful: false,
+    options: [
+      numProcessesOption,
+      ...(auto
+        ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
+        : []),
+      workerMemoryOption,
+    ],
+    run: (workflow, inputs, options) => runDynamic(name, auto, workflow, inputs, options),
+  };
+}
+
+export const dynMultiMapping = dynamicMapping('dyn_multi', false);
+export const dynAutoMultiMapping = dynamicMapping('dyn_auto_multi', true);
+
+/**
+ * The driver of a dynamic run. It holds the one shared queue of task batches, hands them
+ * to workers (each holds at most DYN_PREFETCH batches), feeds roots only while the queue
+ * is short (so memory stays bounded), and knows exactly when the work is done: nothing
+ * queued, nothing held by a worker, no root call left. Then it asks every worker to
+ * postprocess PE by PE in graph order, letting what postprocess writes flow before the
+ * next PE, and ends. No idle timeout is involved anywhere.
+ */
+async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const source = requireWorkflowSource(workflow, name);
+  const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
+  refuseStatefulPEs(graph, name, ['multi', 'hybrid_redis']);
+  const feeds = resolveInputs(graph, inputs);
+  const size = intOption(options, 'numProcesses', cores(), 1);
+  const threshold = auto ? intOption(options, 'threshold', DEFAULT_THRESHOLD, 0) : 0;
+  const memoryMb = memoryOption(options);
+  const tables = dynTables(graph);
+  const order = topologicalOrder(graph.pes(), graph.peEdges()).map((pe) => pe.id);
+  const steal = new SharedArrayBuffer(4 * size);
+  const stealFlags = new Int32Array(steal);
+  const results = resultMode(options);
+
+  const specs: WorkerSpec[] = Array.from({ length: size }, (_, index) => {
+    const data: DynWorkerData = {
+      kind: 'dyn',
+      source,
+      index,
+      size,
+      tables,
+      results,
+      progress: options.progress !== undefined,
+      steal,
+      batchItems: DYN_BATCH_ITEMS,
+      flushMs: DEFAULT_TUNING.flushMs,
+    };
+    return { label: `${name} worker ${index}`, data };
+  });
+
+  const collector = new OutputCollector(options);
+  const sink = new DriverSink(collector, tables.results, options);
+
+  // The shared queue: a stack, so new tasks go first (depth-first keeps the queue short).
+  const queue: QueuedBatch[] = [];
+  let queuedTasks = 0;
+  const held = new Array<number>(size).fill(0);
+  const ready = new Array<boolean>(size).fill(false);
+  const stealAsked = new Array<boolean>(size).fill(false);
+  let readyCount = 0;
+  let readyAt = 0;
+  let steals = 0;
+  // Roots: each root's calls all go to one worker (a source runs as one instance, as in
+  // dispel4py's fixed mappings), worker 0 unless there are several roots and workers.
+  const rootHome = (i: number) => (auto ? 0 : i % size);
+  const rootQueues = feeds.map((feed, i) => ({ feed, pos: 0, home: rootHome(i), target: tables.rootTargets[feed.peId] }));
+  let rootsLeft = rootQueues.reduce((sum, r) => sum + feedLength(r.feed), 0);
+
+  let active = auto ? Math.floor((size - 1) / 2) + 1 : size;
+  const activeOverTime: ActiveSample[] = [{ atMs: 0, active, queued: 0 }];
+  let lastQueued = 0;
+  let phase: 'running' | 'post' | 'finishing' = 'running';
+  let wave = -1;
+  let postedAwaited = 0;
+  let finals = 0;
+  let quietAt = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const enqueue = (message: { bytes?: Uint8Array; n: number }) => {
+    if (!message.bytes || message.n === 0) return;
+    queue.push({ bytes: message.bytes, n: message.n });
+    queuedTasks += message.n;
+  };
+
+  const rootBatch = (worker: number): QueuedBatch | undefined => {
+    for (const r of rootQueues) {
+      const total = feedLength(r.feed);
+      if (r.home !== worker || r.pos >= total) continue;
+      const stop = Math.min(total, r.pos + DYN_BATCH_ITEMS);
+      const flat: unknown[] = [];
+      for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
+      const n = flat.length / 2;
+      rootsLeft -= n;
+      return { bytes: ownedBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
+    }
+    return undefined;
+  };
+
+  const give = (worker: number, batch: QueuedBatch) => {
+    held[worker]++;
+    group.post(worker, { type: 'batch', bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
+  };
+
+  const dispatch = () => {
+    for (let round = 0; round < DYN_PREFETCH; round++) {
+      for (let w = 0; w < size; w++) {
+        if (!ready[w] || held[w] > round) continue;
+        // Roots only while the queue is short: a fast source cannot flood memory.
+        if (rootsLeft > 0 && queue.length < 2 * size) {
+          const batch = rootBatch(w);
+          if (batch) {
+            give(w, batch);
+            continue;
+          }
+        }
+        if (w >= active) continue;
+        const batch = queue.pop();
+        if (!batch) continue;
+        queuedTasks -= batch.n;
+        give(w, batch);
+      }
+    }
+    // Nothing left to hand out but a worker idles: ask a busy one to hand back part of its batch.
+    if (queue.length === 0) {
+      let idle = false;
+      for (let w = 0; w < active; w++) if (ready[w] && held[w] === 0) idle = true;
+      if (idle) {
+        for (let w = 0; w < size; w++) {
+          if (held[w] > 0 && !stealAsked[w]) {
+            stealAsked[w] = true;
+            steals++;
+            Atomics.store(stealFlags, w, 1);
+            break;
+          }
+        }
+      }
+    }
+  };
+
+  const quiet = () => readyCount === size && queue.length === 0 && rootsLeft === 0 && held.every((h) => h === 0);
+
+  const advance = () => {
+    if (phase === 'running') {
+      if (!quiet()) return;
+      quietAt = performance.now();
+      phase = 'post';
+    }
+    if (phase === 'post') {
+      if (postedAwaited > 0 || !quiet()) return;
+      wave++;
+      if (wave < order.length) {
+        postedAwaited = size;
+        for (let w = 0; w < size; w++) group.post(w, { type: 'post', peId: order[wave] });
+        return;
+      }
+      phase = 'finishing';
+      for (let w = 0; w < size; w++) group.post(w, { type: 'finish' });
+    }
+  };
+
+  const group = new WorkerGroup({
+    specs,
+    signal: options.signal,
+    memoryMb,
+    onMessage: (w, message) => {
+      if (sink.handle(w, message)) return;
+      switch (message.type) {
+        case 'ready':
+          ready[w] = true;
+          if (++readyCount === size) readyAt = performance.now();
+          enqueue(message);
+          break;
+        case 'tasks':
+          enqueue(message);
+          if (message.done) {
+            held[w]--;
+            stealAsked[w] = false;
+          }
+          break;
+        case 'posted':
+          enqueue(message);
+          postedAwaited--;
+          break;
+        case 'final':
+          sink.final(message.stats, message.counts, message.peakHeapMb);
+          if (++finals === size) finish();
+          return;
+        default:
+          return;
+      }
+      dispatch();
+      advance();
+    },
+  });
+
+  let ticker: NodeJS.Timeout | undefined;
+  if (auto) {
+    // dispel4py's rule: grow by one while the queue is above the threshold and not shrinking, else shrink by one.
+    ticker = setInterval(() => {
+      const queued = queuedTasks;
+      const before = active;
+      if (queued > threshold && queued >= lastQueued) {
+        if (active < size) active++;
+      } else if (active > 1) active--;
+      lastQueued = queued;
+      if (active !== before) {
+        activeOverTime.push({ atMs: Math.round(performance.now() - started), active, queued });
+        dispatch();
+      }
+    }, AUTOSCALE_TICK_MS);
+  }
+  try {
+    await group.run(finished);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const ended = performance.now();
+  const extra: Record<string, unknown> = { workers: size, startupMs: readyAt - started, runMs: ended - readyAt, tailMs: ended - quietAt, steals, peakWorkerHeapMb: sink.peakWorkerHeapMb };
+  if (auto) {
+    extra.threshold = threshold;
+    extra.activeWorkers = activeOverTime;
+    extra.meanActiveWorkers = meanActive(activeOverTime, ended - started);
+    if (options.verbose) {
+      process.stderr.write(
+        `${name}: active workers over time: ${activeOverTime.map((s) => `${s.active}@${s.atMs}ms`).join(' ')} (mean ${(extra.meanActiveWorkers as number).toFixed(2)} of ${size}, threshold ${threshold})\n`,
+      );
+    }
+  } else if (options.verbose) {
+    process.stderr.write(`${name}: ${size} workers; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms; ${steals} batches split for idle workers\n`);
+  }
+  return {
+    outputs: collector.outputs,
+    counts: collector.counts,
+    stats: { mapping: name, elapsedMs: ended - started, pes: { ...emptyStats(graph.pes()), ...sink.stats }, ...extra },
+  };
+}
+
+function feedLength(feed: RootFeed): number {
+  return feed.items ? feed.items.length : feed.count ?? 0;
+}
+
+function meanActive(samples: ActiveSample[], totalMs: number): number {
+  if (totalMs <= 0) return samples[samples.length - 1].active;
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const until = i + 1 < samples.length ? samples[i + 1].atMs : totalMs;
+    sum += samples[i].active * Math.max(0, until - samples[i].atMs);
+  }
+  return sum / totalMs;
+}

@@ -1,0 +1,335 @@
+import type { MessagePort } from 'node:worker_threads';
+import {
+  LocalEngine,
+  createRouter,
+  decode,
+  encodeBatch,
+  portKey,
+  rebuildWorkflow,
+  unconnectedPorts,
+  type GenericPE,
+  type PEInputs,
+  type RootFeed,
+  type Router,
+  type ValueOrigin,
+  type WorkflowSource,
+} from '@d4/core';
+import type { MultiPlan } from './multi-plan.js';
+import type { Tuning } from './tuning.js';
+import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
+
+export interface MultiWorkerData {
+  kind: 'multi';
+  source: WorkflowSource;
+  plan: MultiPlan;
+  unit: number;
+  inbound: Array<{ from: number; port: MessagePort }>;
+  outbound: Array<{ to: number; port: MessagePort }>;
+  results: 'stream' | 'count';
+  progress: boolean;
+  tuning: Tuning;
+}
+
+/** On a link: the receiver's acknowledgement of one processed batch, and end of stream. */
+const ACK = 1;
+const EOS = 'eos';
+
+/** The sending end of a link to one downstream unit; `inflight` batches are not yet acknowledged. */
+interface OutLink {
+  readonly to: number;
+  readonly port: MessagePort;
+  entries: unknown[];
+  inflight: number;
+}
+
+interface Route {
+  readonly target: number;
+  readonly router: Router;
+  readonly links: OutLink[];
+  readonly origin: ValueOrigin;
+}
+
+interface InboxEntry {
+  readonly port: MessagePort;
+  readonly bytes?: Uint8Array;
+}
+
+interface CurrentBatch {
+  readonly port: MessagePort;
+  readonly items: unknown[];
+  pos: number;
+}
+
+interface LocalTarget {
+  readonly pe: GenericPE;
+  readonly port: string;
+}
+
+/**
+ * One unit of a `multi` run in its worker thread: a PE instance, or a partition's
+ * sub-graph. Items arrive in batches from upstream units, are processed one by one, and
+ * what the unit writes is batched per downstream unit. A batch is acknowledged when it has
+ * been processed; a sender stops while it has `credit` unacknowledged batches towards a
+ * receiver, so a slow consumer slows its producers and queues stay bounded.
+ * The unit ends when every upstream unit sent end-of-stream and its queue is drained: then
+ * it runs postprocess(), sends what that writes, and sends end-of-stream downstream.
+ */
+export class MultiUnit {
+  private readonly engine: LocalEngine;
+  private readonly sink: ResultSink;
+  private readonly links: OutLink[] = [];
+  private readonly linkByUnit: OutLink[] = [];
+  private readonly routes = new Map<GenericPE, Map<string, Route[]>>();
+  private readonly localTargets: Array<LocalTarget | undefined>;
+  private readonly feeds: Array<{ pe: GenericPE; feed: RootFeed }>;
+  private readonly maxFlat: number;
+  private readonly inbox: Array<InboxEntry | undefined> = [];
+  private inboxHead = 0;
+  private current: CurrentBatch | null = null;
+  private eosSeen = 0;
+  private readonly eosExpected: number;
+  private blocked = false;
+  private idle = false;
+  private pendingSince = 0;
+  private waiter: (() => void) | null = null;
+  private peakHeap = 0;
+  private nextProgress = 0;
+
+  constructor(
+    private readonly data: MultiWorkerData,
+    pes: GenericPE[],
+    allPes: GenericPE[],
+    edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
+  ) {
+    const { plan, tuning } = data;
+    this.maxFlat = tuning.batchItems * 2;
+    const mine = new Set(pes);
+    for (const pe of pes) {
+      pe.instance = plan.units[data.unit].instance[pe.id];
+      pe.numInstances = plan.numInstances[pe.id];
+    }
+    for (const { to, port } of data.outbound) {
+      const link: OutLink = { to, port, entries: [], inflight: 0 };
+      port.on('message', () => this.onAck(link));
+      this.links.push(link);
+      this.linkByUnit[to] = link;
+    }
+    for (const { port } of data.inbound) port.on('message', (message: Uint8Array | string) => this.onInbound(port, message));
+    this.eosExpected = data.inbound.length;
+
+    const targetIndex = new Map(plan.targets.map((t, i) => [portKey(t.peId, t.port), i]));
+    const externalPorts = new Set<string>();
+    for (const e of edges) {
+      if (!mine.has(e.from) || mine.has(e.to)) continue;
+      externalPorts.add(portKey(e.from.id, e.fromPort));
+      const units = plan.instanceUnits[e.to.id];
+      const route: Route = {
+        target: targetIndex.get(portKey(e.to.id, e.toPort))!,
+        router: createRouter(e.to.inputs.get(e.toPort)!.grouping, e.from.instance, units.length, { peId: e.to.id, port: e.toPort }),
+        links: units.map((u) => this.linkByUnit[u]),
+        origin: { peId: e.from.id, port: e.fromPort },
+      };
+      let byPort = this.routes.get(e.from);
+      if (!byPort) this.routes.set(e.from, (byPort = new Map()));
+      const list = byPort.get(e.fromPort) ?? [];
+      list.push(route);
+      byPort.set(e.fromPort, list);
+    }
+    this.localTargets = plan.targets.map((t) => {
+      const pe = pes.find((p) => p.id === t.peId);
+      return pe ? { pe, port: t.port } : undefined;
+    });
+    this.sink = new ResultSink(data.results, plan.results, tuning.batchItems);
+    this.engine = new LocalEngine({
+      pes,
+      localEdges: edges.filter((e) => mine.has(e.from) && mine.has(e.to)),
+      externalPorts,
+      external: (pe, port, value) => this.send(pe, port, value),
+      unconnectedPorts: unconnectedPorts(allPes, edges),
+      collector: this.sink,
+      log: workerLog,
+    });
+    this.feeds = plan.units[data.unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
+  }
+
+  async run(): Promise<void> {
+    await this.engine.preprocess();
+    let feedIndex = 0;
+    let feedPos = 0;
+    let turnAt = performance.now() + 10;
+    for (;;) {
+      if (this.blocked) {
+        await this.wait();
+        continue;
+      }
+      if (this.current || this.inboxHead < this.inbox.length) {
+        await this.processInbound();
+      } else if (feedIndex < this.feeds.length) {
+        const { pe, feed } = this.feeds[feedIndex];
+        const total = feed.items ? feed.items.length : feed.count ?? 0;
+        const stop = Math.min(total, feedPos + 1024);
+        while (feedPos < stop) {
+          const pending = this.engine.feed(pe, feed.items ? feed.items[feedPos] : {});
+          feedPos++;
+          if (pending !== undefined) await pending;
+          if (this.pendingSince !== 0 && performance.now() - this.pendingSince > this.data.tuning.flushMs) this.flushAll();
+          if (this.blocked) break;
+        }
+        if (feedPos >= total) {
+          feedIndex++;
+          feedPos = 0;
+        }
+      } else if (this.eosSeen === this.eosExpected) {
+        break;
+      } else {
+        await this.wait();
+        continue;
+      }
+      // Long busy stretches still let acknowledgements and inbound batches in.
+      const now = performance.now();
+      if (now > turnAt) {
+        this.sample(now);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turnAt = performance.now() + 10;
+      }
+    }
+    await this.engine.postprocess();
+    for (const link of this.links) {
+      if (link.entries.length) this.sendBatch(link);
+      link.port.postMessage(EOS);
+    }
+    this.sink.flush();
+    this.sample(performance.now());
+    post({ type: 'done', stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap });
+  }
+
+  private sample(now: number): void {
+    const heap = heapMb();
+    if (heap > this.peakHeap) this.peakHeap = heap;
+    if (this.data.progress && now > this.nextProgress) {
+      this.nextProgress = now + 200;
+      post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+    }
+  }
+
+  /** Processes the current inbound batch until it is done or a downstream link is full. */
+  private async processInbound(): Promise<void> {
+    let current = this.current;
+    if (!current) {
+      const entry = this.inbox[this.inboxHead]!;
+      this.inbox[this.inboxHead++] = undefined;
+      if (this.inboxHead > 1024 && this.inboxHead * 2 > this.inbox.length) {
+        this.inbox.splice(0, this.inboxHead);
+        this.inboxHead = 0;
+      }
+      if (!entry.bytes) {
+        this.eosSeen++;
+        return;
+      }
+      current = this.current = { port: entry.port, items: decode<unknown[]>(entry.bytes), pos: 0 };
+    }
+    const items = current.items;
+    const targets = this.localTargets;
+    const flushMs = this.data.tuning.flushMs;
+    while (current.pos < items.length) {
+      const target = targets[items[current.pos] as number]!;
+      const inputs: PEInputs = {};
+      inputs[target.port] = items[current.pos + 1];
+      current.pos += 2;
+      const pending = this.engine.feed(target.pe, inputs);
+      if (pending !== undefined) await pending;
+      if (this.pendingSince !== 0 && performance.now() - this.pendingSince > flushMs) this.flushAll();
+      if (this.blocked) return;
+    }
+    this.current = null;
+    current.port.postMessage(ACK);
+  }
+
+  /** A write on a port that leaves this unit: routed to the destination instance(s). */
+  private send(pe: GenericPE, port: string, value: unknown): void {
+    const routes = this.routes.get(pe)!.get(port)!;
+    for (let r = 0; r < routes.length; r++) {
+      const route = routes[r];
+      if (route.router.broadcast) for (const link of route.links) this.push(link, route.target, value);
+      else this.push(route.links[route.router.route(value)], route.target, value);
+    }
+  }
+
+  private push(link: OutLink, target: number, value: unknown): void {
+    link.entries.push(target, value);
+    if (this.pendingSince === 0) this.pendingSince = performance.now();
+    if (link.entries.length >= this.maxFlat) {
+      if (link.inflight < this.data.tuning.credit) this.sendBatch(link);
+      else this.blocked = true;
+    }
+  }
+
+  private sendBatch(link: OutLink): void {
+    const entries = link.entries;
+    const bytes = ownedBytes(
+      encodeBatch(entries, (i) => {
+        if (i % 2 === 0) return undefined;
+        const target = this.data.plan.targets[entries[i - 1] as number];
+        for (const byPort of this.routes.values()) for (const list of byPort.values()) for (const r of list) if (r.target === entries[i - 1]) return r.origin;
+        return { peId: target.peId, port: target.port };
+      }),
+    );
+    link.entries = [];
+    link.inflight++;
+    link.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /** Sends every partial batch that has credit; the rest go when their acknowledgement comes. */
+  private flushAll(): void {
+    let left = false;
+    for (const link of this.links) {
+      if (link.entries.length === 0) continue;
+      if (link.inflight < this.data.tuning.credit) this.sendBatch(link);
+      else left = true;
+    }
+    this.sink.flush();
+    this.pendingSince = left ? performance.now() : 0;
+  }
+
+  private onAck(link: OutLink): void {
+    link.inflight--;
+    if (link.entries.length >= this.maxFlat || (this.idle && link.entries.length > 0)) this.sendBatch(link);
+    if (this.blocked) this.blocked = this.links.some((l) => l.entries.length >= this.maxFlat && l.inflight >= this.data.tuning.credit);
+    this.wake();
+  }
+
+  private onInbound(port: MessagePort, message: Uint8Array | string): void {
+    this.inbox.push(message === EOS ? { port } : { port, bytes: message as Uint8Array });
+    this.wake();
+  }
+
+  /** Sends what is buffered and sleeps until a batch, an acknowledgement or end-of-stream arrives. */
+  private async wait(): Promise<void> {
+    this.flushAll();
+    this.idle = true;
+    await new Promise<void>((resolve) => {
+      this.waiter = resolve;
+    });
+    this.idle = false;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = null;
+      waiter();
+    }
+  }
+}
+
+export async function runMultiWorker(data: MultiWorkerData): Promise<void> {
+  const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+  const allPes = graph.pes();
+  const pes = data.plan.units[data.unit].peIds.map((id) => {
+    const pe = allPes.find((p) => p.id === id);
+    if (!pe) throw new Error(`the rebuilt graph has no PE ${id}; the workflow module builds a different graph in a worker (does it depend on time, randomness or the environment?)`);
+    return pe;
+  });
+  post({ type: 'ready' });
+  await new MultiUnit(data, pes, allPes, graph.peEdges()).run();
+}

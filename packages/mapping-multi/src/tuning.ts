@@ -1,0 +1,27 @@
+/**
+ * Batching and flow-control constants shared by the driver and the workers. Items cross
+ * threads in batches (one postMessage per batch, never per item), queues are bounded by
+ * credits, and partial batches are flushed when a thread goes idle or after FLUSH_MS, so
+ * slow PEs do not hold back items already made.
+ */
+export interface Tuning {
+  /** Items per batch between workers (multi) or per task batch (dyn_*). */
+  batchItems: number;
+  /** Unacknowledged batches a sender may have towards one receiver (multi). */
+  credit: number;
+  /** A partial batch older than this is sent even while the sender is busy. */
+  flushMs: number;
+}
+
+export const DEFAULT_TUNING: Tuning = {
+  batchItems: 1024,
+  credit: 4,
+  flushMs: 2,
+};
+
+/** dyn_*: batches a worker may hold at once (one running, one waiting), so it never idles for a round trip. */
+export const DYN_PREFETCH = 2;
+/** dyn_*: task batch size. Smaller than multi's: a batch is the unit of load balancing. */
+export const DYN_BATCH_ITEMS = 256;
+/** dyn_auto_multi: how often the driver looks at the queue to scale. */
+export const AUTOSCALE_TICK_MS = 10;

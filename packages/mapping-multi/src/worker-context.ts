@@ -1,0 +1,70 @@
+import { parentPort } from 'node:worker_threads';
+import { OutputCollector, encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
+
+/** Messages a worker posts to the driver (besides the mapping's own). */
+export function post(message: unknown, transfer?: ArrayBuffer[]): void {
+  parentPort!.postMessage(message, transfer);
+}
+
+/** PEs' log() in a worker: sent to the driver, which calls the run's `log` option (or stderr). */
+export const workerLog: LogFn = (peId, instance, message) => post({ type: 'log', peId, instance, message });
+
+/** A message body that owns its memory, so it can be transferred instead of copied. */
+export function ownedBytes(buffer: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(buffer.byteLength);
+  bytes.set(buffer);
+  return bytes;
+}
+
+/**
+ * Values written to unconnected outputs in a worker. 'stream' sends them to the driver in
+ * batches (the driver keeps them or calls onOutput); 'count' keeps only counts here, for
+ * runs with collect: 'count' and no onOutput, so long runs send nothing per item.
+ */
+export class ResultSink extends OutputCollector {
+  private buffer: unknown[] = [];
+  private readonly index = new Map<string, Map<string, number>>();
+
+  constructor(
+    readonly mode: 'stream' | 'count',
+    private readonly results: ReadonlyArray<{ peId: string; port: string }>,
+    private readonly batchItems: number,
+  ) {
+    super({ collect: 'count' });
+    results.forEach((r, i) => {
+      let ports = this.index.get(r.peId);
+      if (!ports) this.index.set(r.peId, (ports = new Map()));
+      ports.set(r.port, i);
+    });
+  }
+
+  override add(peId: string, port: string, value: unknown): void {
+    if (this.mode === 'count') {
+      super.add(peId, port, value);
+      return;
+    }
+    this.buffer.push(this.index.get(peId)!.get(port)!, value);
+    if (this.buffer.length >= this.batchItems * 2) this.flush();
+  }
+
+  get pending(): boolean {
+    return this.buffer.length > 0;
+  }
+
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    const buffer = this.buffer;
+    const bytes = ownedBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
+    this.buffer = [];
+    post({ type: 'out', bytes }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  countsForDriver(): RunOutputCounts | undefined {
+    return this.mode === 'count' ? this.counts : undefined;
+  }
+}
+
+/** Heap in use now, in MB (sampled by workers for the stats and the memory test). */
+export function heapMb(): number {
+  return process.memoryUsage().heapUsed / 1048576;
+}

@@ -1,0 +1,121 @@
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { WorkerError, abortError, type D4Error } from '@d4/core';
+import { fromWireError, type WireError } from './wire-errors.js';
+import { workerFile } from './worker-file.js';
+
+export interface WorkerSpec {
+  /** What the worker runs, for error messages: "worker 3 (PE Identity2, instance 1)". */
+  label: string;
+  data: unknown;
+  transferList?: readonly TransferListItem[];
+}
+
+export interface WorkerGroupOptions {
+  specs: readonly WorkerSpec[];
+  /** Every message a worker posts, except 'error' messages (which fail the run). */
+  onMessage: (index: number, message: any) => void;
+  signal?: AbortSignal;
+  /** Heap limit per worker (MB): a worker that exceeds it dies and the run fails. */
+  memoryMb?: number;
+}
+
+/**
+ * The driver's side of a run's worker threads. Any failure — a PE error a worker reports,
+ * a worker that dies (process.exit() in a PE, out of memory, terminated), an abort —
+ * terminates every worker and rejects `failed` once, with the first cause. A worker's
+ * death is seen through its 'exit'/'error' events, so it is reported at once, not after a
+ * timeout.
+ */
+export class WorkerGroup {
+  readonly workers: Worker[] = [];
+  /** Rejects with the first failure; never resolves. */
+  readonly failed: Promise<never>;
+  private rejectFailed!: (error: D4Error) => void;
+  private stopping = false;
+  private readonly labels: string[];
+  private readonly onAbort?: () => void;
+  private readonly signal?: AbortSignal;
+
+  constructor(options: WorkerGroupOptions) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    this.failed.catch(() => {}); // observed by whoever races it; never an unhandled rejection
+    this.labels = options.specs.map((s) => s.label);
+    const file = workerFile();
+    const resourceLimits: ResourceLimits | undefined = options.memoryMb ? { maxOldGenerationSizeMb: options.memoryMb } : undefined;
+    options.specs.forEach((spec, index) => {
+      const worker = new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits });
+      worker.on('message', (message: any) => {
+        if (this.stopping) return;
+        if (message && message.type === 'error') {
+          this.fail(fromWireError(message.error as WireError, `${spec.label}`));
+          return;
+        }
+        try {
+          options.onMessage(index, message);
+        } catch (error) {
+          this.fail(error as D4Error);
+        }
+      });
+      worker.on('error', (error: Error & { code?: string }) => {
+        const oom = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+        this.fail(
+          new WorkerError(
+            `${spec.label} died${oom ? ' out of memory' : ''}: ${error.message}${oom ? '; a PE keeps too much data (raise --worker-memory, or keep less per item)' : ''}`,
+            oom ? 'D4_WORKER_OUT_OF_MEMORY' : 'D4_WORKER_DIED',
+            { cause: error },
+          ),
+        );
+      });
+      worker.on('messageerror', (error) => this.fail(new WorkerError(`${spec.label} sent a message that cannot be read: ${error.message}`, 'D4_WORKER_MESSAGE', { cause: error })));
+      worker.on('exit', (code) => {
+        if (this.stopping) return;
+        this.fail(
+          new WorkerError(
+            `${spec.label} exited with code ${code} before the run finished; a PE may have called process.exit(), or the thread was terminated`,
+            'D4_WORKER_EXITED',
+          ),
+        );
+      });
+      this.workers.push(worker);
+    });
+    if (options.signal) {
+      this.signal = options.signal;
+      this.onAbort = () => this.fail(abortError(options.signal!));
+      if (options.signal.aborted) this.onAbort();
+      else options.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  label(index: number): string {
+    return this.labels[index];
+  }
+
+  post(index: number, message: unknown, transfer?: readonly TransferListItem[]): void {
+    if (!this.stopping) this.workers[index].postMessage(message, transfer as TransferListItem[] | undefined);
+  }
+
+  fail(error: D4Error): void {
+    if (this.stopping) return;
+    this.rejectFailed(error);
+    void this.stop();
+  }
+
+  /** Stops every worker (idempotent). Exits after this are expected, not failures. */
+  async stop(): Promise<void> {
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.stopping) return;
+    this.stopping = true;
+    await Promise.all(this.workers.map((w) => w.terminate().catch(() => 0)));
+  }
+
+  /** Runs `body` until it settles or the group fails, whichever comes first; always stops the workers. */
+  async run<T>(body: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([body, this.failed]);
+    } finally {
+      await this.stop();
+    }
+  }
+}
