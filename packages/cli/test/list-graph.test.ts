@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { conformanceGraphsModule } from '@d4/core/conformance';
 import { loadWorkflow } from '@d4/core';
 import { readFileSync } from 'node:fs';
+import { formatMappingList } from '../src/index.js';
 import { d4 } from './helpers.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -50,6 +51,31 @@ describe('d4 list', () => {
       installed: false,
       options: [],
     });
+  });
+  test("an installed mapping's options, and a package that fails to load, are shown on their lines", () => {
+    const text = formatMappingList([
+      {
+        name: 'multi',
+        package: '@d4/mapping-multi',
+        description: 'fixed distribution on worker threads',
+        installed: true,
+        stateful: true,
+        worker: false,
+        options: [{ name: 'numProcesses', flags: '-n, --num <n>', description: 'processes', type: 'number', default: 4, env: 'D4_NUM' }],
+      },
+      { name: 'redis', package: '@d4/mapping-redis', description: 'over Redis Streams', installed: false, options: [], error: 'boom' },
+    ]);
+    expect(text).toBe(
+      [
+        'multi  installed  [@d4/mapping-multi]',
+        '  fixed distribution on worker threads (runs stateful PEs)',
+        '  -n, --num <n>  processes (number, default 4, env D4_NUM)',
+        'redis  cannot be loaded  [@d4/mapping-redis]',
+        '  over Redis Streams',
+        '  error: boom',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
