@@ -22,8 +22,8 @@ describe('d4 list', () => {
     const r = await d4(['list']);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('simple          installed  [@d4/core]');
-    expect(lines[1]).toBe('  sequential, in-process; one instance per PE, depth-first with bounded memory (no server) (runs stateful PEs)');
+    expect(lines[0]).toBe('simple          installed  [@d4/core]  runs stateful PEs');
+    expect(lines[1]).toBe('  sequential, in-process; one instance per PE, depth-first with bounded memory (no server)');
     expect(lines).toContain('zmq_multi       not installed (npm install @d4/mapping-zmq)  [@d4/mapping-zmq]');
     for (const name of ['multi', 'dyn_multi', 'dyn_auto_multi', 'redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis', 'zmq_multi', 'mpi']) {
       expect(lines.some((l) => l.startsWith(`${name} `))).toBe(true);
@@ -60,16 +60,20 @@ describe('d4 list', () => {
         description: 'fixed distribution on worker threads',
         installed: true,
         stateful: true,
-        worker: false,
-        options: [{ name: 'numProcesses', flags: '-n, --num <n>', description: 'processes', type: 'number', default: 4, env: 'D4_NUM' }],
+        worker: true,
+        options: [
+          { name: 'numProcesses', flags: '-n, --num <n>', description: 'processes', type: 'number', default: 4, env: 'D4_NUM' },
+          { name: 'fast', flags: '--fast', description: 'go fast', type: 'boolean' },
+        ],
       },
       { name: 'redis', package: '@d4/mapping-redis', description: 'over Redis Streams', installed: false, options: [], error: 'boom' },
     ]);
     expect(text).toBe(
       [
-        'multi  installed  [@d4/mapping-multi]',
-        '  fixed distribution on worker threads (runs stateful PEs)',
-        '  -n, --num <n>  processes (number, default 4, env D4_NUM)',
+        'multi  installed  [@d4/mapping-multi]  runs stateful PEs, d4 worker',
+        '  fixed distribution on worker threads',
+        '    -n, --num <n>  processes (number, default 4, env D4_NUM)',
+        '    --fast         go fast (boolean)',
         'redis  cannot be loaded  [@d4/mapping-redis]',
         '  over Redis Streams',
         '  error: boom',

@@ -58,13 +58,14 @@ export function formatMappingList(entries: readonly MappingEntry[]): string {
   const lines: string[] = [];
   for (const e of entries) {
     const state = e.installed ? 'installed' : e.error ? 'cannot be loaded' : `not installed (npm install ${e.package})`;
-    lines.push(`${e.name.padEnd(width)}${state}  [${e.package}]`);
     const traits = e.installed ? [e.stateful ? 'runs stateful PEs' : 'stateless PEs only', ...(e.worker ? ['d4 worker'] : [])] : [];
-    lines.push(`  ${e.description}${traits.length ? ` (${traits.join('; ')})` : ''}`);
+    lines.push(`${e.name.padEnd(width)}${state}  [${e.package}]${traits.length ? `  ${traits.join(', ')}` : ''}`);
+    lines.push(`  ${e.description}`);
     if (e.error) lines.push(`  error: ${e.error}`);
+    const flagsWidth = Math.max(0, ...e.options.map((o) => o.flags.length)) + 2;
     for (const o of e.options) {
       const extra = [o.type, ...(o.default !== undefined ? [`default ${JSON.stringify(o.default)}`] : []), ...(o.env ? [`env ${o.env}`] : [])];
-      lines.push(`  ${o.flags}  ${o.description} (${extra.join(', ')})`);
+      lines.push(`    ${o.flags.padEnd(flagsWidth)}${o.description} (${extra.join(', ')})`);
     }
   }
   return `${lines.join('\n')}\n`;
