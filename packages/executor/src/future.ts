@@ -1,0 +1,273 @@
+import { CancelledError, FutureTimeoutError } from './errors.js';
+
+/** Brand shared by every copy of this package (tests load src, scripts load dist). */
+const FUTURE_BRAND = Symbol.for('d4.executor.future');
+
+export type FutureState = 'pending' | 'running' | 'finished' | 'failed' | 'cancelled';
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+export function isFuture(value: unknown): value is Future<unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE_BRAND] === true;
+}
+
+/**
+ * The eventual result of a task, with Python's `concurrent.futures.Future` surface.
+ * It is also a thenable, so `await future` works. No Promise is created until someone
+ * awaits it, so a failed future nobody looks at does not raise an unhandled rejection.
+ * Done callbacks run synchronously when the future completes: that is how dependent
+ * tasks become ready without a poll.
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  readonly [FUTURE_BRAND] = true;
+  /** A number unique within this process, used in messages and the dependency graph. */
+  readonly id: number;
+  /** What the future computes, e.g. the task function's name. */
+  readonly label: string;
+  #state: FutureState = 'pending';
+  #value: T | undefined;
+  #error: unknown;
+  #callbacks: DoneCallback<T>[] | undefined;
+  #promise: Promise<T> | undefined;
+  /** Set by the executor: asked to stop the task; the executor then calls `_cancel`. */
+  _canceller: ((future: Future<T>) => void) | undefined;
+
+  private static nextId = 1;
+
+  constructor(label = 'future') {
+    this.id = Future.nextId++;
+    this.label = label;
+  }
+
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  done(): boolean {
+    return this.#state === 'finished' || this.#state === 'failed' || this.#state === 'cancelled';
+  }
+
+  running(): boolean {
+    return this.#state === 'running';
+  }
+
+  cancelled(): boolean {
+    return this.#state === 'cancelled';
+  }
+
+  /**
+   * Cancels the task: a task still waiting is dropped; a running task's worker is
+   * stopped and replaced. Returns false when the future is already done.
+   */
+  cancel(): boolean {
+    if (this.done()) return false;
+    if (this._canceller) this._canceller(this);
+    if (!this.done()) this._cancel(new CancelledError(`task #${this.id} (${this.label}) was cancelled`));
+    return true;
+  }
+
+  /** Resolves with the value, or rejects with the task's error; `timeout` in ms rejects with FutureTimeoutError. */
+  result(options: { timeout?: number } = {}): Promise<T> {
+    if (options.timeout === undefined) return this.#asPromise();
+    return withTimeout(this.#asPromise(), options.timeout, () => `task #${this.id} (${this.label}) did not complete within ${options.timeout} ms`);
+  }
+
+  /** The task's error, or undefined when it succeeded. A cancelled future rejects with CancelledError. */
+  exception(options: { timeout?: number } = {}): Promise<unknown> {
+    const settled = new Promise<unknown>((resolve, reject) => {
+      this.addDoneCallback((f) => {
+        if (f.#state === 'cancelled') reject(f.#error);
+        else resolve(f.#state === 'failed' ? f.#error : undefined);
+      });
+    });
+    if (options.timeout === undefined) return settled;
+    return withTimeout(settled, options.timeout, () => `task #${this.id} (${this.label}) did not complete within ${options.timeout} ms`);
+  }
+
+  /** Calls `callback(future)` when the future is done (at once if it already is). */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (this.done()) {
+      runCallback(callback, this);
+      return;
+    }
+    (this.#callbacks ??= []).push(callback);
+  }
+
+  then<R1 = T, R2 = never>(onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
+    return this.#asPromise().then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#asPromise().catch(onRejected);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `Future #${this.id} ${this.#state}`;
+  }
+
+  /** The value of a finished future (undefined otherwise); for code that already checked done(). */
+  _valueIfDone(): { ok: true; value: T } | { ok: false; error: unknown; cancelled: boolean } | undefined {
+    if (this.#state === 'finished') return { ok: true, value: this.#value as T };
+    if (this.#state === 'failed' || this.#state === 'cancelled') return { ok: false, error: this.#error, cancelled: this.#state === 'cancelled' };
+    return undefined;
+  }
+
+  _setRunning(): void {
+    if (this.#state === 'pending') this.#state = 'running';
+  }
+
+  _setPending(): void {
+    if (this.#state === 'running') this.#state = 'pending';
+  }
+
+  _resolve(value: T): boolean {
+    if (this.done()) return false;
+    this.#value = value;
+    this.#state = 'finished';
+    this.#complete();
+    return true;
+  }
+
+  _reject(error: unknown): boolean {
+    if (this.done()) return false;
+    this.#error = error;
+    this.#state = 'failed';
+    this.#complete();
+    return true;
+  }
+
+  _cancel(error: unknown): boolean {
+    if (this.done()) return false;
+    this.#error = error;
+    this.#state = 'cancelled';
+    this.#complete();
+    return true;
+  }
+
+  #complete(): void {
+    this._canceller = undefined;
+    const callbacks = this.#callbacks;
+    this.#callbacks = undefined;
+    if (callbacks) for (const callback of callbacks) runCallback(callback, this);
+  }
+
+  #asPromise(): Promise<T> {
+    if (!this.#promise) {
+      this.#promise = new Promise<T>((resolve, reject) => {
+        this.addDoneCallback((f) => (f.#state === 'finished' ? resolve(f.#value as T) : reject(f.#error)));
+      });
+    }
+    return this.#promise;
+  }
+}
+
+function runCallback<T>(callback: DoneCallback<T>, future: Future<T>): void {
+  try {
+    callback(future);
+  } catch (error) {
+    // As in Python, a failing callback must not break the future or the other callbacks.
+    process.emitWarning(`a done callback of task #${future.id} threw: ${(error as Error)?.message ?? String(error)}`, 'D4ExecutorWarning');
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FutureTimeoutError(message())), timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
+export const FIRST_COMPLETED: ReturnWhen = 'FIRST_COMPLETED';
+export const FIRST_EXCEPTION: ReturnWhen = 'FIRST_EXCEPTION';
+export const ALL_COMPLETED: ReturnWhen = 'ALL_COMPLETED';
+
+/**
+ * Waits for futures as Python's `concurrent.futures.wait` does and resolves with the
+ * `done` and `notDone` sets. On timeout it resolves with what is done by then (no error).
+ */
+export function wait<T>(futures: Iterable<Future<T>>, options: { returnWhen?: ReturnWhen; timeout?: number } = {}): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+  const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
+  const all = [...new Set(futures)];
+  const done = new Set<Future<T>>();
+  const result = () => ({ done: new Set(done), notDone: new Set(all.filter((f) => !done.has(f))) });
+  return new Promise((resolve) => {
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      resolve(result());
+    };
+    const check = (f: Future<T>) => {
+      done.add(f);
+      if (returnWhen === 'FIRST_COMPLETED') finish();
+      else if (returnWhen === 'FIRST_EXCEPTION' && (f.state === 'failed' || f.state === 'cancelled')) finish();
+      if (done.size === all.length) finish();
+    };
+    if (all.length === 0) return finish();
+    if (options.timeout !== undefined) timer = setTimeout(finish, options.timeout);
+    for (const f of all) {
+      if (finished) break;
+      f.addDoneCallback(check);
+    }
+  });
+}
+
+/**
+ * Yields futures as they complete (Python's `as_completed`): `for await (const f of
+ * asCompleted(fs))`. With `timeout` (ms), throws FutureTimeoutError when some are still not
+ * done after that long. (A hand-written iterator, because an async generator would await
+ * each yielded future instead of yielding it.)
+ */
+export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<Future<T>> {
+  const all = [...new Set(futures)];
+  const completed: Future<T>[] = [];
+  let wake: (() => void) | undefined;
+  for (const f of all) {
+    f.addDoneCallback((done) => {
+      completed.push(done);
+      wake?.();
+    });
+  }
+  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+  let yielded = 0;
+  const iterator: AsyncIterableIterator<Future<T>> = {
+    async next(): Promise<IteratorResult<Future<T>>> {
+      if (yielded >= all.length) return { done: true, value: undefined };
+      if (completed.length === 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (deadline !== undefined) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        });
+        wake = undefined;
+        if (timer) clearTimeout(timer);
+        if (completed.length === 0) {
+          const left = all.length - yielded;
+          yielded = all.length;
+          throw new FutureTimeoutError(`${left} of ${all.length} futures were not done within ${options.timeout} ms`);
+        }
+      }
+      yielded++;
+      return { done: false, value: completed.shift()! };
+    },
+    async return(): Promise<IteratorResult<Future<T>>> {
+      yielded = all.length;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

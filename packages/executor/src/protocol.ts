@@ -1,0 +1,36 @@
+/**
+ * Messages between the executor and its workers. Every message is one msgpack buffer
+ * (core's codec) holding an array; tasks and results travel in batches so that a burst of
+ * small tasks costs one message per batch, not one per task.
+ */
+
+/** parent → worker: `[M_INIT, workerId, initSpec | null]` */
+export const M_INIT = 0;
+/** parent → worker: `[M_TASKS, defs: [fnKey, FnSpec][], tasks: WireTask[]]` */
+export const M_TASKS = 1;
+
+/** worker → parent: `[W_RESULTS, [taskId, ok 1|0, value | ErrorInfo][], execMs]` */
+export const W_RESULTS = 0;
+/** worker → parent: `[W_STARTED, taskId]`, sent only for tasks with a timeout */
+export const W_STARTED = 1;
+/** worker → parent: `[W_INIT_FAILED, ErrorInfo]` */
+export const W_INIT_FAILED = 2;
+
+/** Task flags. */
+export const F_CHUNK = 1; // args is a list of argument lists; the result is the list of results
+export const F_TIMED = 2; // report W_STARTED so the parent can start the timeout clock
+
+/** How a function reaches a worker. */
+export type FnSpec = { k: 'ref'; module: string; exportName: string } | { k: 'src'; source: string; name: string };
+
+/** `[taskId, fnKey, args, flags]` */
+export type WireTask = [number, number, unknown[], number];
+
+/** An error as it crosses back from a worker. `d4` marks the executor's own errors (not the task's). */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  d4?: boolean;
+}

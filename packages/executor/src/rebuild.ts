@@ -1,0 +1,124 @@
+import { runInNewContext } from 'node:vm';
+import type { FnSpec } from './protocol.js';
+
+/**
+ * Worker side: turns a FnSpec back into a callable function.
+ *
+ * A function sent by source is evaluated inside a `with` scope whose proxy answers for
+ * every name that is neither a JavaScript built-in nor a standard Node global. So a free
+ * variable (something the function closed over, or an import of its module) is not looked
+ * up in the worker's globals, where it could silently mean something else: using it throws
+ * a D4_TASK_NOT_SELF_CONTAINED error that says what to do, and the task fails even if the
+ * function catches that error.
+ */
+
+/** An error raised by the executor's own machinery in the worker (not by the task). */
+export class ExecutorSideError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskFunctionError';
+  }
+}
+
+const NODE_GLOBALS = [
+  'console', 'process', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
+  'queueMicrotask', 'structuredClone', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'performance', 'fetch', 'Headers',
+  'Request', 'Response', 'FormData', 'AbortController', 'AbortSignal', 'Blob', 'crypto', 'atob', 'btoa', 'EventTarget', 'Event',
+  'MessageChannel', 'MessagePort', 'BroadcastChannel', 'global', 'globalThis', 'WebAssembly',
+];
+
+let allowedGlobals: Set<string> | undefined;
+function allowed(): Set<string> {
+  allowedGlobals ??= new Set([...(runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]), ...NODE_GLOBALS]);
+  return allowedGlobals;
+}
+
+/** Helpers that TypeScript loaders inject into function sources (esbuild's keepNames). */
+const INJECTED_HELPERS: Record<string, unknown> = {
+  __name: (target: unknown) => target,
+};
+
+/** The last free-variable violation in this worker; checked after each task, so catching it does not help. */
+export let scopeViolation: ExecutorSideError | undefined;
+export function clearScopeViolation(): void {
+  scopeViolation = undefined;
+}
+
+export async function rebuildFunction(spec: FnSpec): Promise<(...args: unknown[]) => unknown> {
+  return spec.k === 'ref' ? importExport(spec.module, spec.exportName) : fromSource(spec.source, spec.name);
+}
+
+function fromSource(source: string, name: string): (...args: unknown[]) => unknown {
+  const globals = allowed();
+  const violation = (key: string) => {
+    scopeViolation = new ExecutorSideError(
+      'D4_TASK_NOT_SELF_CONTAINED',
+      `task function ${name} was sent to the worker by source, but it uses '${key}', which the worker does not have (a variable it closes over, or an import of its module); ` +
+        `pass '${key}' as an argument, or export the function from a module without side effects and mark it: export const ${name} = task(import.meta.url, '${name}', …) (see the @d4/executor README, "Functions")`,
+    );
+    return scopeViolation;
+  };
+  const scope = new Proxy(Object.create(null) as object, {
+    has: (_target, key) => typeof key === 'string' && !globals.has(key),
+    get: (_target, key) => {
+      if (typeof key !== 'string') return undefined; // Symbol.unscopables
+      if (key in INJECTED_HELPERS) return INJECTED_HELPERS[key];
+      throw violation(key);
+    },
+    set: (_target, key) => {
+      throw violation(String(key));
+    },
+  });
+  let fn: unknown;
+  try {
+    // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
+    fn = new Function('__d4_scope__', `with (__d4_scope__) { return (${source}\n); }`)(scope);
+  } catch (error) {
+    throw new ExecutorSideError(
+      'D4_TASK_NOT_SHIPPABLE',
+      `task function ${name} cannot be rebuilt from its source in the worker (${(error as Error).message}); export it from a module and mark it with task(import.meta.url, '${name}', ${name}) so that the worker imports it instead`,
+    );
+  }
+  if (typeof fn !== 'function') {
+    throw new ExecutorSideError('D4_TASK_NOT_SHIPPABLE', `the source of task function ${name} does not evaluate to a function; mark it with task(import.meta.url, '${name}', ${name})`);
+  }
+  return fn as (...args: unknown[]) => unknown;
+}
+
+let tsxRegistered = false;
+
+async function importExport(module: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await importModule(module)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ExecutorSideError('D4_TASK_IMPORT', `the worker cannot import ${module} to get task function '${exportName}': ${(error as Error).message}; check that the module exists and imports cleanly from the worker's directory (${process.cwd()})`);
+  }
+  const fn = namespace[exportName];
+  if (typeof fn !== 'function') {
+    const names = Object.keys(namespace).filter((n) => typeof namespace[n] === 'function');
+    throw new ExecutorSideError(
+      'D4_TASK_EXPORT',
+      `${module} has no exported function '${exportName}' (${fn === undefined ? 'no such export' : `it is a ${typeof fn}`}); its exported functions are: ${names.join(', ') || '(none)'}; the name given to task()/taskRef() must be the export's name`,
+    );
+  }
+  return fn as (...args: unknown[]) => unknown;
+}
+
+async function importModule(module: string): Promise<unknown> {
+  try {
+    return await import(module);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !tsxRegistered) {
+      // Plain Node cannot load TypeScript: register tsx's loader once and try again.
+      const api = (await import('tsx/esm/api')) as { register: () => unknown };
+      api.register();
+      tsxRegistered = true;
+      return import(module);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The worker's main module, for both backends: a worker thread (parentPort) and a child
+ * process (process.send). It receives batches of tasks, runs them one after another in
+ * arrival order, and sends results back in batches.
+ */
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { encode, decode } from '@d4/core';
+import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, type ErrorInfo, type FnSpec, type WireTask } from './protocol.js';
+import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError } from './rebuild.js';
+
+type Fn = (...args: unknown[]) => unknown;
+
+const send: (bytes: Uint8Array) => void = parentPort
+  ? (bytes) => parentPort!.postMessage(bytes)
+  : (bytes) => {
+      process.send!(bytes);
+    };
+
+const functions = new Map<number, Fn | Promise<Fn>>();
+const queue: WireTask[] = [];
+let queueHead = 0;
+let draining = false;
+let initReady: Promise<void> | undefined;
+let initData: Record<string, unknown> | undefined;
+let results: [number, number, unknown][] = [];
+let execMs = 0;
+const MAX_RESULTS_PER_MESSAGE = 256;
+
+function onMessage(raw: Uint8Array): void {
+  const message = decode<unknown[]>(raw);
+  if (message[0] === M_TASKS) {
+    for (const [key, spec] of message[1] as [number, FnSpec][]) {
+      const pending = rebuildFunction(spec);
+      pending.catch(() => undefined); // reported per task
+      functions.set(key, pending);
+      pending.then((fn) => functions.set(key, fn), () => undefined);
+    }
+    for (const task of message[2] as WireTask[]) queue.push(task);
+    if (!draining) void drain();
+  } else if (message[0] === M_INIT) {
+    const spec = message[2] as FnSpec | null;
+    if (spec) initReady = runInit(spec);
+  }
+}
+
+async function runInit(spec: FnSpec): Promise<void> {
+  try {
+    const init = await rebuildFunction(spec);
+    const data = await init();
+    if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
+      throw new Error(`init returned ${Array.isArray(data) ? 'an array' : typeof data}; it must return an object whose keys name the values handed to tasks`);
+    }
+    initData = data as Record<string, unknown> | undefined;
+  } catch (error) {
+    send(encode([W_INIT_FAILED, errorInfo(error)]));
+    // Let the message leave before the worker ends.
+    setTimeout(() => process.exit(1), 50);
+    await new Promise(() => undefined);
+  }
+}
+
+async function drain(): Promise<void> {
+  draining = true;
+  try {
+    if (initReady) await initReady;
+    while (queueHead < queue.length) {
+      const task = queue[queueHead++];
+      if (queueHead > 1024 && queueHead * 2 > queue.length) {
+        queue.splice(0, queueHead);
+        queueHead = 0;
+      }
+      const [id, key, args, flags] = task;
+      if (flags & F_TIMED) {
+        flush();
+        send(encode([W_STARTED, id]));
+      }
+      const started = performance.now();
+      try {
+        let fn = functions.get(key);
+        if (fn === undefined) throw new ExecutorSideError('D4_PROTOCOL', `worker got task #${id} for unknown function ${key}`);
+        if (fn instanceof Promise) fn = await fn;
+        clearScopeViolation();
+        let value: unknown;
+        if (flags & F_CHUNK) {
+          const out: unknown[] = [];
+          for (const itemArgs of args as unknown[][]) {
+            let r = call(fn, itemArgs);
+            if (isThenable(r)) {
+              flush();
+              r = await r;
+            }
+            out.push(r);
+          }
+          value = out;
+        } else {
+          value = call(fn, args);
+          if (isThenable(value)) {
+            flush();
+            value = await value;
+          }
+        }
+        if (scopeViolation) throw scopeViolation;
+        results.push([id, 1, value]);
+      } catch (error) {
+        results.push([id, 0, errorInfo(scopeViolation ?? error)]);
+      }
+      execMs += performance.now() - started;
+      if (results.length >= MAX_RESULTS_PER_MESSAGE) flush();
+    }
+  } finally {
+    draining = false;
+    flush();
+  }
+}
+
+/** With `init`, the function's last declared parameter receives the init values merged under the ones given. */
+function call(fn: Fn, args: unknown[]): unknown {
+  if (initData !== undefined && fn.length > 0) {
+    const at = fn.length - 1;
+    const given = args[at];
+    if (given === undefined || isPlainObject(given)) {
+      const merged = args.slice();
+      merged[at] = given === undefined ? { ...initData } : { ...initData, ...(given as object) };
+      return fn(...merged);
+    }
+  }
+  return fn(...args);
+}
+
+function flush(): void {
+  if (results.length === 0) return;
+  const batch = results;
+  const ms = execMs;
+  results = [];
+  execMs = 0;
+  let bytes: Uint8Array;
+  try {
+    bytes = encode([W_RESULTS, batch, ms]);
+  } catch {
+    // Find the results the codec cannot carry and fail those tasks instead.
+    for (const entry of batch) {
+      try {
+        encode(entry[2]);
+      } catch (error) {
+        entry[1] = 0;
+        entry[2] = {
+          name: 'CodecError',
+          code: 'D4_CODEC',
+          d4: true,
+          message: `task #${entry[0]} returned a value that cannot cross to the caller: ${(error as Error).message}`,
+        } satisfies ErrorInfo;
+      }
+    }
+    bytes = encode([W_RESULTS, batch, ms]);
+  }
+  send(bytes);
+}
+
+function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof ExecutorSideError) return { name: 'TaskFunctionError', message: error.message, code: error.code, d4: true };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, stack: error.stack, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: `a non-Error value was thrown: ${safeString(error)}` };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+if (parentPort) {
+  parentPort.on('message', onMessage);
+} else if (process.send) {
+  process.on('message', (m) => onMessage(m as Uint8Array));
+  // The executor went away: nothing more will come.
+  process.on('disconnect', () => process.exit(0));
+} else {
+  console.error('@d4/executor worker: start me through an Executor (no parent port or IPC channel)');
+  process.exit(2);
+}
