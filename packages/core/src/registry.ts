@@ -88,6 +88,8 @@ export interface MappingInfo {
   description: string;
   installed: boolean;
   mapping?: Mapping;
+  /** Why an installed package could not give this mapping (a broken or foreign package). */
+  error?: string;
 }
 
 /** Every known mapping, whether its package is installed, and its options. */
@@ -98,8 +100,8 @@ export async function listMappings(options: LoadMappingOptions = {}): Promise<Ma
       const mapping = await loadMapping(name, options);
       out.push({ name, package: info.package, description: mapping.description, installed: true, mapping });
     } catch (error) {
-      if (!(error instanceof MappingNotInstalledError)) throw error;
-      out.push({ name, package: info.package, description: info.description, installed: false });
+      const installed = !(error instanceof MappingNotInstalledError);
+      out.push({ name, package: info.package, description: info.description, installed, ...(installed ? { error: (error as Error).message } : {}) });
     }
   }
   return out;

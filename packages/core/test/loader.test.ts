@@ -37,3 +37,13 @@ describe('loadMapping', () => {
     await expect(loadMapping('nosuch')).rejects.toMatchObject({ code: 'D4_UNKNOWN_MAPPING', message: expect.stringContaining('d4-mapping-nosuch') });
   });
 });
+
+describe('listMappings', () => {
+  it('lists every known mapping with its package and whether it is installed', async () => {
+    const { listMappings, KNOWN_MAPPINGS } = await import('../src/index.js');
+    const list = await listMappings();
+    expect(list.map((m) => m.name)).toEqual(Object.keys(KNOWN_MAPPINGS));
+    expect(list.find((m) => m.name === 'simple')).toMatchObject({ installed: true, package: '@d4/core' });
+    expect(list.find((m) => m.name === 'zmq_multi')).toMatchObject({ installed: false, package: '@d4/mapping-zmq' });
+  });
+});
