@@ -10,6 +10,7 @@
  *     StdDevReducePE12: {output: [288.8194…]}}
  *   npx d4 run simple examples/graph_testing/aggregates.ts -a avg   → {AverageReducePE2: {output: [499.5]}}
  *   npx d4 run multi examples/graph_testing/aggregates.ts -a sum -n 4
+ *   npx d4 run simple examples/graph_testing/aggregates.ts -a sumGraph --args '{"start": 1, "limit": 101}'   → 5050
  *
  * Graphs: sum, count, min, max, avg, stdDev (and the default with all six); factories
  * sumGraph({start, limit}) … build them over another range. Composites: parallelSum(),

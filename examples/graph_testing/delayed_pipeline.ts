@@ -6,6 +6,7 @@
  *   npx d4 run simple examples/graph_testing/delayed_pipeline.ts -i 3
  *   → {TestDelayOneInOneOut2: {output: [1, 2, 3]}}, and on stderr
  *     "TestDelayOneInOneOut2 (rank 0): Average processing time: 1000.… ms over 3 call(s)"
+ *   npx d4 run multi examples/graph_testing/delayed_pipeline.ts -a delayedPipeline --args '{"delayMs": 100}' -i 10
  */
 import { WorkflowGraph } from '@d4/core';
 import { intArg } from './args.js';

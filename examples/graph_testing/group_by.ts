@@ -5,7 +5,7 @@
  * Each output is [word, count so far]; the words come from the seed (default 42).
  *
  *   npx d4 run simple examples/graph_testing/group_by.ts -i 10
- *   npx d4 run simple examples/graph_testing/group_by.ts -a groupBy -i 10   (a factory: groupBy({seed}))
+ *   npx d4 run simple examples/graph_testing/group_by.ts -a groupBy --args '{"seed": 7}' -i 10
  */
 import { WorkflowGraph } from '@d4/core';
 import { intArg } from './args.js';

@@ -3,6 +3,7 @@
  * routing decides which instance counts which word.
  *
  *   npx d4 run simple examples/graph_testing/group_by_stateful.ts -i 10
+ *   npx d4 run simple examples/graph_testing/group_by_stateful.ts -a groupByStateful --args '{"seed": 7}' -i 10
  *   npx d4 run multi examples/graph_testing/group_by_stateful.ts -i 10 -n 6
  */
 import type { WorkflowGraph } from '@d4/core';

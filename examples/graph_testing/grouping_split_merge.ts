@@ -4,6 +4,7 @@
  * and then is counted twice. The choices come from the seed (default 42).
  *
  *   npx d4 run simple examples/graph_testing/grouping_split_merge.ts -i 10
+ *   npx d4 run simple examples/graph_testing/grouping_split_merge.ts -a groupingSplitMerge --args '{"seed": 7}' -i 10
  */
 import { WorkflowGraph } from '@d4/core';
 import { intArg } from './args.js';

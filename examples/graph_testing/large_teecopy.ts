@@ -5,7 +5,8 @@
  *
  *   npx d4 run simple examples/graph_testing/large_teecopy.ts -i 2
  *   → both sinks (TestOneInOneOut2, TestOneInOneOut3): [[0], [1], … [9], [0], [2], … [18]]
- *   const graph = largeTeecopy({ numIterations: 1_000_000 })   (dispel4py took it from argv)
+ *   npx d4 run simple examples/graph_testing/large_teecopy.ts -a largeTeecopy --args '{"numIterations": 1000000}' --count
+ *   (dispel4py read the number of items per call from its command line)
  */
 import { WorkflowGraph } from '@d4/core';
 import { intArg } from './args.js';

@@ -4,6 +4,7 @@
  * The words come from the seed (default 42).
  *
  *   npx d4 run simple examples/graph_testing/word_count.ts -i 20
+ *   npx d4 run simple examples/graph_testing/word_count.ts -a wordCount --args '{"seed": 7}' -i 20
  *   npx d4 run multi examples/graph_testing/word_count.ts -i 20 -n 4
  */
 import { WorkflowGraph } from '@d4/core';

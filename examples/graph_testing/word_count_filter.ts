@@ -4,6 +4,7 @@
  * filter's choices come from the seed (default 42).
  *
  *   npx d4 run simple examples/graph_testing/word_count_filter.ts -i 20
+ *   npx d4 run simple examples/graph_testing/word_count_filter.ts -a wordCountFilter --args '{"seed": 7}' -i 20
  */
 import { WorkflowGraph } from '@d4/core';
 import { intArg } from './args.js';
