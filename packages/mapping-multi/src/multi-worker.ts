@@ -22,12 +22,48 @@ export interface MultiWorkerData {
   kind: 'multi';
   source: WorkflowSource;
   plan: MultiPlan;
-  unit: number;
-  inbound: Array<{ from: number; port: MessagePort }>;
-  outbound: Array<{ to: number; port: MessagePort }>;
+  /** The units this thread runs, each with its links. */
+  units: UnitWiring[];
   results: 'stream' | 'count';
   progress: boolean;
   tuning: Tuning;
+}
+
+export interface UnitWiring {
+  unit: number;
+  /** A link from a unit in the same thread has no port: the thread pairs them up itself. */
+  inbound: Array<{ from: number; port?: MessagePort }>;
+  outbound: Array<{ to: number; port?: MessagePort }>;
+}
+
+/** What a link end needs of a port: a MessagePort, or an in-thread stand-in. */
+interface LinkPort {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  on(event: 'message', listener: (message: any) => void): unknown;
+}
+
+/**
+ * Both ends of a link between two units of the same thread. Batches pass as arrays, by
+ * reference (as between PEs in `simple`), with no encoding; delivery is synchronous, which
+ * is safe because a delivery only queues the batch and wakes the receiver's loop.
+ */
+class LocalPort implements LinkPort {
+  other!: LocalPort;
+  private listener: ((message: any) => void) | undefined;
+  on(_event: 'message', listener: (message: any) => void): this {
+    this.listener = listener;
+    return this;
+  }
+  postMessage(message: unknown): void {
+    this.other.listener!(message);
+  }
+  static pair(): [LocalPort, LocalPort] {
+    const a = new LocalPort();
+    const b = new LocalPort();
+    a.other = b;
+    b.other = a;
+    return [a, b];
+  }
 }
 
 /** On a link: the receiver's acknowledgement of one processed batch, and end of stream. */
@@ -37,7 +73,8 @@ const EOS = 'eos';
 /** The sending end of a link to one downstream unit; `inflight` batches are not yet acknowledged. */
 interface OutLink {
   readonly to: number;
-  readonly port: MessagePort;
+  readonly port: LinkPort;
+  readonly local: boolean;
   entries: unknown[];
   inflight: number;
 }
@@ -50,12 +87,13 @@ interface Route {
 }
 
 interface InboxEntry {
-  readonly port: MessagePort;
-  readonly bytes?: Uint8Array;
+  readonly port: LinkPort;
+  /** Absent for end-of-stream. */
+  readonly batch?: Uint8Array | unknown[];
 }
 
 interface CurrentBatch {
-  readonly port: MessagePort;
+  readonly port: LinkPort;
   readonly items: unknown[];
   pos: number;
 }
@@ -94,9 +132,13 @@ export class MultiUnit {
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private nextProgress = 0;
+  private batchesSent = 0;
+  private itemsSent = 0;
 
   constructor(
     private readonly data: MultiWorkerData,
+    private readonly wiring: UnitWiring,
+    ports: { inbound: LinkPort[]; outbound: LinkPort[] },
     pes: GenericPE[],
     allPes: GenericPE[],
     edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
@@ -105,17 +147,18 @@ export class MultiUnit {
     this.maxFlat = tuning.batchItems * 2;
     const mine = new Set(pes);
     for (const pe of pes) {
-      pe.instance = plan.units[data.unit].instance[pe.id];
+      pe.instance = plan.units[wiring.unit].instance[pe.id];
       pe.numInstances = plan.numInstances[pe.id];
     }
-    for (const { to, port } of data.outbound) {
-      const link: OutLink = { to, port, entries: [], inflight: 0 };
+    for (const [i, { to }] of wiring.outbound.entries()) {
+      const port = ports.outbound[i];
+      const link: OutLink = { to, port, local: port instanceof LocalPort, entries: [], inflight: 0 };
       port.on('message', () => this.onAck(link));
       this.links.push(link);
       this.linkByUnit[to] = link;
     }
-    for (const { port } of data.inbound) port.on('message', (message: Uint8Array | string) => this.onInbound(port, message));
-    this.eosExpected = data.inbound.length;
+    for (const port of ports.inbound) port.on('message', (message: Uint8Array | unknown[] | string) => this.onInbound(port, message));
+    this.eosExpected = wiring.inbound.length;
 
     const targetIndex = new Map(plan.targets.map((t, i) => [portKey(t.peId, t.port), i]));
     const externalPorts = new Set<string>();
@@ -149,7 +192,7 @@ export class MultiUnit {
       collector: this.sink,
       log: workerLog,
     });
-    this.feeds = plan.units[data.unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
+    this.feeds = plan.units[wiring.unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
   }
 
   async run(): Promise<void> {
@@ -200,7 +243,7 @@ export class MultiUnit {
     }
     this.sink.flush();
     this.sample(performance.now());
-    post({ type: 'done', stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap });
+    post({ type: 'done', unit: this.wiring.unit, stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap, batchesSent: this.batchesSent, itemsSent: this.itemsSent });
   }
 
   private sample(now: number): void {
@@ -222,11 +265,11 @@ export class MultiUnit {
         this.inbox.splice(0, this.inboxHead);
         this.inboxHead = 0;
       }
-      if (!entry.bytes) {
+      if (!entry.batch) {
         this.eosSeen++;
         return;
       }
-      current = this.current = { port: entry.port, items: decode<unknown[]>(entry.bytes), pos: 0 };
+      current = this.current = { port: entry.port, items: Array.isArray(entry.batch) ? entry.batch : decode<unknown[]>(entry.batch), pos: 0 };
     }
     const items = current.items;
     const targets = this.localTargets;
@@ -266,6 +309,14 @@ export class MultiUnit {
 
   private sendBatch(link: OutLink): void {
     const entries = link.entries;
+    link.entries = [];
+    link.inflight++;
+    this.batchesSent++;
+    this.itemsSent += entries.length / 2;
+    if (link.local) {
+      link.port.postMessage(entries);
+      return;
+    }
     const bytes = ownedBytes(
       encodeBatch(entries, (i) => {
         if (i % 2 === 0) return undefined;
@@ -274,8 +325,6 @@ export class MultiUnit {
         return { peId: target.peId, port: target.port };
       }),
     );
-    link.entries = [];
-    link.inflight++;
     link.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -298,8 +347,8 @@ export class MultiUnit {
     this.wake();
   }
 
-  private onInbound(port: MessagePort, message: Uint8Array | string): void {
-    this.inbox.push(message === EOS ? { port } : { port, bytes: message as Uint8Array });
+  private onInbound(port: LinkPort, message: Uint8Array | unknown[] | string): void {
+    this.inbox.push(message === EOS ? { port } : { port, batch: message as Uint8Array | unknown[] });
     this.wake();
   }
 
@@ -322,14 +371,34 @@ export class MultiUnit {
   }
 }
 
+/**
+ * A worker thread of `multi` runs one or more units, each in its own cooperative loop.
+ * The graph is rebuilt once per thread; the driver never puts two instances of one PE in
+ * the same thread, so each unit has PE objects of its own.
+ */
 export async function runMultiWorker(data: MultiWorkerData): Promise<void> {
   const graph = (await rebuildWorkflow(data.source)).flatten().validate();
   const allPes = graph.pes();
-  const pes = data.plan.units[data.unit].peIds.map((id) => {
-    const pe = allPes.find((p) => p.id === id);
-    if (!pe) throw new Error(`the rebuilt graph has no PE ${id}; the workflow module builds a different graph in a worker (does it depend on time, randomness or the environment?)`);
-    return pe;
+  const edges = graph.peEdges();
+  const localPairs = new Map<string, [LocalPort, LocalPort]>();
+  const localEnd = (from: number, to: number, end: 0 | 1): LocalPort => {
+    const key = `${from}>${to}`;
+    let pair = localPairs.get(key);
+    if (!pair) localPairs.set(key, (pair = LocalPort.pair()));
+    return pair[end];
+  };
+  const units = data.units.map((wiring) => {
+    const pes = data.plan.units[wiring.unit].peIds.map((id) => {
+      const pe = allPes.find((p) => p.id === id);
+      if (!pe) throw new Error(`the rebuilt graph has no PE ${id}; the workflow module builds a different graph in a worker (does it depend on time, randomness or the environment?)`);
+      return pe;
+    });
+    const ports = {
+      inbound: wiring.inbound.map((l) => l.port ?? localEnd(l.from, wiring.unit, 1)),
+      outbound: wiring.outbound.map((l) => l.port ?? localEnd(wiring.unit, l.to, 0)),
+    };
+    return new MultiUnit(data, wiring, ports, pes, allPes, edges);
   });
   post({ type: 'ready' });
-  await new MultiUnit(data, pes, allPes, graph.peEdges()).run();
+  await Promise.all(units.map((unit) => unit.run()));
 }

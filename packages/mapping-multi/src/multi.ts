@@ -32,6 +32,12 @@ export const multiMapping: Mapping = {
   options: [
     numProcessesOption,
     { name: 'simple', flags: '-s, --simple', description: "partitioned mode: each partition (the graph's partitions, else sources | the rest) runs sequentially in one worker", type: 'boolean' },
+    {
+      name: 'threads',
+      flags: '--threads <n>',
+      description: 'worker threads that host the PE instances (default: one per instance up to the CPU cores; never fewer than the most instances of one PE)',
+      type: 'number',
+    },
     workerMemoryOption,
   ],
   async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
@@ -44,24 +50,32 @@ export const multiMapping: Mapping = {
     const memoryMb = memoryOption(options);
     const plan = partitioned ? partitionPlan(graph, size, feeds) : instancePlan(graph, size, feeds);
 
-    const { inbound, outbound } = links(plan, graph.peEdges().map((e) => ({ from: e.from.id, to: e.to.id })));
     const results = resultMode(options);
-    const specs: WorkerSpec[] = plan.units.map((unit, u) => {
+    // Instances of one PE share its object in a thread, so they need threads of their own.
+    const widest = Math.max(1, ...Object.values(plan.numInstances));
+    const threadCount = Math.min(plan.units.length, Math.max(widest, intOption(options, 'threads', Math.min(plan.units.length, cores()), 1)));
+    const threadOf = placeUnits(plan, threadCount);
+    const unitsOf: number[][] = Array.from({ length: threadCount }, () => []);
+    plan.units.forEach((_, u) => unitsOf[threadOf[u]].push(u));
+    const { inbound, outbound } = links(plan, graph.peEdges().map((e) => ({ from: e.from.id, to: e.to.id })), threadOf);
+    const describe = (u: number) => {
+      const unit = plan.units[u];
+      return plan.partitioned ? `partition ${unit.peIds.join(', ')}` : `PE ${unit.peIds[0]} instance ${unit.instance[unit.peIds[0]]}`;
+    };
+    const specs: WorkerSpec[] = unitsOf.map((units, t) => {
       const data: MultiWorkerData = {
         kind: 'multi',
         source,
         plan,
-        unit: u,
-        inbound: inbound[u],
-        outbound: outbound[u],
+        units: units.map((u) => ({ unit: u, inbound: inbound[u], outbound: outbound[u] })),
         results,
         progress: options.progress !== undefined,
         tuning: DEFAULT_TUNING,
       };
       return {
-        label: plan.partitioned ? `worker ${u} (partition ${unit.peIds.join(', ')})` : `worker ${u} (PE ${unit.peIds[0]}, instance ${unit.instance[unit.peIds[0]]})`,
+        label: `worker ${t} (${units.map(describe).join('; ')})`,
         data,
-        transferList: [...inbound[u].map((l) => l.port), ...outbound[u].map((l) => l.port)],
+        transferList: units.flatMap((u) => [...inbound[u], ...outbound[u]].flatMap((l) => (l.port ? [l.port] : []))),
       };
     });
 
@@ -70,6 +84,8 @@ export const multiMapping: Mapping = {
     let ready = 0;
     let readyAt = 0;
     let done = 0;
+    let batchesSent = 0;
+    let itemsSent = 0;
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
@@ -84,7 +100,9 @@ export const multiMapping: Mapping = {
           if (++ready === specs.length) readyAt = performance.now();
         } else if (message.type === 'done') {
           sink.final(message.stats, message.counts, message.peakHeapMb);
-          if (++done === specs.length) finish();
+          batchesSent += message.batchesSent;
+          itemsSent += message.itemsSent;
+          if (++done === plan.units.length) finish();
         }
       },
     });
@@ -92,7 +110,7 @@ export const multiMapping: Mapping = {
     const ended = performance.now();
     const stats = { ...emptyStats(graph.pes()), ...sink.stats };
     if (options.verbose) {
-      process.stderr.write(`multi: ${plan.units.length} workers${plan.partitioned ? ' (partitioned)' : ''}; processes ${JSON.stringify(plan.processes)}; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms\n`);
+      process.stderr.write(`multi: ${plan.units.length} PE instances${plan.partitioned ? ' (partitions)' : ''} on ${threadCount} worker threads${plan.partitioned ? ' (partitioned)' : ''}; processes ${JSON.stringify(plan.processes)}; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms\n`);
     }
     return {
       outputs: collector.outputs,
@@ -101,27 +119,66 @@ export const multiMapping: Mapping = {
         mapping: 'multi',
         elapsedMs: ended - started,
         pes: stats,
-        workers: plan.units.length,
+        instances: plan.units.length,
+        workers: threadCount,
         processes: plan.processes,
         partitioned: plan.partitioned,
         startupMs: readyAt - started,
         runMs: ended - readyAt,
         peakWorkerHeapMb: sink.peakWorkerHeapMb,
+        batchesSent,
+        itemsSent,
       },
     };
   },
 };
 
-/** One MessageChannel per pair of units that an edge can carry items between. */
-function links(plan: MultiPlan, edges: Array<{ from: string; to: string }>) {
-  const inbound: Array<Array<{ from: number; port: MessagePort }>> = plan.units.map(() => []);
-  const outbound: Array<Array<{ to: number; port: MessagePort }>> = plan.units.map(() => []);
+/**
+ * Which thread runs each unit: consecutive units (a PE's neighbours in join order) share a
+ * thread, so that most hops of a pipeline stay inside a thread, up to an even share per
+ * thread; two instances of one PE never share a thread.
+ */
+function placeUnits(plan: MultiPlan, threads: number): number[] {
+  const share = Math.ceil(plan.units.length / threads);
+  const load = new Array<number>(threads).fill(0);
+  const pesIn: Array<Set<string>> = Array.from({ length: threads }, () => new Set());
+  const threadOf: number[] = [];
+  let t = 0;
+  plan.units.forEach((unit, u) => {
+    const fits = (k: number, strict: boolean) => (!strict || load[k] < share) && unit.peIds.every((id) => !pesIn[k].has(id));
+    let k = t;
+    for (let tries = 0; tries < threads && !fits(k, true); tries++) k = (k + 1) % threads;
+    if (!fits(k, true)) {
+      k = 0;
+      while (!fits(k, false)) k++;
+    }
+    threadOf[u] = k;
+    load[k]++;
+    for (const id of unit.peIds) pesIn[k].add(id);
+    if (load[k] >= share) t = (k + 1) % threads;
+    else t = k;
+  });
+  return threadOf;
+}
+
+/**
+ * One link per pair of units that an edge can carry items between: a MessageChannel across
+ * threads, nothing (the worker pairs them in memory) inside a thread.
+ */
+function links(plan: MultiPlan, edges: Array<{ from: string; to: string }>, threadOf: number[]) {
+  const inbound: Array<Array<{ from: number; port?: MessagePort }>> = plan.units.map(() => []);
+  const outbound: Array<Array<{ to: number; port?: MessagePort }>> = plan.units.map(() => []);
   const made = new Set<string>();
   for (const e of edges) {
     for (const u of plan.instanceUnits[e.from]) {
       for (const v of plan.instanceUnits[e.to]) {
         if (u === v || made.has(`${u}>${v}`)) continue;
         made.add(`${u}>${v}`);
+        if (threadOf[u] === threadOf[v]) {
+          outbound[u].push({ to: v });
+          inbound[v].push({ from: u });
+          continue;
+        }
         const channel = new MessageChannel();
         outbound[u].push({ to: v, port: channel.port1 });
         inbound[v].push({ from: u, port: channel.port2 });
