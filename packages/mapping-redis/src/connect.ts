@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import { D4Error } from '@d4/core';
+import { redactUrl } from './options.js';
+
+/**
+ * Connects with short timeouts and checks the server before any work: reachable, the
+ * password accepted, a version with XAUTOCLAIM (6.2), and an eviction policy that never
+ * drops keys (a stream entry evicted mid-run would be an item lost without a trace).
+ */
+export async function connectRedis(url: string, role: string): Promise<Redis> {
+  const redis = createClient(url);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw connectionError(url, role, error);
+  }
+  return redis;
+}
+
+/** A second connection to a server already checked (blocking reads need their own). */
+export async function extraConnection(url: string, role: string): Promise<Redis> {
+  const redis = createClient(url);
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw connectionError(url, role, error);
+  }
+  return redis;
+}
+
+function createClient(url: string): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    // A few quick retries for a blip; then commands fail instead of queueing for ever.
+    retryStrategy: (times) => (times > 3 ? null : 100 * times),
+    enableOfflineQueue: true,
+  });
+  // Errors surface through the commands that fail; without a listener ioredis logs them.
+  redis.on('error', () => {});
+  return redis;
+}
+
+export async function checkServer(redis: Redis, url: string): Promise<void> {
+  const info = String(await redis.info('server')) + String(await redis.info('memory'));
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '0';
+  const [major, minor] = version.split('.').map(Number);
+  if (major < 6 || (major === 6 && minor < 2)) {
+    throw new D4Error('D4_REDIS_VERSION', `Redis at ${redactUrl(url)} is version ${version}; d4's Redis mappings need 6.2 or later (XAUTOCLAIM); upgrade the server`);
+  }
+  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+  if (policy && policy !== 'noeviction') {
+    throw new D4Error(
+      'D4_REDIS_EVICTION',
+      `Redis at ${redactUrl(url)} has maxmemory-policy ${policy}, which may evict stream entries under memory pressure and lose items; set it to noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, or maxmemory-policy noeviction in redis.conf), or use another server`,
+    );
+  }
+}
+
+export function connectionError(url: string, role: string, error: unknown): D4Error {
+  const message = (error as Error)?.message ?? String(error);
+  const where = redactUrl(url);
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message)) {
+    return new D4Error('D4_REDIS_AUTH', `Redis at ${where} refused the ${role}'s credentials (${message}); put the right password in the URL: redis://:PASSWORD@host:port/db (or user:PASSWORD@ for an ACL user)`, { cause: error });
+  }
+  if (/ERR.*DB index|invalid DB index|out of range/i.test(message)) {
+    return new D4Error('D4_REDIS_DB', `Redis at ${where} refused the database in the URL (${message}); use a database number the server has (redis://host:port/0)`, { cause: error });
+  }
+  return new D4Error(
+    'D4_REDIS_UNREACHABLE',
+    `cannot reach Redis at ${where} from the ${role} (${message || 'connection failed'}); start redis-server there, or pass the right server with --redis-url / REDIS_URL`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,595 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import {
+  CodecError,
+  D4Error,
+  InputError,
+  LocalEngine,
+  OutputCollector,
+  PEError,
+  WorkerError,
+  abortError,
+  asLoadedWorkflow,
+  decode,
+  defaultLog,
+  mergeStats,
+  refuseStatefulPEs,
+  requireWorkflowSource,
+  resolveInputs,
+  unconnectedPorts,
+  type GenericPE,
+  type InputSpec,
+  type PEStats,
+  type RootFeed,
+  type RunOptions,
+  type RunResult,
+  type WorkflowGraph,
+  type WorkflowInput,
+} from '@d4/core';
+import { checkServer, connectRedis, extraConnection } from './connect.js';
+import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
+import type { JobMeta } from './meta.js';
+import { parseOptions, redactUrl, type ParsedOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { makePlan, type Plan, type RedisMappingName } from './plan.js';
+import { defineScripts, type Scripts } from './scripts.js';
+import type { WorkerReport } from './worker.js';
+
+/** What `onJob` receives once the job exists: enough to join it or to watch it. */
+export interface JobInfo {
+  job: string;
+  mapping: RedisMappingName;
+  /** The server, password hidden. */
+  redisUrl: string;
+  /** The command that joins this job from another process or host. */
+  joinCommand: string;
+  /** The worker processes run() started. */
+  localWorkers: { consumer: string; pid: number }[];
+}
+
+/** Options of the Redis mappings beyond the CLI flags (for programs and tests). */
+export interface RedisRunOptions extends RunOptions {
+  numProcesses?: number;
+  redisUrl?: string;
+  batchSize?: number;
+  claimIdleMs?: number;
+  idleThreshold?: number;
+  /** Called once the job exists and its local workers are started. */
+  onJob?: (info: JobInfo) => void;
+  /** Do not print the job id and join command on stderr. */
+  quiet?: boolean;
+}
+
+/** Stream entries a driver lets wait in Redis before its sources pause (back-pressure). */
+const MAX_IN_FLIGHT = 2000;
+/** Time a local worker has to start and renew the leases taken for it. */
+const BOOT_LEASE_MS = 30_000;
+
+export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput, inputs: InputSpec = {}, options: RedisRunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
+  const source = requireWorkflowSource(workflow, mapping);
+  const feeds = resolveInputs(graph, inputs);
+  const parsed = parseOptions(options);
+  if (mapping === 'dyn_redis' || mapping === 'dyn_auto_redis') refuseStatefulPEs(graph, mapping, ['redis', 'hybrid_redis', 'multi']);
+  const plan = makePlan(graph, mapping, parsed.numProcesses);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  const redis = await connectRedis(parsed.redisUrl, 'driver');
+  let reader: Redis | undefined;
+  try {
+    await checkServer(redis, parsed.redisUrl);
+    reader = await extraConnection(parsed.redisUrl, 'driver');
+    const job = randomBytes(6).toString('hex');
+    const meta: JobMeta = {
+      format: 1,
+      job,
+      mapping,
+      source,
+      plan,
+      tuning: parsed.tuning,
+      driver: { host: hostname(), pid: process.pid, started: new Date().toISOString() },
+    };
+    const driver = new Driver(graph, feeds, plan, meta, parsed, options, redis, reader, jobKeys(job), started);
+    return await driver.run();
+  } finally {
+    reader?.disconnect();
+    redis.disconnect();
+  }
+}
+
+interface LocalWorker {
+  consumer: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  alive: boolean;
+}
+
+class Driver {
+  private readonly scripts: Scripts;
+  private readonly outbox: Outbox;
+  private readonly collector: OutputCollector;
+  private readonly log;
+  private readonly done: boolean[];
+  private readonly watching = new Set<number>();
+  private readonly closing = new Map<number, Set<string>>();
+  private stopWait: Set<string> | undefined;
+  private readonly dead = new Set<string>();
+  private readonly reports = new Map<string, WorkerReport>();
+  private readonly locals: LocalWorker[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly rootEngines: LocalEngine[] = [];
+  private ended = false;
+  private finished!: () => void;
+  private failed!: (error: unknown) => void;
+  private readonly outcome: Promise<void>;
+  private failure: unknown;
+  private active: number;
+  private readonly activeTimeline: { atMs: number; active: number }[] = [];
+  private lastDataAt = 0;
+
+  constructor(
+    private readonly graph: WorkflowGraph,
+    private readonly feeds: RootFeed[],
+    private readonly plan: Plan,
+    private readonly meta: JobMeta,
+    private readonly parsed: ParsedOptions,
+    private readonly options: RedisRunOptions,
+    private readonly redis: Redis,
+    private readonly reader: Redis,
+    private readonly keys: JobKeys,
+    private readonly started: number,
+  ) {
+    this.scripts = defineScripts(redis);
+    this.outbox = new Outbox(graph, plan, keys, this.scripts, parsed.tuning.batchSize);
+    this.collector = new OutputCollector(options);
+    this.log = options.log ?? defaultLog;
+    this.done = plan.pes.map((p) => p.mode === 'root');
+    this.active = plan.localWorkers;
+    this.outcome = new Promise<void>((resolve, reject) => {
+      this.finished = resolve;
+      this.failed = reject;
+    });
+    this.outcome.catch(() => {});
+  }
+
+  async run(): Promise<RunResult> {
+    const abort = () => this.fail(abortError(this.options.signal!));
+    this.options.signal?.addEventListener('abort', abort);
+    try {
+      await this.setup();
+      this.spawnWorkers();
+      this.announce();
+      void this.readEvents();
+      this.startTimers();
+      this.runRoots().catch((error) => this.fail(error));
+      await this.outcome;
+      return this.result();
+    } finally {
+      this.options.signal?.removeEventListener('abort', abort);
+      await this.cleanup();
+    }
+  }
+
+  // ---- setup -------------------------------------------------------------------------
+
+  private async setup(): Promise<void> {
+    const { keys, plan, parsed } = this;
+    const ttl = parsed.tuning.keyTtlMs;
+    const tx = this.redis.multi();
+    tx.set(keys.meta, JSON.stringify(this.meta), 'PX', ttl);
+    tx.set(keys.driverAlive, String(process.pid), 'PX', parsed.tuning.aliveMs);
+    tx.hset(keys.counters, 'all', 0, 'active', plan.localWorkers);
+    tx.set(keys.rank, plan.localWorkers - 1, 'PX', ttl);
+    tx.xadd(keys.driver, '*', 'init', '1');
+    if (plan.pes.some((p) => p.mode === 'shared')) tx.xgroup('CREATE', keys.shared, GROUP, '$', 'MKSTREAM');
+    plan.slots.forEach((_, s) => tx.xgroup('CREATE', keys.slot(s), GROUP, '$', 'MKSTREAM'));
+    plan.localSlots.forEach((slots, i) => {
+      for (const s of slots) tx.set(keys.lease(s), localName(i), 'PX', BOOT_LEASE_MS);
+    });
+    await tx.exec();
+    await this.renewExpiry();
+  }
+
+  /** The safety net: every key of the job expires unless a live driver keeps renewing it. */
+  private async renewExpiry(): Promise<void> {
+    const ttl = this.parsed.tuning.keyTtlMs;
+    for (const key of await this.jobKeyList()) {
+      // Leases and heartbeats have their own short expiry.
+      if (key.includes('}:l') || key.includes('}:hb:') || key === this.keys.driverAlive) continue;
+      await this.redis.pexpire(key, ttl);
+    }
+  }
+
+  private async jobKeyList(): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', jobPattern(this.keys.job), 'COUNT', 1000);
+      cursor = next;
+      out.push(...batch);
+    } while (cursor !== '0');
+    return out;
+  }
+
+  private spawnWorkers(): void {
+    const entry = workerEntry();
+    for (let i = 0; i < this.plan.localWorkers; i++) {
+      const consumer = localName(i);
+      const config = { redisUrl: this.parsed.redisUrl, job: this.keys.job, consumer, rank: i, slots: this.plan.localSlots[i], verbose: this.options.verbose === true };
+      const child = spawn(process.execPath, [entry], {
+        env: { ...process.env, D4_REDIS_WORKER: JSON.stringify(config) },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const local: LocalWorker = { consumer, child, alive: true, exited: Promise.resolve() };
+      local.exited = new Promise<void>((resolve) => {
+        child.once('exit', (code, signal) => {
+          local.alive = false;
+          if (!this.ended) this.localExit(local, code, signal);
+          resolve();
+        });
+        child.once('error', (error) => {
+          local.alive = false;
+          if (!this.ended) this.fail(new WorkerError(`cannot start a worker process (${entry}): ${error.message}`, 'D4_WORKER_SPAWN', { cause: error }));
+          resolve();
+        });
+      });
+      this.locals.push(local);
+    }
+  }
+
+  private announce(): void {
+    const url = redactUrl(this.parsed.redisUrl);
+    const joinCommand = `d4 worker ${this.plan.mapping} --redis-url ${url} --job ${this.keys.job}`;
+    if (!this.options.quiet) {
+      process.stderr.write(`d4 ${this.plan.mapping}: job ${this.keys.job} on ${url}, ${this.plan.localWorkers} local worker${this.plan.localWorkers === 1 ? '' : 's'}; join from another host with: ${joinCommand}\n`);
+    }
+    this.options.onJob?.({
+      job: this.keys.job,
+      mapping: this.plan.mapping,
+      redisUrl: url,
+      joinCommand,
+      localWorkers: this.locals.map((l) => ({ consumer: l.consumer, pid: l.child.pid ?? -1 })),
+    });
+  }
+
+  private startTimers(): void {
+    const { tuning } = this.parsed;
+    const every = (ms: number, fn: () => Promise<void> | void) => {
+      const timer = setInterval(() => {
+        if (this.ended) return;
+        Promise.resolve()
+          .then(fn)
+          .catch((error) => {
+            if (!this.ended) this.fail(error);
+          });
+      }, ms);
+      this.timers.push(timer);
+    };
+    every(Math.max(50, Math.floor(tuning.aliveMs / 3)), () => this.redis.set(this.keys.driverAlive, String(process.pid), 'PX', tuning.aliveMs).then(() => {}));
+    every(Math.max(1000, Math.floor(tuning.keyTtlMs / 4)), () => this.renewExpiry());
+    every(Math.max(50, Math.floor(tuning.aliveMs / 2)), () => this.checkLiveness());
+    if (this.plan.mapping === 'dyn_auto_redis') {
+      this.activeTimeline.push({ atMs: 0, active: this.active });
+      every(Math.max(20, Math.floor(tuning.idleThreshold / 2)), () => this.autoscale());
+    }
+  }
+
+  // ---- sources -----------------------------------------------------------------------
+
+  /** Runs the roots here (one instance each, as dispel4py gives every source one process). */
+  private async runRoots(): Promise<void> {
+    const pes = this.graph.pes();
+    const unconnected = unconnectedPorts(pes, this.graph.peEdges());
+    const roots: { pe: GenericPE; engine: LocalEngine; feed: RootFeed }[] = [];
+    for (const feed of this.feeds) {
+      const index = pes.findIndex((pe) => pe.id === feed.peId);
+      const pe = pes[index];
+      pe.instance = 0;
+      pe.numInstances = 1;
+      const engine = new LocalEngine({
+        pes: [pe],
+        localEdges: [],
+        externalPorts: this.outbox.externalPorts(index),
+        external: this.outbox.writerFor(index, 0),
+        unconnectedPorts: unconnected,
+        collector: this.collector,
+        log: this.log,
+        progress: this.options.progress,
+      });
+      this.rootEngines.push(engine);
+      roots.push({ pe, engine, feed });
+    }
+    for (const root of roots) await root.engine.preprocess();
+    const flushAt = this.parsed.tuning.batchSize * 4;
+    const signal = this.options.signal;
+    for (const { pe, engine, feed } of roots) {
+      const total = feed.items ? feed.items.length : feed.count ?? 0;
+      for (let k = 0; k < total; k++) {
+        const pending = engine.feed(pe, feed.items ? feed.items[k] : {});
+        if (pending !== undefined) await pending;
+        if (this.outbox.pending >= flushAt) await this.flushRoots();
+        if (this.ended) return;
+        if ((k & 1023) === 1023 && signal?.aborted) throw abortError(signal);
+      }
+    }
+    for (const { pe, engine } of roots) await engine.postprocessOne(pe);
+    await this.flushRoots();
+    for (const p of this.plan.pes.keys()) if (this.plan.pes[p].mode !== 'root') await this.checkReady(p);
+    if (this.done.every(Boolean)) await this.stopPhase();
+  }
+
+  private async flushRoots(): Promise<void> {
+    const result = await this.outbox.commit();
+    if (!result) throw new WorkerError(`job ${this.keys.job} lost its keys on the Redis server mid-run (deleted by someone else, or the server restarted without persistence)`, 'D4_REDIS_JOB_LOST');
+    if (result.inFlight > MAX_IN_FLIGHT) {
+      // Back-pressure: let the workers catch up instead of filling the server's memory.
+      while (!this.ended && Number(await this.redis.hget(this.keys.counters, 'all')) > MAX_IN_FLIGHT / 2) await sleep(5);
+    }
+  }
+
+  // ---- events ------------------------------------------------------------------------
+
+  private async readEvents(): Promise<void> {
+    let lastId = '0';
+    let sinceTrim = 0;
+    try {
+      while (!this.ended) {
+        const reply = (await this.reader.xreadBuffer('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.keys.driver, lastId)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+        if (!reply) continue;
+        for (const [, entries] of reply) {
+          for (const [id, fields] of entries) {
+            lastId = id.toString();
+            for (let i = 0; i < fields.length; i += 2) await this.event(fields[i].toString(), fields[i + 1]);
+            sinceTrim++;
+          }
+        }
+        if (sinceTrim >= 256) {
+          sinceTrim = 0;
+          await this.redis.xtrim(this.keys.driver, 'MINID', lastId);
+        }
+      }
+    } catch (error) {
+      if (!this.ended) this.fail(error);
+    }
+  }
+
+  private async event(field: string, value: Buffer): Promise<void> {
+    switch (field) {
+      case 'r': {
+        this.lastDataAt = performance.now();
+        for (const [peId, port, values] of decode<[string, string, unknown[]][]>(value)) {
+          for (const v of values) this.collector.add(peId, port, v);
+        }
+        return;
+      }
+      case 'l':
+        for (const [peId, instance, message] of decode<[string, number, string][]>(value)) this.log(peId, instance, message);
+        return;
+      case 'z': {
+        this.lastDataAt = performance.now();
+        const pe = Number(value.toString());
+        if (this.watching.has(pe) && !this.closing.has(pe) && !this.done[pe]) await this.startClose(pe);
+        return;
+      }
+      case 'c': {
+        const [consumer, pe] = value.toString().split('|');
+        const waiting = this.closing.get(Number(pe));
+        if (waiting) {
+          waiting.delete(consumer);
+          if (waiting.size === 0) await this.finishPE(Number(pe));
+        }
+        return;
+      }
+      case 's': {
+        const report = decode<WorkerReport>(value);
+        this.reports.set(report.consumer, report);
+        if (this.stopWait) {
+          this.stopWait.delete(report.consumer);
+          if (this.stopWait.size === 0) this.finished();
+        }
+        return;
+      }
+      case 'x':
+        this.fail(workerFailure(decode<Record<string, unknown>>(value)));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A PE whose feeders are all done is closed as soon as nothing is in flight for it. */
+  private async checkReady(pe: number): Promise<void> {
+    if (this.done[pe] || this.watching.has(pe)) return;
+    if (!this.plan.pes[pe].preds.every((p) => this.done[p])) return;
+    this.watching.add(pe);
+    const inFlight = await this.scripts.watch([this.keys.counters], [pe]);
+    if (inFlight === 0 && !this.closing.has(pe)) await this.startClose(pe);
+  }
+
+  private async startClose(pe: number): Promise<void> {
+    const members = await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'close', String(pe)]);
+    const waiting = new Set(members.map(String).filter((m) => !this.dead.has(m)));
+    this.closing.set(pe, waiting);
+    if (waiting.size === 0) await this.finishPE(pe);
+  }
+
+  private async finishPE(pe: number): Promise<void> {
+    if (this.done[pe]) return;
+    this.done[pe] = true;
+    this.closing.delete(pe);
+    for (const next of this.plan.pes[pe].succs) await this.checkReady(next);
+    if (this.done.every(Boolean)) await this.stopPhase();
+  }
+
+  private async stopPhase(): Promise<void> {
+    if (this.stopWait) return;
+    const members = await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'stop', '1']);
+    this.stopWait = new Set(members.map(String).filter((m) => !this.dead.has(m)));
+    if (this.stopWait.size === 0) this.finished();
+  }
+
+  // ---- workers coming and going --------------------------------------------------------
+
+  private localExit(local: LocalWorker, code: number | null, signal: NodeJS.Signals | null): void {
+    // A worker that reported its stats has simply finished.
+    if (code === 0 && (this.reports.has(local.consumer) || this.stopWait)) return;
+    if (this.options.verbose) process.stderr.write(`d4 ${this.plan.mapping}: worker ${local.consumer} exited (${signal ?? `code ${code}`})\n`);
+    // Its leases go at once, so that another worker takes over its slots without waiting.
+    const leases = this.plan.localSlots[Number(local.consumer.slice(1))] ?? [];
+    const gone = [this.keys.alive(local.consumer), ...leases.map((s) => this.keys.lease(s))];
+    this.redis
+      .eval(`for _, k in ipairs(KEYS) do if redis.call('GET', k) == ARGV[1] or string.find(k, ':hb:') then redis.call('DEL', k) end end return 0`, gone.length, ...gone, local.consumer)
+      .catch(() => {});
+    this.markDead(local.consumer);
+  }
+
+  private markDead(consumer: string): void {
+    if (this.dead.has(consumer)) return;
+    this.dead.add(consumer);
+    for (const [pe, waiting] of this.closing) {
+      if (waiting.delete(consumer) && waiting.size === 0) void this.finishPE(pe).catch((e) => this.fail(e));
+    }
+    if (this.stopWait?.delete(consumer) && this.stopWait.size === 0) this.finished();
+  }
+
+  /** Workers whose heartbeat expired are dead; a run with no worker left cannot end. */
+  private async checkLiveness(): Promise<void> {
+    const members = (await this.redis.smembers(this.keys.workers)).filter((m) => !this.dead.has(m));
+    const alive = members.length ? await this.redis.mget(...members.map((m) => this.keys.alive(m))) : [];
+    members.forEach((m, i) => {
+      if (alive[i] === null) this.markDead(m);
+    });
+    const anyAlive = alive.some((v) => v !== null);
+    const localsStarting = this.locals.some((l) => l.alive);
+    if (!anyAlive && !localsStarting && this.plan.localWorkers > 0 && !this.done.every(Boolean)) {
+      this.fail(new WorkerError(`every worker of job ${this.keys.job} has died and none is left to finish it; see the workers' messages above`, 'D4_REDIS_NO_WORKERS'));
+    }
+  }
+
+  /** dyn_auto_redis: one fewer active worker while one idles above -thr, one more otherwise. */
+  private async autoscale(): Promise<void> {
+    if (this.stopWait) return;
+    const members = (await this.redis.smembers(this.keys.workers)).filter((m) => !this.dead.has(m));
+    if (members.length === 0) return;
+    const values = await this.redis.mget(...members.map((m) => this.keys.alive(m)));
+    const thr = this.parsed.tuning.idleThreshold;
+    let idle = false;
+    let busy = 0;
+    values.forEach((v) => {
+      // A heartbeat holds "rank:ms since the worker's last item".
+      const colon = v?.indexOf(':') ?? -1;
+      if (v === null || colon < 0) return;
+      const rank = Number(v.slice(0, colon));
+      if (rank >= this.active) return;
+      const idleMs = Number(v.slice(colon + 1));
+      if (idleMs > thr) idle = true;
+      else busy++;
+    });
+    const max = Math.max(this.plan.localWorkers, members.length);
+    let next = this.active;
+    if (idle) next = Math.max(1, this.active - 1);
+    else if (busy > 0 && this.active < max) next = this.active + 1;
+    if (next === this.active) return;
+    this.active = next;
+    this.activeTimeline.push({ atMs: Math.round(performance.now() - this.started), active: next });
+    if (this.options.verbose) process.stderr.write(`d4 dyn_auto_redis: ${next} active worker${next === 1 ? '' : 's'}\n`);
+    await this.redis.hset(this.keys.counters, 'active', next);
+    await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'active', String(next)]);
+  }
+
+  // ---- the end -------------------------------------------------------------------------
+
+  private fail(error: unknown): void {
+    if (this.failure || this.ended) return;
+    this.failure = error;
+    this.failed(error);
+  }
+
+  private async cleanup(): Promise<void> {
+    this.ended = true;
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.failure) {
+      const reason = (this.failure as Error)?.message ?? String(this.failure);
+      await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'abort', reason.slice(0, 500)]).catch(() => {});
+    }
+    try {
+      // The metadata first: every script refuses to write once it is gone.
+      await this.redis.del(this.keys.meta);
+      const keys = await this.jobKeyList();
+      for (let i = 0; i < keys.length; i += 500) await this.redis.unlink(...keys.slice(i, i + 500));
+    } catch {
+      // The expiry removes what could not be deleted now.
+    }
+    const grace = this.failure ? 0 : 2000;
+    await Promise.all(
+      this.locals.map(async (local) => {
+        if (!local.alive) return;
+        if (grace > 0) await Promise.race([local.exited, sleep(grace)]);
+        if (local.alive) local.child.kill('SIGTERM');
+        await Promise.race([local.exited, sleep(1000)]);
+        if (local.alive) local.child.kill('SIGKILL');
+        await local.exited;
+      }),
+    );
+  }
+
+  private result(): RunResult {
+    const pes: Record<string, PEStats> = {};
+    for (const pe of this.graph.pes()) pes[pe.id] = { instances: 0, calls: 0, writes: 0, processMs: 0 };
+    for (const engine of this.rootEngines) mergeStats(pes, engine.stats());
+    const workers = [...this.reports.values()].sort((a, b) => a.rank - b.rank);
+    for (const report of workers) mergeStats(pes, report.pes);
+    const end = performance.now();
+    return {
+      outputs: this.collector.outputs,
+      counts: this.collector.counts,
+      stats: {
+        mapping: this.plan.mapping,
+        elapsedMs: end - this.started,
+        pes,
+        job: this.keys.job,
+        workers: workers.map(({ consumer, rank, host, pid, items, entries, redelivered, duplicates }) => ({ consumer, rank, host, pid, items, entries, redelivered, duplicates })),
+        redelivered: workers.reduce((n, w) => n + w.redelivered, 0),
+        duplicates: workers.reduce((n, w) => n + w.duplicates, 0),
+        deadWorkers: [...this.dead],
+        tailMs: this.lastDataAt ? end - this.lastDataAt : 0,
+        ...(this.plan.mapping === 'dyn_auto_redis' ? { activeWorkers: this.activeTimeline } : {}),
+      },
+    };
+  }
+}
+
+/** Local workers are L0, L1, …: unique within the job, whose id is in every key. */
+function localName(index: number): string {
+  return `L${index}`;
+}
+
+/** The worker process entry: built JavaScript next to this file (or in dist/ under tests). */
+function workerEntry(): string {
+  const here = import.meta.url;
+  return fileURLToPath(new URL(here.endsWith('.ts') ? '../dist/worker-process.js' : './worker-process.js', here));
+}
+
+function workerFailure(report: Record<string, unknown>): D4Error {
+  const message = String(report.message ?? 'unknown error');
+  if (report.code === 'D4_PE_FAILED' && typeof report.peId === 'string') {
+    const cause = new Error(String(report.causeMessage ?? message));
+    if (typeof report.stack === 'string') cause.stack = report.stack;
+    return new PEError(report.peId, (report.phase as 'process' | 'preprocess' | 'postprocess') ?? 'process', report.item, cause);
+  }
+  if (report.code === 'D4_CODEC') return new CodecError(message);
+  if (typeof report.code === 'string' && report.code.startsWith('D4_GROUPING')) return new InputError(message, report.code);
+  if (typeof report.code === 'string' && report.code.startsWith('D4_')) {
+    const error = new D4Error(report.code, `worker ${String(report.consumer)}: ${message}`);
+    if (typeof report.name === 'string') error.name = report.name;
+    return error;
+  }
+  return new WorkerError(`worker ${String(report.consumer)} failed: ${message}`, 'D4_WORKER_FAILED');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,74 @@
+import { availableParallelism } from 'node:os';
+import { OptionError, intOption, type MappingOption, type RunOptions } from '@d4/core';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Options shared by the four mappings (the CLI reads flags and env from these). */
+export const commonOptions: MappingOption[] = [
+  { name: 'numProcesses', flags: '-n, --num <n>', description: 'local worker processes to start (fixed: PE instances)', type: 'number' },
+  { name: 'redisUrl', flags: '--redis-url <url>', description: 'Redis server (password, database and rediss:// TLS in the URL)', type: 'string', default: DEFAULT_REDIS_URL, env: 'REDIS_URL' },
+  { name: 'batchSize', flags: '--batch <n>', description: 'items per stream entry', type: 'number', default: 100 },
+  { name: 'claimIdleMs', flags: '--claim-idle <ms>', description: 'idle time after which a dead worker\'s entries are claimed (XAUTOCLAIM)', type: 'number', default: 5000 },
+];
+
+export const autoOptions: MappingOption[] = [
+  ...commonOptions,
+  { name: 'idleThreshold', flags: '--thr <ms>', description: 'idle milliseconds after which one active worker is paused (dispel4py -thr)', type: 'number', default: 1000 },
+];
+
+/** Tuning shared by the driver and every worker (stored in the job's metadata). */
+export interface Tuning {
+  batchSize: number;
+  /** Stream entries per XREADGROUP and stream. */
+  readCount: number;
+  claimIdleMs: number;
+  /** Heartbeat expiry: a worker silent this long is dead. */
+  aliveMs: number;
+  idleThreshold: number;
+  /** Safety-net expiry of every key, renewed while the driver lives. */
+  keyTtlMs: number;
+}
+
+export interface ParsedOptions {
+  numProcesses: number;
+  redisUrl: string;
+  tuning: Tuning;
+}
+
+export function parseOptions(options: RunOptions, defaultProcesses = Math.max(2, availableParallelism())): ParsedOptions {
+  const batchSize = intOption(options, 'batchSize', 100);
+  const claimIdleMs = intOption(options, 'claimIdleMs', 5000, 50);
+  const tuning: Tuning = {
+    batchSize,
+    readCount: intOption(options, 'readCount', 8),
+    claimIdleMs,
+    aliveMs: intOption(options, 'aliveMs', Math.max(1000, Math.min(5000, claimIdleMs * 2)), 300),
+    idleThreshold: intOption(options, 'idleThreshold', 1000, 10),
+    keyTtlMs: intOption(options, 'keyTtlMs', 10 * 60_000, 10_000),
+  };
+  return { numProcesses: intOption(options, 'numProcesses', defaultProcesses), redisUrl: redisUrlOption(options), tuning };
+}
+
+export function redisUrlOption(options: Record<string, unknown>): string {
+  const value = options.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  if (typeof value !== 'string' || !/^rediss?:\/\//.test(value)) {
+    throw new OptionError(`option redisUrl (--redis-url, REDIS_URL) must be a redis:// or rediss:// URL such as ${DEFAULT_REDIS_URL}, got ${JSON.stringify(value)}`, 'D4_REDIS_URL');
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new OptionError(`option redisUrl (--redis-url, REDIS_URL) is not a valid URL: ${JSON.stringify(redactUrl(value))}`, 'D4_REDIS_URL');
+  }
+  return value;
+}
+
+/** The URL with its password hidden, for messages and the printed join command. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':****@');
+  }
+}

@@ -1,0 +1,192 @@
+import { createRouter, encode, encodeBatch, CodecError, OutputCollector, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { GROUP, type JobKeys } from './keys.js';
+import type { Plan } from './plan.js';
+import type { Scripts } from './scripts.js';
+
+/** Values bound for one stream and one target (PE index and input port). */
+interface Destination {
+  /** 1-based position of the stream in the commit's KEYS. */
+  readonly keyIndex: number;
+  readonly pe: number;
+  /** `<pe index>:<port>`, stored with each entry. */
+  readonly target: string;
+  values: unknown[];
+  origins: ValueOrigin[];
+}
+
+type Route =
+  | { readonly shared: true; readonly dest: Destination; readonly origin: ValueOrigin }
+  | { readonly shared: false; readonly router: Router; readonly dests: Destination[]; readonly origin: ValueOrigin };
+
+/** One acknowledgement group: entries of one stream for one PE. */
+export interface AckGroup {
+  keyIndex: number;
+  pe: number;
+  ids: string[];
+}
+
+/** Results gathered for the driver instead of kept (workers have no result to return). */
+export class ResultBuffer extends OutputCollector {
+  groups = new Map<string, [string, string, unknown[]]>();
+  size = 0;
+  override add(peId: string, port: string, value: unknown): void {
+    const key = `${peId}\u0000${port}`;
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = [peId, port, []]));
+    group[2].push(value);
+    this.size++;
+  }
+}
+
+/**
+ * Where every write goes, and the batch of everything a worker (or the driver's roots)
+ * wrote since the last commit. One commit is one Lua call: outputs, results, logs and
+ * acknowledgements together, so a worker killed mid-batch leaves no trace of it.
+ */
+export class Outbox {
+  /** KEYS of the commit script: meta, counters, driver, shared, slot 0, slot 1, … */
+  readonly keys: string[];
+  readonly results = new ResultBuffer();
+  logs: [string, number, string][] = [];
+  private readonly dests: Destination[] = [];
+  private readonly destIndex = new Map<string, Destination>();
+  /** Values written since the last commit. */
+  pending = 0;
+
+  constructor(
+    private readonly graph: WorkflowGraph,
+    private readonly plan: Plan,
+    jobKeys: JobKeys,
+    private readonly scripts: Scripts,
+    private readonly batchSize: number,
+  ) {
+    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, jobKeys.shared, ...plan.slots.map((_, s) => jobKeys.slot(s))];
+  }
+
+  /** The function an instance's engine calls for writes on connected ports. */
+  writerFor(peIndex: number, sourceIndex: number): (pe: GenericPE, port: string, value: unknown) => void {
+    const routes = this.routesFor(peIndex, sourceIndex);
+    return (_pe, port, value) => {
+      const list = routes.get(port);
+      if (!list) return;
+      for (let r = 0; r < list.length; r++) {
+        const route = list[r];
+        if (route.shared) {
+          route.dest.values.push(value);
+          route.dest.origins.push(route.origin);
+        } else if (route.router.broadcast) {
+          for (const dest of route.dests) {
+            dest.values.push(value);
+            dest.origins.push(route.origin);
+          }
+        } else {
+          const dest = route.dests[route.router.route(value)];
+          dest.values.push(value);
+          dest.origins.push(route.origin);
+        }
+        this.pending++;
+      }
+    };
+  }
+
+  /** Connected output ports of a PE (their writes leave the engine). */
+  externalPorts(peIndex: number): Set<string> {
+    const pe = this.graph.pes()[peIndex];
+    const out = new Set<string>();
+    for (const e of this.graph.peEdges()) if (e.from === pe) out.add(`${pe.id}\u0000${e.fromPort}`);
+    return out;
+  }
+
+  private routesFor(peIndex: number, sourceIndex: number): Map<string, Route[]> {
+    const pes = this.graph.pes();
+    const from = pes[peIndex];
+    const routes = new Map<string, Route[]>();
+    for (const edge of this.graph.peEdges()) {
+      if (edge.from !== from) continue;
+      const to = pes.indexOf(edge.to);
+      const planned = this.plan.pes[to];
+      const target = `${to}:${edge.toPort}`;
+      const origin = { peId: from.id, port: edge.fromPort };
+      let route: Route;
+      if (planned.mode === 'pinned') {
+        const grouping = edge.to.inputs.get(edge.toPort)!.grouping;
+        const router = createRouter(grouping, sourceIndex, planned.slots.length, { peId: edge.to.id, port: edge.toPort });
+        route = { shared: false, router, dests: planned.slots.map((slot) => this.dest(5 + slot, to, target)), origin };
+      } else {
+        route = { shared: true, dest: this.dest(4, to, target), origin };
+      }
+      const list = routes.get(edge.fromPort) ?? [];
+      list.push(route);
+      routes.set(edge.fromPort, list);
+    }
+    return routes;
+  }
+
+  private dest(keyIndex: number, pe: number, target: string): Destination {
+    const key = `${keyIndex}|${target}`;
+    let dest = this.destIndex.get(key);
+    if (!dest) {
+      dest = { keyIndex, pe, target, values: [], origins: [] };
+      this.destIndex.set(key, dest);
+      this.dests.push(dest);
+    }
+    return dest;
+  }
+
+  /**
+   * Writes everything gathered since the last commit and acknowledges `acks`, in one call.
+   * `driverFields` are extra entries for the driver stream (replies, stats, errors).
+   * Returns the positions (1-based, over every acknowledged id) of entries someone else
+   * acknowledged first, and the entries in flight;
+   * undefined when the job is over (its keys are gone).
+   */
+  async commit(acks: readonly AckGroup[] = [], driverFields: [string, string | Buffer][] = []): Promise<{ duplicates: number[]; inFlight: number } | undefined> {
+    const args: (string | Buffer | number)[] = [GROUP];
+    const outIndex = args.length;
+    args.push(0);
+    let nOut = 0;
+    for (const dest of this.dests) {
+      const values = dest.values;
+      if (values.length === 0) continue;
+      for (let start = 0; start < values.length; start += this.batchSize) {
+        const chunk = start === 0 && values.length <= this.batchSize ? values : values.slice(start, start + this.batchSize);
+        const origins = dest.origins;
+        args.push(dest.keyIndex, dest.pe, dest.target, encodeBatch(chunk, (i) => origins[start + i]));
+        nOut++;
+      }
+      dest.values = [];
+      dest.origins = [];
+    }
+    args[outIndex] = nOut;
+    this.pending = 0;
+    const fields: [string, string | Buffer][] = [];
+    if (this.results.size > 0) {
+      fields.push(['r', encodeResults([...this.results.groups.values()])]);
+      this.results.groups.clear();
+      this.results.size = 0;
+    }
+    if (this.logs.length > 0) {
+      fields.push(['l', encode(this.logs)]);
+      this.logs = [];
+    }
+    fields.push(...driverFields);
+    args.push(fields.length);
+    for (const [field, value] of fields) args.push(field, value);
+    args.push(acks.length);
+    for (const ack of acks) args.push(ack.keyIndex, ack.pe, ack.ids.length, ...ack.ids);
+    if (nOut === 0 && fields.length === 0 && acks.length === 0) return { duplicates: [], inFlight: -1 };
+    const [inFlight, ...duplicates] = await this.scripts.commit(this.keys, args);
+    if (inFlight < 0) return undefined;
+    return { duplicates, inFlight };
+  }
+}
+
+function encodeResults(groups: [string, string, unknown[]][]): Buffer {
+  try {
+    return encode(groups);
+  } catch (error) {
+    if (!(error instanceof CodecError)) throw error;
+    for (const [peId, port, values] of groups) encodeBatch(values, () => ({ peId, port }));
+    throw error;
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * A worker process: started by run() for its local workers (configuration in the
+ * D4_REDIS_WORKER environment variable), or by hand to join a job:
+ *   node worker-process.js --redis-url redis://host:6379 --job <id> [--mapping dyn_redis] [--verbose]
+ * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
+ */
+import { D4Error } from '@d4/core';
+import { ReportedError, runWorker, type WorkerConfig } from './worker.js';
+
+function configFromArgs(argv: string[]): WorkerConfig {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const job = value('--job');
+  if (!job) throw new D4Error('D4_OPTION', 'a worker needs the job to join: --job <id> (the driver prints it when the run starts)');
+  return { redisUrl: value('--redis-url') ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', job, mapping: value('--mapping'), verbose: argv.includes('--verbose') };
+}
+
+// The driver stops its workers with SIGTERM when a run fails: leave at once.
+process.on('SIGTERM', () => process.exit(143));
+
+const env = process.env.D4_REDIS_WORKER;
+try {
+  const config = env ? (JSON.parse(env) as WorkerConfig) : configFromArgs(process.argv.slice(2));
+  await runWorker(config);
+  process.exit(0);
+} catch (error) {
+  // A local worker that started after its (short) job ended has nothing to say.
+  if (env && error instanceof D4Error && (error.code === 'D4_REDIS_JOB_GONE' || error.code === 'D4_REDIS_NO_JOB')) process.exit(0);
+  // An error the driver already has is printed by the driver; anything else is printed here.
+  if (!(error instanceof ReportedError)) process.stderr.write(`d4 worker: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+}

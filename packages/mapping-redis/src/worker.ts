@@ -1,0 +1,505 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  D4Error,
+  LocalEngine,
+  PEError,
+  WorkerError,
+  decode,
+  encode,
+  mergeStats,
+  previewValue,
+  rebuildWorkflow,
+  unconnectedPorts,
+  type GenericPE,
+  type LogFn,
+  type PEStats,
+  type WorkflowGraph,
+} from '@d4/core';
+import { connectRedis, extraConnection } from './connect.js';
+import { GROUP, jobKeys, type JobKeys } from './keys.js';
+import { readMeta, type JobMeta } from './meta.js';
+import { Outbox, type AckGroup } from './outbox.js';
+import { checkSameGraph, type Plan } from './plan.js';
+import { defineScripts, type Scripts } from './scripts.js';
+import type { Tuning } from './options.js';
+
+export interface WorkerConfig {
+  redisUrl: string;
+  job: string;
+  /** The mapping named on the command line; checked against the job's. */
+  mapping?: string;
+  /** Set by the driver for the workers it starts; joiners get theirs from Redis. */
+  consumer?: string;
+  rank?: number;
+  /** Slots whose leases the driver took for this worker. */
+  slots?: number[];
+  /** Also print PEs' log lines here (they always go to the driver). */
+  log?: LogFn;
+  verbose?: boolean;
+}
+
+/** What a worker reports to the driver when the job stops. */
+export interface WorkerReport {
+  consumer: string;
+  rank: number;
+  host: string;
+  pid: number;
+  /** Items processed (every input value of every process() call). */
+  items: number;
+  /** Stream entries processed. */
+  entries: number;
+  /** Items taken over from a dead worker (XAUTOCLAIM, or a slot taken over). */
+  redelivered: number;
+  /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
+  duplicates: number;
+  pes: Record<string, PEStats>;
+}
+
+interface Instance {
+  readonly pe: GenericPE;
+  readonly peIndex: number;
+  readonly engine: LocalEngine;
+  readonly slot?: number;
+  closed: boolean;
+}
+
+interface DataEntry {
+  keyIndex: number;
+  key: string;
+  id: string;
+  fields: Buffer[] | null;
+}
+
+type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
+
+/** An error already reported to the driver (the worker process need not print it). */
+export class ReportedError extends Error {
+  constructor(readonly inner: unknown) {
+    super((inner as Error)?.message ?? String(inner));
+  }
+}
+
+/**
+ * A worker of a job: reads its control stream, the slots it holds and (when active) the
+ * shared group, runs PE instances, and commits each batch atomically. It ends when the
+ * driver says stop, and fails when the job is gone or a PE throws.
+ */
+export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
+  const redis = await connectRedis(config.redisUrl, 'worker');
+  let worker: Worker | undefined;
+  try {
+    const keys = jobKeys(config.job);
+    const meta = await readMeta(redis, keys, config.redisUrl);
+    if (config.mapping && config.mapping !== meta.mapping) {
+      throw new D4Error('D4_REDIS_WRONG_MAPPING', `job ${config.job} runs mapping '${meta.mapping}', not '${config.mapping}'; join it with: d4 worker ${meta.mapping} --job ${config.job}`);
+    }
+    let graph: WorkflowGraph;
+    try {
+      graph = (await rebuildWorkflow(meta.source)).flatten().validate();
+      checkSameGraph(graph, meta.plan, meta.source.module);
+    } catch (error) {
+      // A local worker cannot load what the driver loaded: the run cannot go on. A joiner
+      // on another host with a different checkout fails alone.
+      if (config.rank !== undefined) await reportError(redis, keys, config.consumer ?? '?', error);
+      throw error;
+    }
+    const aux = await extraConnection(config.redisUrl, 'worker');
+    worker = new Worker(config, redis, aux, keys, meta, graph);
+    return await worker.run();
+  } finally {
+    redis.disconnect();
+    worker?.aux.disconnect();
+  }
+}
+
+class Worker {
+  private readonly scripts: Scripts;
+  private readonly auxScripts: Scripts;
+  private readonly plan: Plan;
+  private readonly tuning: Tuning;
+  private readonly outbox: Outbox;
+  private readonly consumer: string;
+  private readonly unconnected: Set<string>;
+  private rank = -1;
+  private active = true;
+  private readonly slots = new Map<number, Instance>();
+  private readonly shared = new Map<number, Instance>();
+  private readonly retired: Instance[] = [];
+  private stopping = false;
+  private failure: unknown;
+  private failed!: (error: unknown) => void;
+  private readonly failedPromise: Promise<never>;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private busy = false;
+  private lastItemAt = Date.now();
+  private nextMaintenance = 0;
+  private readonly report: WorkerReport;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly redis: Redis,
+    readonly aux: Redis,
+    private readonly keys: JobKeys,
+    private readonly meta: JobMeta,
+    private readonly graph: WorkflowGraph,
+  ) {
+    this.scripts = defineScripts(redis);
+    this.auxScripts = defineScripts(aux);
+    this.plan = meta.plan;
+    this.tuning = meta.tuning;
+    this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.outbox = new Outbox(graph, this.plan, keys, this.scripts, this.tuning.batchSize);
+    this.unconnected = unconnectedPorts(graph.pes(), graph.peEdges());
+    this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {} };
+    this.failedPromise = new Promise<never>((_, reject) => {
+      this.failed = reject;
+    });
+    this.failedPromise.catch(() => {});
+  }
+
+  async run(): Promise<WorkerReport> {
+    const rank = await this.scripts.register(
+      [this.keys.meta, this.keys.workers, this.keys.control(this.consumer), this.keys.alive(this.consumer), this.keys.rank],
+      [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
+    );
+    if (rank < 0) throw jobGone(this.config.job);
+    this.rank = this.report.rank = rank;
+    const active = await this.redis.hget(this.keys.counters, 'active');
+    this.active = active === null || rank < Number(active);
+    if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: joined job ${this.config.job} (${this.meta.mapping}) as rank ${rank}\n`);
+    this.startHeartbeat();
+    try {
+      return await Promise.race([this.loop(), this.failedPromise]);
+    } finally {
+      clearInterval(this.heartbeatTimer);
+    }
+  }
+
+  private async loop(): Promise<WorkerReport> {
+    try {
+      for (const slot of this.config.slots ?? []) await this.holdSlot(slot, false);
+      await this.commit([]);
+      while (!this.stopping) {
+        const streams = this.readStreams();
+        let reply: StreamReply;
+        try {
+          reply = (await this.redis.callBuffer(
+            'XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.tuning.readCount, 'BLOCK', Math.min(1000, Math.max(50, this.tuning.claimIdleMs >> 1)),
+            'STREAMS', ...streams, ...streams.map(() => '>'),
+          )) as StreamReply;
+        } catch (error) {
+          if (/NOGROUP/.test((error as Error).message)) throw jobGone(this.config.job);
+          throw error;
+        }
+        if (this.failure) throw this.failure;
+        if (reply) await this.handle(reply, streams);
+        if (Date.now() >= this.nextMaintenance && !this.stopping) await this.maintain();
+      }
+      mergeStats(this.report.pes, this.peStats());
+      await this.commit([], [['s', encode(this.report)]]);
+      return this.report;
+    } catch (error) {
+      if (error instanceof PEError || (error instanceof D4Error && error.code !== 'D4_REDIS_JOB_GONE')) {
+        await reportError(this.redis, this.keys, this.consumer, error).catch(() => {});
+        throw new ReportedError(error);
+      }
+      throw error;
+    }
+  }
+
+  private readStreams(): string[] {
+    const streams = [this.keys.control(this.consumer)];
+    for (const slot of this.slots.keys()) streams.push(this.keys.slot(slot));
+    if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) streams.push(this.keys.shared);
+    return streams;
+  }
+
+  private async handle(reply: NonNullable<StreamReply>, streams: string[]): Promise<void> {
+    const data: DataEntry[] = [];
+    const closes: number[] = [];
+    for (const [keyBuf, entries] of reply) {
+      const key = keyBuf.toString();
+      if (key === streams[0]) {
+        for (const [, fields] of entries) if (fields) this.control(fields, closes);
+        continue;
+      }
+      const keyIndex = key === this.keys.shared ? 4 : 5 + Number(key.slice(this.keys.prefix.length + 1));
+      for (const [id, fields] of entries) data.push({ keyIndex, key, id: id.toString(), fields });
+    }
+    if (data.length) await this.process(data, false);
+    for (const pe of closes) await this.close(pe);
+  }
+
+  private control(fields: Buffer[], closes: number[]): void {
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i].toString();
+      const value = fields[i + 1].toString();
+      if (name === 'close') closes.push(Number(value));
+      else if (name === 'stop') this.stopping = true;
+      else if (name === 'active') this.active = this.rank < Number(value);
+      else if (name === 'abort') {
+        this.failure = new WorkerError(`job ${this.config.job} was stopped by its driver: ${value}`, 'D4_REDIS_JOB_ABORTED');
+        this.stopping = true;
+      }
+    }
+  }
+
+  /** Runs a batch of entries and commits it; entries of a slot this worker lost are left alone. */
+  private async process(entries: DataEntry[], redelivered: boolean): Promise<void> {
+    const acks = new Map<string, AckGroup>();
+    const sizes = new Map<AckGroup, number[]>();
+    const refresh = this.startRefresh(entries);
+    this.busy = true;
+    try {
+      for (const entry of entries) {
+        const fields = entry.fields;
+        if (!fields) {
+          // Deleted while pending (its job is ending): nothing to run, only acknowledge.
+          continue;
+        }
+        let target = '';
+        let payload: Buffer | undefined;
+        for (let i = 0; i < fields.length; i += 2) {
+          const name = fields[i].toString();
+          if (name === 't') target = fields[i + 1].toString();
+          else if (name === 'd') payload = fields[i + 1];
+        }
+        const colon = target.indexOf(':');
+        const peIndex = Number(target.slice(0, colon));
+        const port = target.slice(colon + 1);
+        const instance = entry.keyIndex === 4 ? await this.sharedInstance(peIndex) : this.slots.get(entry.keyIndex - 5);
+        if (!instance) continue;
+        const values = decode<unknown[]>(payload!);
+        const engine = instance.engine;
+        const pe = instance.pe;
+        for (let v = 0; v < values.length; v++) {
+          const pending = engine.feed(pe, port === 'input' ? { input: values[v] } : { [port]: values[v] });
+          if (pending !== undefined) await pending;
+        }
+        this.report.items += values.length;
+        this.report.entries++;
+        if (redelivered) this.report.redelivered += values.length;
+        const groupKey = `${entry.keyIndex}|${peIndex}`;
+        let group = acks.get(groupKey);
+        if (!group) {
+          acks.set(groupKey, (group = { keyIndex: entry.keyIndex, pe: peIndex, ids: [] }));
+          sizes.set(group, []);
+        }
+        group.ids.push(entry.id);
+        sizes.get(group)!.push(values.length);
+      }
+      const groups = [...acks.values()];
+      await this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
+    } finally {
+      clearInterval(refresh);
+      this.busy = false;
+      this.lastItemAt = Date.now();
+    }
+  }
+
+  /**
+   * While a long batch runs, resets the idle time of its entries every third of the claim
+   * time, so that live workers' entries are never claimed (only a dead worker's go idle).
+   */
+  private startRefresh(entries: DataEntry[]): NodeJS.Timeout {
+    return setInterval(() => {
+      const byKey = new Map<string, string[]>();
+      for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
+      for (const [key, ids] of byKey) this.aux.xclaim(key, GROUP, this.consumer, 0, ...ids, 'JUSTID').catch(() => {});
+    }, Math.max(20, Math.floor(this.tuning.claimIdleMs / 3)));
+  }
+
+  /** `sizes` are the item counts of the acknowledged entries, in ack order. */
+  private async commit(acks: AckGroup[], fields: [string, string | Buffer][] = [], sizes: number[] = []): Promise<void> {
+    const result = await this.outbox.commit(acks, fields);
+    if (!result) throw jobGone(this.config.job);
+    // Entries another worker took over and finished first: what this batch wrote for them
+    // is a second copy. Counted in items, as the run's stats report them.
+    for (const position of result.duplicates) this.report.duplicates += sizes[position - 1] ?? 0;
+  }
+
+  private async sharedInstance(peIndex: number): Promise<Instance> {
+    let instance = this.shared.get(peIndex);
+    if (!instance) {
+      instance = await this.createInstance(peIndex, undefined);
+      this.shared.set(peIndex, instance);
+    }
+    return instance;
+  }
+
+  private async createInstance(peIndex: number, slot: number | undefined): Promise<Instance> {
+    const pe = await this.freshPE(peIndex);
+    const planned = this.plan.pes[peIndex];
+    pe.instance = slot === undefined ? this.rank : this.plan.slots[slot].instance;
+    pe.numInstances = slot === undefined ? Math.max(this.plan.numProcesses, this.rank + 1) : planned.slots.length;
+    const engine = new LocalEngine({
+      pes: [pe],
+      localEdges: [],
+      externalPorts: this.outbox.externalPorts(peIndex),
+      external: this.outbox.writerFor(peIndex, pe.instance),
+      unconnectedPorts: this.unconnected,
+      collector: this.outbox.results,
+      log: this.logFn,
+    });
+    await engine.preprocess();
+    return { pe, peIndex, engine, slot, closed: false };
+  }
+
+  private readonly usedPEs = new Set<GenericPE>();
+
+  /** A PE object no other instance in this process uses (state must not be shared). */
+  private async freshPE(peIndex: number): Promise<GenericPE> {
+    let pe = this.graph.pes()[peIndex];
+    if (this.usedPEs.has(pe)) {
+      const rebuilt = (await rebuildWorkflow(this.meta.source)).flatten().pes()[peIndex];
+      pe = this.usedPEs.has(rebuilt) ? clonePE(rebuilt) : rebuilt;
+    }
+    this.usedPEs.add(pe);
+    return pe;
+  }
+
+  private readonly logFn: LogFn = (peId, instance, message) => {
+    this.outbox.logs.push([peId, instance, message]);
+    this.config.log?.(peId, instance, message);
+  };
+
+  /** Runs postprocess() of this worker's instances of a PE and tells the driver. */
+  private async close(peIndex: number): Promise<void> {
+    const instances = [...this.slots.values(), ...this.shared.values()].filter((i) => i.peIndex === peIndex && !i.closed);
+    for (const instance of instances) {
+      await instance.engine.postprocessOne(instance.pe);
+      instance.closed = true;
+    }
+    await this.commit([], [['c', `${this.consumer}|${peIndex}`]]);
+  }
+
+  /** Takes a slot: its lease, a fresh instance, and whatever its last holder left pending. */
+  private async holdSlot(slot: number, takeover: boolean): Promise<void> {
+    const instance = await this.createInstance(this.plan.slots[slot].pe, slot);
+    this.slots.set(slot, instance);
+    if (!takeover) return;
+    if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: took over slot ${slot} (${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance})\n`);
+    await this.claim(this.keys.slot(slot), 5 + slot, 0);
+  }
+
+  /** Claims entries idle for `minIdle` ms and runs them. */
+  private async claim(key: string, keyIndex: number, minIdle: number): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const reply = (await this.redis.callBuffer('XAUTOCLAIM', key, GROUP, this.consumer, minIdle, cursor, 'COUNT', this.tuning.readCount)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
+      cursor = reply[0].toString();
+      const entries = reply[1].map(([id, fields]) => ({ keyIndex, key, id: id.toString(), fields }));
+      // Entries deleted while pending were acknowledged already: nothing to redo.
+      const live = entries.filter((e) => e.fields);
+      if (live.length) await this.process(live, true);
+    } while (cursor !== '0-0' && !this.stopping);
+  }
+
+  /** Periodic duties: claim what dead workers left, take over slots nobody holds. */
+  private async maintain(): Promise<void> {
+    this.nextMaintenance = Date.now() + Math.max(50, this.tuning.claimIdleMs >> 1);
+    if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) {
+      try {
+        await this.claim(this.keys.shared, 4, this.tuning.claimIdleMs);
+      } catch (error) {
+        if (/NOGROUP|no such key/i.test((error as Error).message)) throw jobGone(this.config.job);
+        throw error;
+      }
+    }
+    if (this.plan.slots.length === 0) return;
+    const leases = await this.redis.mget(...this.plan.slots.map((_, s) => this.keys.lease(s)));
+    for (let s = 0; s < leases.length; s++) {
+      if (leases[s] !== null || this.slots.has(s)) continue;
+      const taken = await this.scripts.takeLease([this.keys.meta, this.keys.lease(s)], [this.consumer, this.tuning.aliveMs]);
+      if (taken < 0) throw jobGone(this.config.job);
+      if (taken === 1) {
+        await this.holdSlot(s, true);
+        break;
+      }
+    }
+  }
+
+  private startHeartbeat(): void {
+    const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity));
+    this.heartbeatTimer = setInterval(() => {
+      const held = [...this.slots.keys()];
+      const idle = this.busy ? 0 : Date.now() - this.lastItemAt;
+      this.auxScripts
+        .heartbeat([this.keys.meta, this.keys.driverAlive, this.keys.alive(this.consumer), ...held.map((s) => this.keys.lease(s))], [this.consumer, this.tuning.aliveMs, `${this.rank}:${idle}`])
+        .then((lost) => {
+          if (lost[0] === -1) this.fail(jobGone(this.config.job));
+          else if (lost[0] === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
+          else for (const position of lost) this.loseSlot(held[position - 1]);
+        })
+        .catch(() => {});
+    }, every);
+  }
+
+  /** Another worker holds the slot now (this one was too slow to renew): stop reading it. */
+  private loseSlot(slot: number): void {
+    const instance = this.slots.get(slot);
+    if (!instance) return;
+    this.slots.delete(slot);
+    this.retired.push(instance);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.stopping = true;
+    this.failed(error);
+  }
+
+  private peStats(): Record<string, PEStats> {
+    const stats: Record<string, PEStats> = {};
+    for (const instance of [...this.slots.values(), ...this.shared.values(), ...this.retired]) mergeStats(stats, instance.engine.stats());
+    return stats;
+  }
+}
+
+function jobGone(job: string): D4Error {
+  return new D4Error('D4_REDIS_JOB_GONE', `job ${job} is over or was never started on this server (its keys are gone); start a run first, and join it with the job id it prints`);
+}
+
+/** Tells the driver why this worker fails, without writing anything of the failed batch. */
+async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
+  const scripts = defineScripts(redis);
+  const err = error as Partial<PEError> & Error;
+  const cause = (err?.cause as Error | undefined) ?? undefined;
+  const report: Record<string, unknown> = {
+    consumer,
+    code: err?.code,
+    name: err?.name,
+    message: err?.message ?? String(error),
+    stack: err?.stack,
+  };
+  if (error instanceof PEError) {
+    report.peId = error.peId;
+    report.phase = /in (pre|post)process\(\)/.exec(error.message)?.[1] ? `${/in (pre|post)process\(\)/.exec(error.message)![1]}process` : 'process';
+    report.causeMessage = cause?.message;
+    report.stack = error.peStack;
+    try {
+      encode(error.item);
+      report.item = error.item;
+    } catch {
+      report.item = previewValue(error.item);
+    }
+  }
+  await scripts.commit([keys.meta, keys.counters, keys.driver], [GROUP, 0, 1, 'x', encode(report), 0]);
+}
+
+/** A copy of a PE with its own data (for a second instance in one process). */
+function clonePE(pe: GenericPE): GenericPE {
+  const copy = Object.create(Object.getPrototypeOf(pe)) as Record<string | symbol, unknown>;
+  for (const key of Reflect.ownKeys(pe)) {
+    const value = (pe as unknown as Record<string | symbol, unknown>)[key];
+    try {
+      copy[key] = typeof value === 'function' ? value : structuredClone(value);
+    } catch {
+      copy[key] = value;
+    }
+  }
+  return copy as unknown as GenericPE;
+}
