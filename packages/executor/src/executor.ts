@@ -302,8 +302,8 @@ export class Executor<I = undefined> implements AsyncDisposable {
       timer: undefined,
       cacheKey: undefined,
     };
-    const deps = this.#options.disableDependencies ? [] : collectFutures(args);
-    this.#graph?.add(future, deps);
+    const deps = collectFutures(args);
+    this.#graph?.add(future, this.#options.disableDependencies ? [] : deps);
     this.#unfinished++;
     future.addDoneCallback(() => this.#onTaskDone(task));
     future._canceller = () => this.#cancel(task);
@@ -313,6 +313,13 @@ export class Executor<I = undefined> implements AsyncDisposable {
     }
     if (this.#broken) {
       future._reject(this.#broken);
+      return future;
+    }
+    if (deps.length > 0 && this.#options.disableDependencies) {
+      // A future cannot cross to a worker; sending its fields would be a wrong argument.
+      future._reject(
+        new TaskFunctionError('D4_FUTURE_ARGUMENT', `task #${future.id} (${info.label}) got a Future as an argument, but this executor has disableDependencies: true; await the future and pass its value, or drop disableDependencies`),
+      );
       return future;
     }
     if (deps.length === 0) {
@@ -530,8 +537,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
       } catch (error) {
         const task = part[i];
         this.#removeInflight(slot, task);
-        const hint = this.#options.disableDependencies && collectFutures(task.args).length ? ' (it holds a Future, and disableDependencies is set: await the future first)' : '';
-        task.future._reject(new CodecError(`the arguments of task #${task.future.id} (${task.fn.label}) cannot be sent to a worker${hint}: ${(error as Error).message}`, { cause: error }));
+        task.future._reject(new CodecError(`the arguments of task #${task.future.id} (${task.fn.label}) cannot be sent to a worker: ${(error as Error).message}`, { cause: error }));
       }
     }
     return encode([M_TASKS, defs, keep]);

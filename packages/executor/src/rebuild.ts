@@ -109,16 +109,12 @@ async function importExport(module: string, exportName: string): Promise<(...arg
 }
 
 async function importModule(module: string): Promise<unknown> {
-  try {
-    return await import(module);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !tsxRegistered) {
-      // Plain Node cannot load TypeScript: register tsx's loader once and try again.
-      const api = (await import('tsx/esm/api')) as { register: () => unknown };
-      api.register();
-      tsxRegistered = true;
-      return import(module);
-    }
-    throw error;
+  // Plain Node cannot load TypeScript: register tsx's loader before the first .ts import
+  // (a failed import is cached by URL, so registering after the failure would not help).
+  if (!tsxRegistered && /\.[cm]?tsx?(\?.*)?$/.test(module)) {
+    tsxRegistered = true;
+    const api = (await import('tsx/esm/api')) as { register: () => unknown };
+    api.register();
   }
+  return import(module);
 }

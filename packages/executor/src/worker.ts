@@ -76,11 +76,11 @@ async function drain(): Promise<void> {
         send(encode([W_STARTED, id]));
       }
       const started = performance.now();
+      clearScopeViolation();
       try {
         let fn = functions.get(key);
         if (fn === undefined) throw new ExecutorSideError('D4_PROTOCOL', `worker got task #${id} for unknown function ${key}`);
         if (fn instanceof Promise) fn = await fn;
-        clearScopeViolation();
         let value: unknown;
         if (flags & F_CHUNK) {
           const out: unknown[] = [];
