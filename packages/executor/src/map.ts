@@ -27,10 +27,14 @@ type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
  * yielding finished results, and a slow consumer stops the pump (bounded memory).
  * On an error or an early `break`, outstanding tasks are cancelled and the sources closed.
  */
-export async function* mapTasks(submitter: MapSubmitter, sources: (Iterable<unknown> | AsyncIterable<unknown>)[], options: MapOptions): AsyncGenerator<unknown, void, undefined> {
+export function mapTasks(submitter: MapSubmitter, sources: (Iterable<unknown> | AsyncIterable<unknown>)[], options: MapOptions): AsyncGenerator<unknown, void, undefined> {
+  // Options are checked here, at the call, not at the first next().
   const chunksize = wholeNumber(options.chunksize ?? 1, 'chunksize');
   const inFlight = wholeNumber(options.inFlight ?? Math.max(1, submitter.defaultInFlight), 'inFlight');
-  const ordered = options.ordered ?? true;
+  return run(submitter, sources, chunksize, inFlight, options.ordered ?? true);
+}
+
+async function* run(submitter: MapSubmitter, sources: (Iterable<unknown> | AsyncIterable<unknown>)[], chunksize: number, inFlight: number, ordered: boolean): AsyncGenerator<unknown, void, undefined> {
   const iterators: AnyIterator[] = sources.map((s) => (Symbol.asyncIterator in s ? (s as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (s as Iterable<unknown>)[Symbol.iterator]()));
 
   const window: Future<unknown>[] = [];
