@@ -43,6 +43,12 @@ export class DriverSink {
     }
   }
 
+  /** At the end of a run: the progress counters become the exact final counts. */
+  settleProgress(): void {
+    const progress = this.options.progress;
+    if (progress) for (const [id, s] of Object.entries(this.stats)) progress.calls[id] = s.calls;
+  }
+
   /** A worker's final figures. */
   final(stats: Record<string, PEStats>, counts: RunOutputCounts | undefined, peakHeapMb: number | undefined): void {
     mergeStats(this.stats, stats);

@@ -26,6 +26,8 @@ import { WorkerGroup, type WorkerSpec } from './worker-group.js';
 /** dyn_auto_multi's default queue threshold (tasks waiting) above which it adds a worker. */
 export const DEFAULT_THRESHOLD = 256;
 
+const MAX_ACTIVE_SAMPLES = 10_000;
+
 interface QueuedBatch {
   bytes: Uint8Array;
   n: number;
@@ -256,10 +258,11 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
         if (active < size) active++;
       } else if (active > 1) active--;
       lastQueued = queued;
-      if (active !== before) {
+      // The record of changes is capped so that very long runs keep constant memory.
+      if (active !== before && activeOverTime.length < MAX_ACTIVE_SAMPLES) {
         activeOverTime.push({ atMs: Math.round(performance.now() - started), active, queued });
-        dispatch();
       }
+      if (active > before) dispatch();
     }, AUTOSCALE_TICK_MS);
   }
   try {
@@ -268,6 +271,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     if (ticker) clearInterval(ticker);
   }
   const ended = performance.now();
+  sink.settleProgress();
   const extra: Record<string, unknown> = { workers: size, startupMs: readyAt - started, runMs: ended - readyAt, tailMs: ended - quietAt, steals, peakWorkerHeapMb: sink.peakWorkerHeapMb };
   if (auto) {
     extra.threshold = threshold;

@@ -108,6 +108,7 @@ export const multiMapping: Mapping = {
     });
     await group.run(finished);
     const ended = performance.now();
+    sink.settleProgress();
     const stats = { ...emptyStats(graph.pes()), ...sink.stats };
     if (options.verbose) {
       process.stderr.write(`multi: ${plan.units.length} PE instances${plan.partitioned ? ' (partitions)' : ''} on ${threadCount} worker threads${plan.partitioned ? ' (partitioned)' : ''}; processes ${JSON.stringify(plan.processes)}; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms\n`);

@@ -78,3 +78,14 @@ describe('dyn_auto_multi: autoscaling', () => {
     expect(line).toBeDefined();
   });
 });
+
+describe('progress', () => {
+  for (const name of ['multi', 'dyn_multi'] as const) {
+    it(`${name}: the progress counters end at the exact number of calls per PE`, async () => {
+      const progress = { calls: {} as Record<string, number> };
+      const result = await mappings[name].run(await workflow('lifecycle'), { '*': 300 }, { numProcesses: 3, progress, log: () => {} });
+      expect(progress.calls).toEqual({ Numbers0: 300, Lifecycle1: 300, Sum2: name === 'multi' ? 1 : 3 });
+      expect(result.stats.pes.Lifecycle1.calls).toBe(300);
+    });
+  }
+});
