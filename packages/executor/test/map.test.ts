@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { Executor, TaskError } from '../src/index.js';
 import { join } from 'node:path';
 import { secondFirst } from './fixtures/tasks.js';
-import { rejectionOf, tempDir } from './helpers.js';
+import { rejectionOf, tempDir, until } from './helpers.js';
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -62,6 +62,8 @@ describe('map', () => {
     }
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
     expect(pulled).toBeLessThanOrEqual(204);
+    // The source is closed (return()) once its pending next() is answered.
+    await until(() => closed);
     expect(closed).toBe(true);
   });
 
