@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Piscina from 'piscina';
+import { Piscina } from 'piscina';
 import { Executor, type Future } from '@d4/executor';
 
 function option(name: string, fallback: number): number {
