@@ -50,7 +50,19 @@ async function* run(submitter: MapSubmitter, sources: (Iterable<unknown> | Async
     w?.();
   };
 
-  const pullTuple = async (): Promise<unknown[] | undefined> => {
+  const allSync = iterators.every((it, i) => !(Symbol.asyncIterator in sources[i]));
+  // Sync sources are pulled without awaiting, so a refill of many items is submitted in one
+  // tick and leaves for the workers in one message.
+  const pullSync = (): unknown[] | undefined => {
+    const tuple: unknown[] = [];
+    for (const it of iterators as Iterator<unknown>[]) {
+      const step = it.next();
+      if (step.done) return undefined;
+      tuple.push(step.value);
+    }
+    return tuple;
+  };
+  const pullAsync = async (): Promise<unknown[] | undefined> => {
     const tuple: unknown[] = [];
     for (const it of iterators) {
       const step = await it.next();
@@ -59,6 +71,8 @@ async function* run(submitter: MapSubmitter, sources: (Iterable<unknown> | Async
     }
     return tuple;
   };
+  // Refill when the window is down to half: submissions come in bursts, not one by one.
+  const lowWater = Math.floor(inFlight / 2);
 
   const pump = async () => {
     try {
@@ -69,7 +83,7 @@ async function* run(submitter: MapSubmitter, sources: (Iterable<unknown> | Async
         }
         const chunk: unknown[][] = [];
         while (chunk.length < chunksize) {
-          const tuple = await pullTuple();
+          const tuple = allSync ? pullSync() : await pullAsync();
           if (tuple === undefined) break;
           chunk.push(tuple);
           if (stopped) break;
@@ -103,9 +117,11 @@ async function* run(submitter: MapSubmitter, sources: (Iterable<unknown> | Async
         window.splice(window.indexOf(next), 1);
       }
       if (next) {
-        const r = roomWake;
-        roomWake = undefined;
-        r?.();
+        if (window.length <= lowWater) {
+          const r = roomWake;
+          roomWake = undefined;
+          r?.();
+        }
         const outcome = next._valueIfDone()!;
         if (!outcome.ok) throw outcome.error;
         if (chunksize === 1) yield outcome.value;
