@@ -14,10 +14,13 @@ export async function connectRedis(url: string, role: string): Promise<Redis> {
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    throw connectionError(url, role, error);
+    throw connectionError(url, role, lastErrors.get(redis) ?? error);
   }
   return redis;
 }
+
+/** The socket error behind ioredis' generic "Connection is closed." */
+const lastErrors = new WeakMap<Redis, Error>();
 
 /** A second connection to a server already checked (blocking reads need their own). */
 export async function extraConnection(url: string, role: string): Promise<Redis> {
@@ -26,7 +29,7 @@ export async function extraConnection(url: string, role: string): Promise<Redis>
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw connectionError(url, role, error);
+    throw connectionError(url, role, lastErrors.get(redis) ?? error);
   }
   return redis;
 }
@@ -41,7 +44,9 @@ function createClient(url: string): Redis {
     enableOfflineQueue: true,
   });
   // Errors surface through the commands that fail; without a listener ioredis logs them.
-  redis.on('error', () => {});
+  redis.on('error', (error: Error) => {
+    if (!lastErrors.has(redis) || !/closed/i.test(error.message)) lastErrors.set(redis, error);
+  });
   return redis;
 }
 

@@ -310,7 +310,8 @@ class Driver {
       for (let k = 0; k < total; k++) {
         const pending = engine.feed(pe, feed.items ? feed.items[k] : {});
         if (pending !== undefined) await pending;
-        if (this.outbox.pending >= flushAt) await this.flushRoots();
+        // Full batches go at once; a slow source's items go within a few milliseconds.
+        if (this.outbox.pending >= flushAt || (this.outbox.pending > 0 && performance.now() - this.lastFlush > 5)) await this.flushRoots();
         if (this.ended) return;
         if ((k & 1023) === 1023 && signal?.aborted) throw abortError(signal);
       }
@@ -321,7 +322,10 @@ class Driver {
     if (this.done.every(Boolean)) await this.stopPhase();
   }
 
+  private lastFlush = 0;
+
   private async flushRoots(): Promise<void> {
+    this.lastFlush = performance.now();
     const result = await this.outbox.commit();
     if (!result) throw new WorkerError(`job ${this.keys.job} lost its keys on the Redis server mid-run (deleted by someone else, or the server restarted without persistence)`, 'D4_REDIS_JOB_LOST');
     if (result.inFlight > MAX_IN_FLIGHT) {
@@ -590,6 +594,7 @@ function workerFailure(report: Record<string, unknown>): D4Error {
   return new WorkerError(`worker ${String(report.consumer)} failed: ${message}`, 'D4_WORKER_FAILED');
 }
 
+/** A pause that does not keep the process alive on its own. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -29,6 +29,8 @@ try {
 } catch (error) {
   // A local worker that started after its (short) job ended has nothing to say.
   if (env && error instanceof D4Error && (error.code === 'D4_REDIS_JOB_GONE' || error.code === 'D4_REDIS_NO_JOB')) process.exit(0);
+  // Stopped because the run failed elsewhere: the driver reports why.
+  if (env && error instanceof D4Error && error.code === 'D4_REDIS_JOB_ABORTED') process.exit(1);
   // An error the driver already has is printed by the driver; anything else is printed here.
   if (!(error instanceof ReportedError)) process.stderr.write(`d4 worker: ${(error as Error)?.message ?? String(error)}\n`);
   process.exit(1);

@@ -166,8 +166,11 @@ class Worker {
     );
     if (rank < 0) throw jobGone(this.config.job);
     this.rank = this.report.rank = rank;
-    const active = await this.redis.hget(this.keys.counters, 'active');
-    this.active = active === null || rank < Number(active);
+    if (this.meta.mapping === 'dyn_auto_redis') {
+      // Ranks at or above the driver's active count wait until the driver grows the pool.
+      const active = await this.redis.hget(this.keys.counters, 'active');
+      this.active = active === null || rank < Number(active);
+    }
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: joined job ${this.config.job} (${this.meta.mapping}) as rank ${rank}\n`);
     this.startHeartbeat();
     try {
@@ -190,7 +193,8 @@ class Worker {
             'STREAMS', ...streams, ...streams.map(() => '>'),
           )) as StreamReply;
         } catch (error) {
-          if (/NOGROUP/.test((error as Error).message)) throw jobGone(this.config.job);
+          // The job's keys were deleted under a blocked read: the job is over.
+          if (/NOGROUP|UNBLOCKED/.test((error as Error).message)) throw jobGone(this.config.job);
           throw error;
         }
         if (this.failure) throw this.failure;
@@ -201,7 +205,8 @@ class Worker {
       await this.commit([], [['s', encode(this.report)]]);
       return this.report;
     } catch (error) {
-      if (error instanceof PEError || (error instanceof D4Error && error.code !== 'D4_REDIS_JOB_GONE')) {
+      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE'];
+      if (error instanceof PEError || (error instanceof D4Error && !quiet.includes(error.code))) {
         await reportError(this.redis, this.keys, this.consumer, error).catch(() => {});
         throw new ReportedError(error);
       }
@@ -238,7 +243,7 @@ class Worker {
       const value = fields[i + 1].toString();
       if (name === 'close') closes.push(Number(value));
       else if (name === 'stop') this.stopping = true;
-      else if (name === 'active') this.active = this.rank < Number(value);
+      else if (name === 'active' && this.meta.mapping === 'dyn_auto_redis') this.active = this.rank < Number(value);
       else if (name === 'abort') {
         this.failure = new WorkerError(`job ${this.config.job} was stopped by its driver: ${value}`, 'D4_REDIS_JOB_ABORTED');
         this.stopping = true;
@@ -404,7 +409,7 @@ class Worker {
       try {
         await this.claim(this.keys.shared, 4, this.tuning.claimIdleMs);
       } catch (error) {
-        if (/NOGROUP|no such key/i.test((error as Error).message)) throw jobGone(this.config.job);
+        if (/NOGROUP|UNBLOCKED|no such key/i.test((error as Error).message)) throw jobGone(this.config.job);
         throw error;
       }
     }

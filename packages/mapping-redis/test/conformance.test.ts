@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { checkConformance, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/core/conformance';
+import { loadWorkflow, type Mapping } from '@d4/core';
+import { mappings } from '../src/index.js';
+import { allKeys, startRedis, type TestRedis } from './redis-server.js';
+
+let server: TestRedis;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const base = () => ({ redisUrl: server.url, quiet: true });
+const stateless = conformanceCases.filter((c) => !c.stateful);
+const stateful = conformanceCases.filter((c) => c.stateful);
+
+describe.each([mappings.dyn_redis, mappings.dyn_auto_redis] as Mapping[])('$name', (mapping) => {
+  test('runs every stateless case like simple', async () => {
+    const outcomes = await checkConformance(mapping, { ...base(), numProcesses: 2 });
+    expect(outcomes.map((o) => o.case.name)).toEqual(stateless.map((c) => c.name));
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
+  test.each(stateful.map((c) => [c.name, c] as const))('refuses the stateful case %s', async (_name, testCase) => {
+    const workflow = await loadWorkflow(conformanceGraphsModule, { exportName: testCase.name });
+    await expect(mapping.run(workflow, testCase.inputs, { ...base(), numProcesses: 2 })).rejects.toMatchObject({
+      code: 'D4_STATEFUL_REFUSED',
+      message: expect.stringContaining("'hybrid_redis'"),
+    });
+  });
+});
+
+describe('redis (fixed)', () => {
+  test.each(conformanceCases.map((c) => [c.name, c] as const))('%s at its smallest -n', async (_name, testCase) => {
+    const outcome = await runConformanceCase(mappings.redis, testCase, { ...base(), numProcesses: testCase.minProcesses });
+    expect(outcome.differences).toEqual([]);
+  });
+
+  test('stateful cases with more instances than needed', async () => {
+    for (const testCase of stateful) {
+      const outcome = await runConformanceCase(mappings.redis, testCase, { ...base(), numProcesses: testCase.minProcesses + 2 });
+      expect(outcome.differences).toEqual([]);
+    }
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});
+
+describe('hybrid_redis', () => {
+  test('runs every case like simple', async () => {
+    const outcomes = await checkConformance(mappings.hybrid_redis, { ...base(), numProcesses: 3 });
+    expect(outcomes.map((o) => o.case.name)).toEqual(conformanceCases.map((c) => c.name));
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});

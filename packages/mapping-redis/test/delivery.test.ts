@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import type { RunResult } from '@d4/core';
+import { mappings } from '../src/index.js';
+import type { JobInfo } from '../src/driver.js';
+import { allKeys, startRedis, type TestRedis } from './redis-server.js';
+import { fixture, joinerScript, range, sortedNumbers, waitFor } from './helpers.js';
+
+let server: TestRedis;
+let dir: string;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'd4-redis-'));
+});
+afterEach(() => {
+  delete process.env.D4_TEST_GATE;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A second process that joins the job through mapping.worker(), as `d4 worker` does. */
+function spawnJoiner(mapping: string, info: JobInfo, env: Record<string, string>): { child: ChildProcess; exit: Promise<number | string | null> } {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.D4_TEST_GATE;
+  const child = spawn(process.execPath, [joinerScript, mapping, server.url, info.job], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exit = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  return { child, exit };
+}
+
+function workersOf(result: RunResult): { consumer: string; items: number }[] {
+  return result.stats.workers as { consumer: string; items: number }[];
+}
+
+describe.each(['dyn_redis', 'hybrid_redis'] as const)('%s', (name) => {
+  test('a worker killed with SIGKILL mid-run loses nothing: another one claims its entries', async () => {
+    const gate = join(dir, 'gate');
+    const marker = join(dir, 'hang');
+    // Local workers hold their first entry until the gate opens; the joiner takes an entry,
+    // marks the file and hangs with it, uncommitted.
+    process.env.D4_TEST_GATE = gate;
+    let joiner: ReturnType<typeof spawnJoiner> | undefined;
+    const run = mappings[name].run(await fixture('gated'), { '*': 200 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 2,
+      batchSize: 5,
+      readCount: 1,
+      claimIdleMs: 300,
+      onJob: (info: JobInfo) => {
+        joiner = spawnJoiner(name, info, { D4_TEST_HANG_MARKER: marker });
+      },
+    });
+    let settled = false;
+    run.then(() => (settled = true), () => (settled = true));
+    await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
+    expect(settled).toBe(false);
+    joiner!.child.kill('SIGKILL');
+    expect(await joiner!.exit).toBe('SIGKILL');
+    writeFileSync(gate, '');
+    const result = await run;
+    const values = result.outputs.Identity2.output;
+    const duplicates = values.length - new Set(values).size;
+    expect(new Set(values)).toEqual(new Set(range(1, 200)));
+    expect(result.stats.duplicates).toBe(duplicates);
+    // The killed worker's entry was run again by a live worker.
+    expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
+    expect(workersOf(result).map((w) => w.consumer).sort()).toEqual(['L0', 'L1']);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
+  test('a second process joins the job with worker() and takes part of the work', async () => {
+    const gate = join(dir, 'gate');
+    // The local worker waits until the joiner has run an item: so the joiner surely takes part.
+    process.env.D4_TEST_GATE = gate;
+    let joiner: ReturnType<typeof spawnJoiner> | undefined;
+    const result = await mappings[name].run(await fixture('gated'), { '*': 100 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 1,
+      batchSize: 5,
+      readCount: 1,
+      onJob: (info: JobInfo) => {
+        expect(info.joinCommand).toBe(`d4 worker ${name} --redis-url ${server.url} --job ${info.job}`);
+        joiner = spawnJoiner(name, info, { D4_TEST_OPEN_GATE: gate });
+      },
+    });
+    expect(await joiner!.exit).toBe(0);
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 100));
+    const workers = workersOf(result);
+    // The local worker may still be starting when the joiner has done everything: only the
+    // joiner's part is certain.
+    const joined = workers.find((w) => w.consumer !== 'L0')!;
+    expect(joined.items).toBeGreaterThan(0);
+    expect(workers.reduce((n, w) => n + w.items, 0)).toBe(200);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});
