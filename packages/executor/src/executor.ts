@@ -470,7 +470,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
     for (let i = this.#queueHead; i < queue.length; i++) {
       const task = queue[i];
       if (task.future.done()) continue;
-      if (task.cores <= this.maxCores - this.#usedCores && task.gpus <= this.#freeGpus.length) {
+      if (task.cores <= this.maxCores - this.#usedCores && task.gpus <= this.#freeGpus.length && this.#taskSlots.size < this.maxWorkers) {
         this.#usedCores += task.cores;
         const slot = this.#startSlot(task.cores, task.threadsPerCore, task.cwd, this.#takeGpus(task.gpus), -1);
         this.#taskSlots.add(slot);

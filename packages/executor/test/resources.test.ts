@@ -38,6 +38,18 @@ describe('resource scheduler (fresh worker per task)', () => {
     expect(await Promise.all([...held, third])).toEqual(['a', 'b', 'c']);
   });
 
+  test('maxWorkers also bounds the workers at a time when cores are left', async () => {
+    await using exe = new Executor({ maxWorkers: 1, maxCores: 4 });
+    const gate = join(dir.path, 'gate-workers');
+    const first = exe.submit(holdUntil, gate, 'first');
+    const second = exe.submit(add, 1, 2);
+    await until(() => first.running());
+    expect(second.running()).toBe(false);
+    expect(second.done()).toBe(false);
+    writeFileSync(gate, '');
+    expect(await Promise.all([first, second])).toEqual(['first', 3]);
+  });
+
   test('a task asking for more cores than the executor has is refused at submit', () => {
     const exe = new Executor({ maxCores: 2 });
     expect(() => exe.submitWith({ cores: 3 }, add, 1, 2)).toThrow(ResourceError);
