@@ -6,7 +6,8 @@ import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-contex
 export interface DynWorkerData {
   kind: 'dyn';
   source: WorkflowSource;
-  index: number;
+  /** The worker copies this thread runs (indices in 0..size-1). */
+  copies: number[];
   size: number;
   tables: DynTables;
   results: 'stream' | 'count';
@@ -45,11 +46,12 @@ class DynWorker {
 
   constructor(
     private readonly data: DynWorkerData,
+    private readonly index: number,
     private readonly pes: GenericPE[],
     edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
   ) {
     for (const pe of pes) {
-      pe.instance = data.index;
+      pe.instance = index;
       pe.numInstances = data.size;
     }
     const byId = new Map(pes.map((pe) => [pe.id, pe]));
@@ -80,14 +82,20 @@ class DynWorker {
       collector: this.sink,
       log: workerLog,
     });
-    parentPort!.on('message', (message) => {
-      this.inbox.push(message);
-      const waiter = this.waiter;
-      if (waiter) {
-        this.waiter = null;
-        waiter();
-      }
-    });
+  }
+
+  receive(message: unknown): void {
+    this.inbox.push(message);
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = null;
+      waiter();
+    }
+  }
+
+  private post(message: Record<string, unknown>, transfer?: ArrayBuffer[]): void {
+    message.copy = this.index;
+    post(message, transfer);
   }
 
   async run(): Promise<void> {
@@ -112,7 +120,7 @@ class DynWorker {
       } else if (message.type === 'finish') {
         this.sink.flush();
         this.sample();
-        post({ type: 'final', stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap });
+        this.post({ type: 'final', stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap });
         return;
       }
     }
@@ -122,7 +130,7 @@ class DynWorker {
     const items = decode<unknown[]>(bytes);
     const targets = this.targets;
     const flushMs = this.data.flushMs;
-    const me = this.data.index;
+    const me = this.index;
     // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
     const stealable = items.length > 0 && targets[items[0] as number].port !== null;
     let end = items.length;
@@ -144,7 +152,7 @@ class DynWorker {
         if (give >= 1) {
           const back = ownedBytes(encodeBatch(items.slice(end - give * 2, end)));
           end -= give * 2;
-          post({ type: 'tasks', bytes: back, n: give, done: false, returned: true }, [back.buffer as ArrayBuffer]);
+          this.post({ type: 'tasks', bytes: back, n: give, done: false, returned: true }, [back.buffer as ArrayBuffer]);
         }
       }
     }
@@ -156,7 +164,7 @@ class DynWorker {
   private sendOut(type: 'tasks' | 'ready' | 'posted', done: boolean): void {
     const out = this.out;
     if (out.length === 0) {
-      if (done) post({ type, n: 0, done });
+      if (done) this.post({ type, n: 0, done });
       return;
     }
     const bytes = ownedBytes(
@@ -169,7 +177,7 @@ class DynWorker {
     );
     this.out = [];
     this.outSince = 0;
-    post({ type, bytes, n: out.length / 2, done }, [bytes.buffer as ArrayBuffer]);
+    this.post({ type, bytes, n: out.length / 2, done }, [bytes.buffer as ArrayBuffer]);
   }
 
   private sample(): void {
@@ -178,11 +186,25 @@ class DynWorker {
     this.nextSample = now + 50;
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress) post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+    if (this.data.progress) this.post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
   }
 }
 
+/**
+ * A thread of a dynamic run hosts one or more worker copies, each with PE objects of its
+ * own (the driver only puts several copies in a thread when rebuilding the graph gives
+ * fresh PE objects each time, i.e. the module exports a factory). Messages carry the copy.
+ */
 export async function runDynWorker(data: DynWorkerData): Promise<void> {
-  const graph = (await rebuildWorkflow(data.source)).flatten().validate();
-  await new DynWorker(data, graph.pes(), graph.peEdges()).run();
+  const copies = new Map<number, DynWorker>();
+  const seen = new Set<GenericPE>();
+  for (const index of data.copies) {
+    const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+    const pes = graph.pes();
+    if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several worker copies in one thread need a factory export');
+    for (const pe of pes) seen.add(pe);
+    copies.set(index, new DynWorker(data, index, pes, graph.peEdges()));
+  }
+  parentPort!.on('message', (message: { copy: number }) => copies.get(message.copy)!.receive(message));
+  await Promise.all([...copies.values()].map((copy) => copy.run()));
 }

@@ -8,6 +8,9 @@ import {
   requireWorkflowSource,
   resolveInputs,
   topologicalOrder,
+  rebuildWorkflow,
+  type WorkflowGraph,
+  type WorkflowSource,
   type InputSpec,
   type Mapping,
   type RootFeed,
@@ -49,6 +52,12 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
     stateful: false,
     options: [
       numProcessesOption,
+      {
+        name: 'threads',
+        flags: '--threads <n>',
+        description: 'worker threads that host the -n worker copies (default: the CPU cores, when the module exports a factory; else one thread per copy)',
+        type: 'number' as const,
+      },
       ...(auto
         ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
         : []),
@@ -84,11 +93,17 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const stealFlags = new Int32Array(steal);
   const results = resultMode(options);
 
-  const specs: WorkerSpec[] = Array.from({ length: size }, (_, index) => {
+  // Worker copies share threads (as many as the cores) when the module can give each copy
+  // fresh PE objects; otherwise each copy gets a thread of its own.
+  const fresh = await rebuildsFresh(source, graph);
+  const threadCount = fresh ? Math.min(size, intOption(options, 'threads', cores(), 1)) : size;
+  const threadOf = Array.from({ length: size }, (_, w) => w % threadCount);
+  const specs: WorkerSpec[] = Array.from({ length: threadCount }, (_, t) => {
+    const copies = threadOf.flatMap((thread, w) => (thread === t ? [w] : []));
     const data: DynWorkerData = {
       kind: 'dyn',
       source,
-      index,
+      copies,
       size,
       tables,
       results,
@@ -97,7 +112,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       batchItems: DYN_BATCH_ITEMS,
       flushMs: DEFAULT_TUNING.flushMs,
     };
-    return { label: `${name} worker ${index}`, data };
+    return { label: `worker thread ${t} (${name} worker${copies.length > 1 ? 's' : ''} ${copies.join(', ')})`, data };
   });
 
   const collector = new OutputCollector(options);
@@ -153,7 +168,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
 
   const give = (worker: number, batch: QueuedBatch) => {
     held[worker]++;
-    group.post(worker, { type: 'batch', bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
+    group.post(threadOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
   };
 
   const dispatch = () => {
@@ -205,11 +220,11 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       wave++;
       if (wave < order.length) {
         postedAwaited = size;
-        for (let w = 0; w < size; w++) group.post(w, { type: 'post', peId: order[wave] });
+        for (let w = 0; w < size; w++) group.post(threadOf[w], { type: 'post', copy: w, peId: order[wave] });
         return;
       }
       phase = 'finishing';
-      for (let w = 0; w < size; w++) group.post(w, { type: 'finish' });
+      for (let w = 0; w < size; w++) group.post(threadOf[w], { type: 'finish', copy: w });
     }
   };
 
@@ -217,7 +232,8 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     specs,
     signal: options.signal,
     memoryMb,
-    onMessage: (w, message) => {
+    onMessage: (_thread, message) => {
+      const w = message.copy as number;
       if (sink.handle(w, message)) return;
       switch (message.type) {
         case 'ready':
@@ -272,7 +288,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   }
   const ended = performance.now();
   sink.settleProgress();
-  const extra: Record<string, unknown> = { workers: size, startupMs: readyAt - started, runMs: ended - readyAt, tailMs: ended - quietAt, steals, peakWorkerHeapMb: sink.peakWorkerHeapMb };
+  const extra: Record<string, unknown> = { workers: size, threads: threadCount, startupMs: readyAt - started, runMs: ended - readyAt, tailMs: ended - quietAt, steals, peakWorkerHeapMb: sink.peakWorkerHeapMb };
   if (auto) {
     extra.threshold = threshold;
     extra.activeWorkers = activeOverTime;
@@ -290,6 +306,17 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     counts: collector.counts,
     stats: { mapping: name, elapsedMs: ended - started, pes: { ...emptyStats(graph.pes()), ...sink.stats }, ...extra },
   };
+}
+
+/**
+ * Whether rebuilding the graph from its module gives new PE objects (a factory export), so
+ * that several worker copies can live in one thread. A module that exports a graph object
+ * gives the same objects on every import.
+ */
+async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Promise<boolean> {
+  const again = await rebuildWorkflow(source);
+  const known = new Set(graph.pes());
+  return again !== graph && again.pes().every((pe) => !known.has(pe));
 }
 
 function feedLength(feed: RootFeed): number {

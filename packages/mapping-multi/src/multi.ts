@@ -73,7 +73,7 @@ export const multiMapping: Mapping = {
         tuning: DEFAULT_TUNING,
       };
       return {
-        label: `worker ${t} (${units.map(describe).join('; ')})`,
+        label: `worker thread ${t} (${units.map(describe).join('; ')})`,
         data,
         transferList: units.flatMap((u) => [...inbound[u], ...outbound[u]].flatMap((l) => (l.port ? [l.port] : []))),
       };

@@ -3,7 +3,7 @@
  * workerData; the worker rebuilds the graph from its module and runs its part. Any error
  * is reported to the driver, which stops every worker and fails the run.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { runMultiWorker, type MultiWorkerData } from './multi-worker.js';
 import { runDynWorker, type DynWorkerData } from './dyn-worker.js';
 import { toWireError } from './wire-errors.js';
@@ -16,6 +16,9 @@ function report(error: unknown): void {
 }
 
 process.on('unhandledRejection', report);
+// Stay alive until the driver ends the thread: when a peer thread dies, this thread then
+// waits (and is terminated) instead of exiting on its own and blurring which one failed.
+parentPort!.on('message', () => {});
 
 try {
   if (data.kind === 'multi') await runMultiWorker(data);

@@ -20,7 +20,7 @@ describe('failures end the run with a clear error, never a hang', () => {
       const error = await mappings[name].run(await workflow('exiting', { bad: 5 }), { '*': 50 }, { numProcesses: 3 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkerError);
       expect(error).toMatchObject({ code: 'D4_WORKER_EXITED' });
-      expect((error as Error).message).toMatch(/worker \d+ .*exited with code 3 before the run finished; a PE may have called process\.exit\(\)/);
+      expect((error as Error).message).toMatch(/^worker thread \d+ \(.*\) exited with code 3 before the run finished; a PE may have called process\.exit\(\)/);
     });
 
     it(`${name}: a worker out of memory fails the run with a WorkerError`, async () => {
