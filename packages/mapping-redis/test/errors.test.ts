@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { PEError, ProcessAssignmentError, WorkflowGraph, D4Error, type LogFn } from '@d4/core';
+import { conformanceGraphsModule } from '@d4/core/conformance';
+import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
+import { loadWorkflow } from '@d4/core';
+import { mappings } from '../src/index.js';
+import { allKeys, freePort, startRedis, type TestRedis } from './redis-server.js';
+import { fixture, range, sortedNumbers } from './helpers.js';
+
+let server: TestRedis;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const base = () => ({ redisUrl: server.url, quiet: true, numProcesses: 2 });
+
+describe('refused before any work', () => {
+  test('an unreachable server', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const error = await mappings.dyn_redis.run(await fixture('gated'), { '*': 3 }, { ...base(), redisUrl: url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(D4Error);
+    expect(error).toMatchObject({ code: 'D4_REDIS_UNREACHABLE', message: expect.stringContaining(url) });
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+  });
+
+  test('a wrong password, with the password hidden in the message', async () => {
+    const secured = await startRedis(['--requirepass', 's3cret']);
+    try {
+      const url = `redis://:wrong@127.0.0.1:${secured.port}`;
+      const error = await mappings.dyn_redis.run(await fixture('gated'), { '*': 3 }, { ...base(), redisUrl: url }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'D4_REDIS_AUTH', message: expect.stringContaining('redis://:PASSWORD@host:port/db') });
+      expect((error as Error).message).not.toContain('wrong');
+      // The right password in the URL works.
+      const result = await mappings.dyn_redis.run(await fixture('gated'), { '*': 20 }, { ...base(), redisUrl: secured.url });
+      expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 20));
+      expect(await secured.client.dbsize()).toBe(0);
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  test('an eviction policy that can drop stream entries', async () => {
+    await server.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await expect(mappings.hybrid_redis.run(await fixture('gated'), { '*': 3 }, base())).rejects.toMatchObject({
+        code: 'D4_REDIS_EVICTION',
+        message: expect.stringContaining('CONFIG SET maxmemory-policy noeviction'),
+      });
+    } finally {
+      await server.client.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
+  test('a URL that is not redis:// or rediss://', async () => {
+    await expect(mappings.dyn_redis.run(await fixture('gated'), {}, { ...base(), redisUrl: 'http://127.0.0.1:6379' })).rejects.toMatchObject({ code: 'D4_REDIS_URL' });
+  });
+
+  test('hybrid_redis with -n below the pinned instances the stateful PEs need', async () => {
+    // broadcast: SeeAll has numprocesses 3 and grouping 'all'.
+    const error = await mappings.hybrid_redis.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'broadcast' }), { '*': 5 }, { ...base(), numProcesses: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProcessAssignmentError);
+    expect(error).toMatchObject({ code: 'D4_TOO_FEW_PROCESSES', required: 3, message: expect.stringContaining('use -n 3 or more') });
+  });
+
+  test('an inline graph, which workers could not rebuild', async () => {
+    const graph = new WorkflowGraph();
+    graph.connect(new CountingProducer(), 'output', new Identity(), 'input');
+    await expect(mappings.dyn_redis.run(graph, { '*': 3 }, base())).rejects.toMatchObject({ code: 'D4_WORKFLOW_NOT_A_MODULE' });
+  });
+
+  test('worker() for a job that does not exist', async () => {
+    await expect(mappings.dyn_redis.worker!({ redisUrl: server.url, job: 'nosuchjob' })).rejects.toMatchObject({ code: 'D4_REDIS_NO_JOB' });
+    await expect(mappings.dyn_redis.worker!({ redisUrl: server.url })).rejects.toMatchObject({ code: 'D4_REDIS_JOB_OPTION' });
+  });
+});
+
+describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)('%s', (name) => {
+  test('a PE that throws fails the run with PEError and leaves no key', async () => {
+    const error = await mappings[name].run(await fixture('failing'), { '*': 20 }, { ...base(), numProcesses: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PEError);
+    expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Thrower1', item: { input: 7 }, message: expect.stringContaining('seven is not allowed') });
+    expect((error as PEError).peStack).toContain('Thrower');
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
+  test('preprocess, postprocess and log run in every instance, postprocess writes are delivered', async () => {
+    const lines: string[] = [];
+    const log: LogFn = (peId, _instance, message) => lines.push(`${peId}:${message}`);
+    const result = await mappings[name].run(await fixture('lifecycle'), { '*': 50 }, { ...base(), numProcesses: 4, log });
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 50));
+    // Each Lifecycle instance wrote its count in postprocess; SumCounts added them up after.
+    expect(sortedNumbers(result.outputs.SumCounts3.output).reduce((a, b) => a + b, 0)).toBe(50);
+    const pre = lines.filter((l) => l === 'Lifecycle1:pre').length;
+    expect(pre).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((l) => l === 'Lifecycle1:post').length).toBe(pre);
+    expect(result.stats.pes.Lifecycle1.instances).toBe(pre);
+    expect(result.stats.pes.Lifecycle1.calls).toBe(50);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});
+
+test('bad input is refused before any key is written', async () => {
+  const error = await mappings.dyn_redis.run(await fixture('failing'), { CountingProducer0: 'x' as unknown as number }, base()).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'D4_INPUT_VALUE' });
+  expect(await allKeys(server.client)).toEqual([]);
+});
+
+test('dyn_auto_redis reports active workers over time, between 1 and -n', async () => {
+  const result = await mappings.dyn_auto_redis.run(await fixture('slowSource'), { '*': 40 }, { ...base(), numProcesses: 3, idleThreshold: 20 });
+  expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 40));
+  const timeline = result.stats.activeWorkers as { atMs: number; active: number }[];
+  expect(timeline[0]).toEqual({ atMs: 0, active: 3 });
+  for (const point of timeline) expect(point.active).toBeGreaterThanOrEqual(1);
+  for (const point of timeline) expect(point.active).toBeLessThanOrEqual(3);
+  // The source takes 25 ms per item, the workers microseconds: they idle above 20 ms and shrink.
+  expect(Math.min(...timeline.map((p) => p.active))).toBeLessThan(3);
+});
+
+test('a source that throws (sources run in the driver) fails the run with PEError and leaves no key', async () => {
+  const error = await mappings.hybrid_redis.run(await fixture('failingRoot'), { '*': 20 }, base()).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(PEError);
+  expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailingSource0', message: expect.stringContaining('the source broke') });
+  expect(await allKeys(server.client)).toEqual([]);
+});
