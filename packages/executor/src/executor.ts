@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { encode, decode, CodecError, OptionError } from '@d4/core';
+import { encode, decode, CodecError, OptionError, WorkerError } from '@d4/core';
 import { Future } from './future.js';
 import {
   CancelledError,
@@ -421,8 +421,18 @@ export class Executor<I = undefined> implements AsyncDisposable {
     // A microtask: tasks submitted in the same tick leave in one message.
     queueMicrotask(() => {
       this.#flushScheduled = false;
-      if (this.blockAllocation) this.#dispatchBlock();
-      else this.#dispatchFresh();
+      try {
+        if (this.blockAllocation) this.#dispatchBlock();
+        else this.#dispatchFresh();
+      } catch (error) {
+        // A worker could not be started at all (e.g. the package is not built): fail what waits, never hang.
+        const failure = new WorkerError(`@d4/executor cannot start a worker: ${(error as Error).message}`, 'D4_WORKER_START', { cause: error });
+        for (const task of this.#pendingTasks()) task.future._reject(failure);
+        for (const slot of [...this.#workers, ...this.#taskSlots]) {
+          if (!slot) continue;
+          for (const task of slot.inflight) task.future._reject(failure);
+        }
+      }
     });
   }
 
