@@ -32,7 +32,7 @@ import {
 import { checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
-import { parseOptions, redactUrl, type ParsedOptions } from './options.js';
+import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
@@ -61,6 +61,8 @@ export interface RedisRunOptions extends RunOptions {
   onJob?: (info: JobInfo) => void;
   /** Do not print the job id and join command on stderr. */
   quiet?: boolean;
+  /** A job id of the caller's choosing (letters, digits, . _ -); default: random. */
+  job?: string;
 }
 
 /** Stream entries a driver lets wait in Redis before its sources pause (back-pressure). */
@@ -76,13 +78,17 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
   const parsed = parseOptions(options);
   if (mapping === 'dyn_redis' || mapping === 'dyn_auto_redis') refuseStatefulPEs(graph, mapping, ['redis', 'hybrid_redis', 'multi']);
   const plan = makePlan(graph, mapping, parsed.numProcesses);
+  const chosenJob = jobIdOption(options);
   if (options.signal?.aborted) throw abortError(options.signal);
   const redis = await connectRedis(parsed.redisUrl, 'driver');
   let reader: Redis | undefined;
   try {
     await checkServer(redis, parsed.redisUrl);
     reader = await extraConnection(parsed.redisUrl, 'driver');
-    const job = randomBytes(6).toString('hex');
+    const job = chosenJob ?? randomBytes(6).toString('hex');
+    if (chosenJob && (await redis.exists(jobKeys(job).meta))) {
+      throw new D4Error('D4_REDIS_JOB_EXISTS', `a job ${job} is already running on Redis at ${redactUrl(parsed.redisUrl)}; choose another --job id, or leave it out for a random one`);
+    }
     const meta: JobMeta = {
       format: 1,
       job,

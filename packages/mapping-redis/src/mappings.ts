@@ -1,6 +1,6 @@
 import { OptionError, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { runJob } from './driver.js';
-import { autoOptions, commonOptions, redisUrlOption } from './options.js';
+import { autoOptions, commonOptions, jobIdOption, redisUrlOption } from './options.js';
 import type { RedisMappingName } from './plan.js';
 import { runWorker } from './worker.js';
 
@@ -15,16 +15,18 @@ function redisMapping(name: RedisMappingName, description: string, stateful: boo
     },
     /** `d4 worker <mapping> --redis-url … --job <id>`: joins a running job of this mapping. */
     async worker(options: Record<string, unknown>): Promise<void> {
-      const job = options.job;
-      if (typeof job !== 'string' || job === '') {
-        throw new OptionError(`d4 worker ${name} needs the job to join: --job <id> (the driver prints it when the run starts)`, 'D4_REDIS_JOB_OPTION');
-      }
+      const job = jobIdOption(options);
+      if (!job) throw new OptionError(`d4 worker ${name} needs the job to join: --job <id> (the driver prints it when the run starts)`, 'D4_REDIS_JOB_OPTION');
+      const wait = options.waitSeconds === undefined ? 0 : Number(options.waitSeconds);
+      if (!Number.isFinite(wait) || wait < 0) throw new OptionError(`option waitSeconds (--wait) must be a number of seconds, 0 or more, got ${JSON.stringify(options.waitSeconds)}`);
       await runWorker({
         redisUrl: redisUrlOption(options),
         job,
         mapping: name,
+        waitMs: wait * 1000,
         verbose: options.verbose === true,
         log: typeof options.log === 'function' ? (options.log as never) : undefined,
+        signal: options.signal instanceof AbortSignal ? options.signal : undefined,
       });
     },
   };

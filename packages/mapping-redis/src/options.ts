@@ -9,6 +9,8 @@ export const commonOptions: MappingOption[] = [
   { name: 'redisUrl', flags: '--redis-url <url>', description: 'Redis server (password, database and rediss:// TLS in the URL)', type: 'string', default: DEFAULT_REDIS_URL, env: 'REDIS_URL' },
   { name: 'batchSize', flags: '--batch <n>', description: 'items per stream entry', type: 'number', default: 100 },
   { name: 'claimIdleMs', flags: '--claim-idle <ms>', description: 'idle time after which a dead worker\'s entries are claimed (XAUTOCLAIM)', type: 'number', default: 5000 },
+  { name: 'job', flags: '--job <id>', description: 'd4 worker: the job to join (the driver prints it); d4 run: a job id of your choosing instead of a random one', type: 'string' },
+  { name: 'waitSeconds', flags: '--wait <s>', description: 'd4 worker: seconds to wait for the job to start (for workers started before the driver)', type: 'number', default: 0 },
 ];
 
 export const autoOptions: MappingOption[] = [
@@ -71,4 +73,14 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/:[^:@/]*@/, ':****@');
   }
+}
+
+/** A job id chosen by the user (`--job`): it becomes part of every key. */
+export function jobIdOption(options: Record<string, unknown>): string | undefined {
+  const job = options.job;
+  if (job === undefined || job === null || job === '') return undefined;
+  if (typeof job !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(job)) {
+    throw new OptionError(`option job (--job) must be 1 to 64 letters, digits, '.', '_' or '-', got ${JSON.stringify(job)}`, 'D4_REDIS_JOB_OPTION');
+  }
+  return job;
 }

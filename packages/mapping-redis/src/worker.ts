@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import {
   D4Error,
   LocalEngine,
+  abortError,
   PEError,
   WorkerError,
   decode,
@@ -38,6 +39,10 @@ export interface WorkerConfig {
   /** Also print PEs' log lines here (they always go to the driver). */
   log?: LogFn;
   verbose?: boolean;
+  /** Wait this long for the job to appear (workers started before their driver). */
+  waitMs?: number;
+  /** Stops the worker; what it holds is claimed by the others. */
+  signal?: AbortSignal;
 }
 
 /** What a worker reports to the driver when the job stops. */
@@ -91,6 +96,11 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
   let worker: Worker | undefined;
   try {
     const keys = jobKeys(config.job);
+    const until = Date.now() + (config.waitMs ?? 0);
+    while (Date.now() < until && !(await redis.exists(keys.meta))) {
+      if (config.signal?.aborted) throw abortError(config.signal);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const meta = await readMeta(redis, keys, config.redisUrl);
     if (config.mapping && config.mapping !== meta.mapping) {
       throw new D4Error('D4_REDIS_WRONG_MAPPING', `job ${config.job} runs mapping '${meta.mapping}', not '${config.mapping}'; join it with: d4 worker ${meta.mapping} --job ${config.job}`);
@@ -173,10 +183,15 @@ class Worker {
     }
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: joined job ${this.config.job} (${this.meta.mapping}) as rank ${rank}\n`);
     this.startHeartbeat();
+    const signal = this.config.signal;
+    const abort = () => this.fail(abortError(signal!));
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort);
     try {
       return await Promise.race([this.loop(), this.failedPromise]);
     } finally {
       clearInterval(this.heartbeatTimer);
+      signal?.removeEventListener('abort', abort);
     }
   }
 
@@ -205,7 +220,7 @@ class Worker {
       await this.commit([], [['s', encode(this.report)]]);
       return this.report;
     } catch (error) {
-      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE'];
+      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED'];
       if (error instanceof PEError || (error instanceof D4Error && !quiet.includes(error.code))) {
         await reportError(this.redis, this.keys, this.consumer, error).catch(() => {});
         throw new ReportedError(error);
