@@ -430,7 +430,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
         for (const task of this.#pendingTasks()) task.future._reject(failure);
         for (const slot of [...this.#workers, ...this.#taskSlots]) {
           if (!slot) continue;
-          for (const task of slot.inflight) task.future._reject(failure);
+          for (const task of [...slot.inflight]) task.future._reject(failure);
         }
       }
     });
@@ -777,7 +777,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
     for (const task of this.#pendingTasks()) task.future._reject(error);
     for (const slot of [...this.#workers, ...this.#taskSlots]) {
       if (!slot) continue;
-      for (const task of slot.inflight) task.future._reject(error);
+      for (const task of [...slot.inflight]) task.future._reject(error);
       slot.inflight = [];
       this.#stopSlot(slot);
     }

@@ -36,6 +36,11 @@ describe('functions crossing to workers', () => {
     expect(await exe.submit(async (x: number) => x + 1, 1)).toBe(2);
   });
 
+  test('a self-contained function may import built-ins dynamically', async () => {
+    const cpuCount = async () => (await import('node:os')).cpus().length > 0;
+    expect(await exe.submit(cpuCount)).toBe(true);
+  });
+
   test('a function marked with task() crosses by reference (it uses imports)', async () => {
     expect(await exe.submit(add, 40, 2)).toBe(42);
   });
