@@ -200,6 +200,18 @@ describe('block allocation and init', () => {
     await exe.shutdown();
   });
 
+  test('block allocation reuses its workers; without it every task gets a fresh worker', async () => {
+    const whichThread = async () => (await import('node:worker_threads')).threadId;
+    const block = new Executor({ maxWorkers: 1, blockAllocation: true });
+    const reused = [await block.submit(whichThread), await block.submit(whichThread), await block.submit(whichThread)];
+    expect(new Set(reused).size).toBe(1);
+    await block.shutdown();
+    const fresh = new Executor({ maxWorkers: 1 });
+    const each = [await fresh.submit(whichThread), await fresh.submit(whichThread), await fresh.submit(whichThread)];
+    expect(new Set(each).size).toBe(3);
+    await fresh.shutdown();
+  });
+
   test('init that throws fails every task with D4_INIT_FAILED', async () => {
     const exe = new Executor({
       maxWorkers: 1,
