@@ -102,3 +102,45 @@ describe.each(['dyn_redis', 'hybrid_redis'] as const)('%s', (name) => {
     expect(await allKeys(server.client)).toEqual([]);
   });
 });
+
+describe('redis (fixed)', () => {
+  test("a worker killed with SIGKILL mid-run: another takes over its slot and what it left pending", async () => {
+    const gate = join(dir, 'gate');
+    process.env.D4_TEST_GATE = gate;
+    let info: JobInfo | undefined;
+    // -n 3: the source in the driver, GatedIdentity1 in slot 0 (L0), Identity2 in slot 1 (L1).
+    const run = mappings.redis.run(await fixture('gated'), { '*': 100 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 3,
+      batchSize: 5,
+      readCount: 1,
+      claimIdleMs: 300,
+      onJob: (i: JobInfo) => (info = i),
+    });
+    let settled = false;
+    run.then(() => (settled = true), () => (settled = true));
+    await waitFor(() => info !== undefined || settled, 'the job to start');
+    const slot0 = `d4:{${info!.job}}:p0`;
+    let pending = 0;
+    const poll = setInterval(() => {
+      server.client.xpending(slot0, 'd4').then((summary) => (pending = Number((summary as unknown[])[0])), () => {});
+    }, 20);
+    try {
+      // L0 holds an entry of its slot, stopped at the gate.
+      await waitFor(() => pending > 0 || settled, 'the slot 0 worker to take an entry');
+    } finally {
+      clearInterval(poll);
+    }
+    expect(settled).toBe(false);
+    const victim = info!.localWorkers.find((w) => w.consumer === 'L0')!;
+    process.kill(victim.pid, 'SIGKILL');
+    writeFileSync(gate, '');
+    const result = await run;
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 100));
+    expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
+    expect(result.stats.duplicates).toBe(0);
+    expect(result.stats.deadWorkers).toEqual(['L0']);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});
