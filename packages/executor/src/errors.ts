@@ -28,10 +28,16 @@ export class TaskError extends D4Error {
   }
 }
 
-/** A future given as an argument failed; `cause` is the upstream error. */
+/**
+ * A future given as an argument failed; `cause` is the upstream error (for a chain, another
+ * DependencyError, down to the first failure). `rootMessage` is the first failure's message, so
+ * that messages stay short however long the chain is.
+ */
 export class DependencyError extends D4Error {
-  constructor(message: string, cause: unknown) {
+  readonly rootMessage: string;
+  constructor(message: string, cause: unknown, rootMessage: string) {
     super('D4_DEPENDENCY_FAILED', message, { cause });
+    this.rootMessage = rootMessage;
   }
 }
 

@@ -333,10 +333,12 @@ export class Executor<I = undefined> implements AsyncDisposable {
       const outcome = dep._valueIfDone()!;
       if (!outcome.ok) {
         if (outcome.cancelled) {
-          future._cancel(new CancelledError(`task #${future.id} (${info.label}) was cancelled because its argument, task #${dep.id} (${dep.label}), was cancelled`));
+          propagate(() => future._cancel(new CancelledError(`task #${future.id} (${info.label}) was cancelled because its argument, task #${dep.id} (${dep.label}), was cancelled`)));
         } else {
-          const why = (outcome.error as Error)?.message ?? String(outcome.error);
-          future._reject(new DependencyError(`task #${future.id} (${info.label}) did not run because its argument, task #${dep.id} (${dep.label}), failed: ${why}`, outcome.error));
+          const upstream = outcome.error;
+          const root = upstream instanceof DependencyError ? upstream.rootMessage : ((upstream as Error)?.message ?? String(upstream));
+          const how = upstream instanceof DependencyError ? 'did not run either' : 'failed';
+          propagate(() => future._reject(new DependencyError(`task #${future.id} (${info.label}) did not run because its argument, task #${dep.id} (${dep.label}), ${how}; the first failure: ${root}`, upstream, root)));
         }
         return;
       }
@@ -823,6 +825,25 @@ export class Executor<I = undefined> implements AsyncDisposable {
   #requireGraph(): DependencyGraph {
     if (!this.#graph) throw new OptionError('the dependency graph is recorded only with new Executor({ recordGraph: true })', 'D4_EXECUTOR_OPTION');
     return this.#graph;
+  }
+}
+
+/**
+ * Failures and cancellations travel down a chain of dependents through done callbacks. Run
+ * nested propagations from a loop instead of recursively, so a chain of any length does not
+ * overflow the stack (the outermost call still completes everything before it returns).
+ */
+const propagation: (() => void)[] = [];
+let propagating = false;
+function propagate(step: () => void): void {
+  propagation.push(step);
+  if (propagating) return;
+  propagating = true;
+  try {
+    for (let i = 0; i < propagation.length; i++) propagation[i]();
+  } finally {
+    propagation.length = 0;
+    propagating = false;
   }
 }
 

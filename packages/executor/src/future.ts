@@ -26,10 +26,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #state: FutureState = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #callbacks: DoneCallback<T>[] | undefined;
+  // Stored loosely typed so that Future<string> is assignable to Future<unknown> (covariance).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  #callbacks: DoneCallback<any>[] | undefined;
   #promise: Promise<T> | undefined;
   /** Set by the executor: asked to stop the task; the executor then calls `_cancel`. */
-  _canceller: ((future: Future<T>) => void) | undefined;
+  _canceller: (() => void) | undefined;
 
   private static nextId = 1;
 
@@ -60,7 +62,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   cancel(): boolean {
     if (this.done()) return false;
-    if (this._canceller) this._canceller(this);
+    if (this._canceller) this._canceller();
     if (!this.done()) this._cancel(new CancelledError(`task #${this.id} (${this.label}) was cancelled`));
     return true;
   }
@@ -160,7 +162,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-function runCallback<T>(callback: DoneCallback<T>, future: Future<T>): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function runCallback(callback: DoneCallback<any>, future: Future<any>): void {
   try {
     callback(future);
   } catch (error) {

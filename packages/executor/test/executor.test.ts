@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { Executor, Future, taskRef, CancelledError, DependencyError, TaskError, ExecutorShutdownError, ResourceError, TaskFunctionError, InitError } from '../src/index.js';
-import { add, fail, holdUntil } from './fixtures/tasks.js';
+import { add, fail, failWhenOpen, holdUntil } from './fixtures/tasks.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,6 +124,10 @@ describe('futures as arguments', () => {
     expect(fromA).toBeInstanceOf(TaskError);
     expect((fromA.cause as Error).message).toBe('root cause');
     expect(fromA).toBe(await a.exception());
+    // The message names the first failure without repeating every link of the chain.
+    expect(error.message).toContain('the first failure: task #');
+    expect(error.message).toContain('root cause');
+    expect(error.message.split('root cause').length).toBe(2);
   });
 
   test('cancelling an upstream task cancels its dependents, and nothing hangs', async () => {
@@ -144,6 +148,23 @@ describe('futures as arguments', () => {
     expect(await rejectionOf(dependent)).toBeInstanceOf(CancelledError);
     writeFileSync(gate, '');
     expect(await blocker2).toBe('two');
+  });
+
+  test('a failure or a cancellation runs down a chain of 20 000 dependents without overflowing the stack', async () => {
+    const gate = join(dir.path, 'gate-long-chain');
+    const root = exe.submit(failWhenOpen, gate);
+    let last: Future<number> = root;
+    for (let i = 0; i < 20_000; i++) last = exe.submit(double, last);
+    writeFileSync(gate, '');
+    const error = await rejectionOf(last);
+    expect(error.code).toBe('D4_DEPENDENCY_FAILED');
+    expect(error.message).toContain('opened and failed');
+
+    const pending = exe.submit(holdUntil, join(dir.path, 'gate-never'), 'never');
+    let tail: Future<unknown> = pending;
+    for (let i = 0; i < 20_000; i++) tail = exe.submit(double, tail as Future<number>);
+    pending.cancel();
+    expect(tail.cancelled()).toBe(true);
   });
 
   test('the dependency graph exports as JSON and DOT', async () => {
