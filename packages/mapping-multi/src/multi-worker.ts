@@ -302,8 +302,11 @@ export class MultiUnit {
     link.entries.push(target, value);
     if (this.pendingSince === 0) this.pendingSince = performance.now();
     if (link.entries.length >= this.maxFlat) {
-      if (link.inflight < this.data.tuning.credit) this.sendBatch(link);
-      else this.blocked = true;
+      if (link.inflight < this.data.tuning.credit) {
+        this.sendBatch(link);
+        // The flush timer measures the oldest unsent item: restart it if nothing else waits.
+        if (this.links.every((l) => l.entries.length === 0)) this.pendingSince = 0;
+      } else this.blocked = true;
     }
   }
 

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { OutputCollector, encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
 
@@ -64,7 +65,7 @@ export class ResultSink extends OutputCollector {
   }
 }
 
-/** Heap in use now, in MB (sampled by workers for the stats and the memory test). */
+/** This thread's heap in use now, in MB (sampled for the stats; cheaper than process.memoryUsage()). */
 export function heapMb(): number {
-  return process.memoryUsage().heapUsed / 1048576;
+  return getHeapStatistics().used_heap_size / 1048576;
 }
