@@ -38,6 +38,16 @@ describe.each(['thread', 'process'] as const)('timeouts, cancellation and crashe
     expect(await Promise.all(behind)).toEqual([3, 7]);
   });
 
+  test('without block allocation cancel() of a running task stops its worker and frees its cores', async () => {
+    await using exe = new Executor({ maxCores: 1, backend });
+    const forever = exe.submit(spin);
+    const next = exe.submit(add, 5, 5);
+    await until(() => forever.running());
+    expect(next.running()).toBe(false);
+    expect(forever.cancel()).toBe(true);
+    expect(await next).toBe(10);
+  });
+
   test('a worker that exits fails its task with D4_WORKER_CRASHED and is replaced', async () => {
     await using exe = new Executor({ maxWorkers: 1, blockAllocation: true, backend });
     const error = await rejectionOf(exe.submit(exitWith, 3));
