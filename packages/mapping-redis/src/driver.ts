@@ -36,7 +36,7 @@ import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './opti
 import { Outbox } from './outbox.js';
 import { makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
-import type { WorkerReport } from './worker.js';
+import type { LocalProcessConfig, WorkerConsumer, WorkerReport } from './worker.js';
 
 /** What `onJob` receives once the job exists: enough to join it or to watch it. */
 export interface JobInfo {
@@ -57,6 +57,8 @@ export interface RedisRunOptions extends RunOptions {
   batchSize?: number;
   claimIdleMs?: number;
   idleThreshold?: number;
+  /** Child processes that host the local workers (default: one per core, at most -n). */
+  processes?: number;
   /** Called once the job exists and its local workers are started. */
   onJob?: (info: JobInfo) => void;
   /** Do not print the job id and join command on stderr. */
@@ -106,8 +108,9 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
   }
 }
 
-interface LocalWorker {
-  consumer: string;
+/** A child process that hosts some of the local workers (consumers). */
+interface LocalProcess {
+  consumers: WorkerConsumer[];
   child: ChildProcess;
   exited: Promise<void>;
   alive: boolean;
@@ -124,7 +127,7 @@ class Driver {
   private stopWait: Set<string> | undefined;
   private readonly dead = new Set<string>();
   private readonly reports = new Map<string, WorkerReport>();
-  private readonly locals: LocalWorker[] = [];
+  private readonly locals: LocalProcess[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly rootEngines: LocalEngine[] = [];
   private ended = false;
@@ -220,16 +223,24 @@ class Driver {
     return out;
   }
 
+  /**
+   * Starts the local workers: `workers` consumers hosted in `processes` child processes
+   * (by default one per core, at most one per worker). Each process pays for loading Node,
+   * ioredis and the workflow module once; a consumer more in a process costs two
+   * connections. A process killed takes its consumers with it: their entries are claimed.
+   */
   private spawnWorkers(): void {
     const entry = workerEntry();
-    for (let i = 0; i < this.plan.localWorkers; i++) {
-      const consumer = localName(i);
-      const config = { redisUrl: this.parsed.redisUrl, job: this.keys.job, consumer, rank: i, slots: this.plan.localSlots[i], verbose: this.options.verbose === true };
+    const count = Math.min(this.plan.localWorkers, this.parsed.processes);
+    for (let p = 0; p < count; p++) {
+      const consumers: WorkerConsumer[] = [];
+      for (let i = p; i < this.plan.localWorkers; i += count) consumers.push({ consumer: localName(i), rank: i, slots: this.plan.localSlots[i] });
+      const config: LocalProcessConfig = { redisUrl: this.parsed.redisUrl, job: this.keys.job, verbose: this.options.verbose === true, consumers };
       const child = spawn(process.execPath, [entry], {
         env: { ...process.env, D4_REDIS_WORKER: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
-      const local: LocalWorker = { consumer, child, alive: true, exited: Promise.resolve() };
+      const local: LocalProcess = { consumers, child, alive: true, exited: Promise.resolve() };
       local.exited = new Promise<void>((resolve) => {
         child.once('exit', (code, signal) => {
           local.alive = false;
@@ -257,7 +268,7 @@ class Driver {
       mapping: this.plan.mapping,
       redisUrl: url,
       joinCommand,
-      localWorkers: this.locals.map((l) => ({ consumer: l.consumer, pid: l.child.pid ?? -1 })),
+      localWorkers: this.locals.flatMap((l) => l.consumers.map((c) => ({ consumer: c.consumer, pid: l.child.pid ?? -1 }))),
     });
   }
 
@@ -443,17 +454,18 @@ class Driver {
 
   // ---- workers coming and going --------------------------------------------------------
 
-  private localExit(local: LocalWorker, code: number | null, signal: NodeJS.Signals | null): void {
-    // A worker that reported its stats has simply finished.
-    if (code === 0 && (this.reports.has(local.consumer) || this.stopWait)) return;
-    if (this.options.verbose) process.stderr.write(`d4 ${this.plan.mapping}: worker ${local.consumer} exited (${signal ?? `code ${code}`})\n`);
-    // Its leases go at once, so that another worker takes over its slots without waiting.
-    const leases = this.plan.localSlots[Number(local.consumer.slice(1))] ?? [];
-    const gone = [this.keys.alive(local.consumer), ...leases.map((s) => this.keys.lease(s))];
-    this.redis
-      .eval(`for _, k in ipairs(KEYS) do if redis.call('GET', k) == ARGV[1] or string.find(k, ':hb:') then redis.call('DEL', k) end end return 0`, gone.length, ...gone, local.consumer)
-      .catch(() => {});
-    this.markDead(local.consumer);
+  private localExit(local: LocalProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    for (const { consumer, slots } of local.consumers) {
+      // A worker that reported its stats has simply finished.
+      if (code === 0 && (this.reports.has(consumer) || this.stopWait)) continue;
+      if (this.options.verbose) process.stderr.write(`d4 ${this.plan.mapping}: worker ${consumer} exited (${signal ?? `code ${code}`})\n`);
+      // Its leases go at once, so that another worker takes over its slots without waiting.
+      const gone = [this.keys.alive(consumer), ...slots.map((s) => this.keys.lease(s))];
+      this.redis
+        .eval(`for _, k in ipairs(KEYS) do if redis.call('GET', k) == ARGV[1] or string.find(k, ':hb:') then redis.call('DEL', k) end end return 0`, gone.length, ...gone, consumer)
+        .catch(() => {});
+      this.markDead(consumer);
+    }
   }
 
   private markDead(consumer: string): void {
@@ -561,7 +573,7 @@ class Driver {
         elapsedMs: end - this.started,
         pes,
         job: this.keys.job,
-        workers: workers.map(({ consumer, rank, host, pid, items, entries, redelivered, duplicates }) => ({ consumer, rank, host, pid, items, entries, redelivered, duplicates })),
+        workers: workers.map(({ consumer, rank, host, pid, items, entries, redelivered, duplicates, startupMs, cpuMs }) => ({ consumer, rank, host, pid, items, entries, redelivered, duplicates, startupMs, cpuMs })),
         redelivered: workers.reduce((n, w) => n + w.redelivered, 0),
         duplicates: workers.reduce((n, w) => n + w.duplicates, 0),
         deadWorkers: [...this.dead],

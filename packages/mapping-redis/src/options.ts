@@ -7,6 +7,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const commonOptions: MappingOption[] = [
   { name: 'numProcesses', flags: '-n, --num <n>', description: 'local worker processes to start (fixed: PE instances)', type: 'number' },
   { name: 'redisUrl', flags: '--redis-url <url>', description: 'Redis server (password, database and rediss:// TLS in the URL)', type: 'string', default: DEFAULT_REDIS_URL, env: 'REDIS_URL' },
+  { name: 'processes', flags: '--procs <n>', description: 'child processes that host the local workers (default: one per core, at most -n)', type: 'number' },
   { name: 'batchSize', flags: '--batch <n>', description: 'items per stream entry', type: 'number', default: 100 },
   { name: 'claimIdleMs', flags: '--claim-idle <ms>', description: 'idle time after which a dead worker\'s entries are claimed (XAUTOCLAIM)', type: 'number', default: 5000 },
   { name: 'job', flags: '--job <id>', description: 'd4 worker: the job to join (the driver prints it); d4 run: a job id of your choosing instead of a random one', type: 'string' },
@@ -33,6 +34,7 @@ export interface Tuning {
 
 export interface ParsedOptions {
   numProcesses: number;
+  processes: number;
   redisUrl: string;
   tuning: Tuning;
 }
@@ -48,7 +50,12 @@ export function parseOptions(options: RunOptions, defaultProcesses = Math.max(2,
     idleThreshold: intOption(options, 'idleThreshold', 1000, 10),
     keyTtlMs: intOption(options, 'keyTtlMs', 10 * 60_000, 10_000),
   };
-  return { numProcesses: intOption(options, 'numProcesses', defaultProcesses), redisUrl: redisUrlOption(options), tuning };
+  return {
+    numProcesses: intOption(options, 'numProcesses', defaultProcesses),
+    processes: intOption(options, 'processes', availableParallelism()),
+    redisUrl: redisUrlOption(options),
+    tuning,
+  };
 }
 
 export function redisUrlOption(options: Record<string, unknown>): string {

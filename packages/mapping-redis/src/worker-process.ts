@@ -6,7 +6,7 @@
  * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
  */
 import { D4Error } from '@d4/core';
-import { ReportedError, runWorker, type WorkerConfig } from './worker.js';
+import { ReportedError, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
 
 function configFromArgs(argv: string[]): WorkerConfig {
   const value = (flag: string) => {
@@ -23,8 +23,13 @@ process.on('SIGTERM', () => process.exit(143));
 
 const env = process.env.D4_REDIS_WORKER;
 try {
-  const config = env ? (JSON.parse(env) as WorkerConfig) : configFromArgs(process.argv.slice(2));
-  await runWorker(config);
+  if (env) {
+    // The workers run() started on this host, several per process.
+    const local = JSON.parse(env) as LocalProcessConfig;
+    await Promise.all(local.consumers.map((c) => runWorker({ redisUrl: local.redisUrl, job: local.job, verbose: local.verbose, consumer: c.consumer, rank: c.rank, slots: c.slots })));
+  } else {
+    await runWorker(configFromArgs(process.argv.slice(2)));
+  }
   process.exit(0);
 } catch (error) {
   // A local worker that started after its (short) job ended has nothing to say.

@@ -45,6 +45,21 @@ export interface WorkerConfig {
   signal?: AbortSignal;
 }
 
+/** One local worker as the driver starts it. */
+export interface WorkerConsumer {
+  consumer: string;
+  rank: number;
+  slots: number[];
+}
+
+/** What a local worker process gets from the driver (D4_REDIS_WORKER). */
+export interface LocalProcessConfig {
+  redisUrl: string;
+  job: string;
+  verbose: boolean;
+  consumers: WorkerConsumer[];
+}
+
 /** What a worker reports to the driver when the job stops. */
 export interface WorkerReport {
   consumer: string;
@@ -60,6 +75,10 @@ export interface WorkerReport {
   /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
   duplicates: number;
   pes: Record<string, PEStats>;
+  /** ms from the worker's process start to joining the job (module loading, connecting). */
+  startupMs: number;
+  /** CPU time of the worker's process (user + system), in ms. */
+  cpuMs: number;
 }
 
 interface Instance {
@@ -124,6 +143,12 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
   }
 }
 
+/**
+ * PE objects in use by an instance in this process. Workers in one process may load a module
+ * that exports one graph object: the second instance of a PE gets its own object.
+ */
+const usedPEs = new Set<GenericPE>();
+
 class Worker {
   private readonly scripts: Scripts;
   private readonly auxScripts: Scripts;
@@ -162,7 +187,7 @@ class Worker {
     this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.outbox = new Outbox(graph, this.plan, keys, this.scripts, this.tuning.batchSize);
     this.unconnected = unconnectedPorts(graph.pes(), graph.peEdges());
-    this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {} };
+    this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {}, startupMs: 0, cpuMs: 0 };
     this.failedPromise = new Promise<never>((_, reject) => {
       this.failed = reject;
     });
@@ -176,6 +201,7 @@ class Worker {
     );
     if (rank < 0) throw jobGone(this.config.job);
     this.rank = this.report.rank = rank;
+    this.report.startupMs = Math.round(performance.now());
     if (this.meta.mapping === 'dyn_auto_redis') {
       // Ranks at or above the driver's active count wait until the driver grows the pool.
       const active = await this.redis.hget(this.keys.counters, 'active');
@@ -217,6 +243,8 @@ class Worker {
         if (Date.now() >= this.nextMaintenance && !this.stopping) await this.maintain();
       }
       mergeStats(this.report.pes, this.peStats());
+      const cpu = process.cpuUsage();
+      this.report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
       await this.commit([], [['s', encode(this.report)]]);
       return this.report;
     } catch (error) {
@@ -367,16 +395,14 @@ class Worker {
     return { pe, peIndex, engine, slot, closed: false };
   }
 
-  private readonly usedPEs = new Set<GenericPE>();
-
   /** A PE object no other instance in this process uses (state must not be shared). */
   private async freshPE(peIndex: number): Promise<GenericPE> {
     let pe = this.graph.pes()[peIndex];
-    if (this.usedPEs.has(pe)) {
+    if (usedPEs.has(pe)) {
       const rebuilt = (await rebuildWorkflow(this.meta.source)).flatten().pes()[peIndex];
-      pe = this.usedPEs.has(rebuilt) ? clonePE(rebuilt) : rebuilt;
+      pe = usedPEs.has(rebuilt) ? clonePE(rebuilt) : rebuilt;
     }
-    this.usedPEs.add(pe);
+    usedPEs.add(pe);
     return pe;
   }
 
