@@ -32,7 +32,8 @@ export class DriverSink {
       case 'progress': {
         const progress = this.options.progress;
         if (!progress) return true;
-        this.progressByWorker[index] = message.calls;
+        // Keyed by the unit (multi) or copy (dyn_*) that sent it: one thread may host several.
+        this.progressByWorker[message.unit ?? message.copy ?? index] = message.calls;
         const total: Record<string, number> = {};
         for (const calls of this.progressByWorker) if (calls) for (const [id, n] of Object.entries(calls)) total[id] = (total[id] ?? 0) + n;
         Object.assign(progress.calls, total);

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEInputs, type WorkflowSource } from '@d4/core';
+import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
 import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
 
@@ -48,7 +48,7 @@ class DynWorker {
     private readonly data: DynWorkerData,
     private readonly index: number,
     private readonly pes: GenericPE[],
-    edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
+    edges: readonly PEEdge[],
   ) {
     for (const pe of pes) {
       pe.instance = index;

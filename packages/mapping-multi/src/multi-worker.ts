@@ -8,6 +8,7 @@ import {
   rebuildWorkflow,
   unconnectedPorts,
   type GenericPE,
+  type PEEdge,
   type PEInputs,
   type RootFeed,
   type Router,
@@ -141,7 +142,7 @@ export class MultiUnit {
     ports: { inbound: LinkPort[]; outbound: LinkPort[] },
     pes: GenericPE[],
     allPes: GenericPE[],
-    edges: ReturnType<import('@d4/core').WorkflowGraph['peEdges']>,
+    edges: readonly PEEdge[],
   ) {
     const { plan, tuning } = data;
     this.maxFlat = tuning.batchItems * 2;
@@ -251,7 +252,7 @@ export class MultiUnit {
     if (heap > this.peakHeap) this.peakHeap = heap;
     if (this.data.progress && now > this.nextProgress) {
       this.nextProgress = now + 200;
-      post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+      post({ type: 'progress', unit: this.wiring.unit, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
     }
   }
 
