@@ -299,7 +299,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       );
     }
   } else if (options.verbose) {
-    process.stderr.write(`${name}: ${size} workers; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms; ${steals} batches split for idle workers\n`);
+    process.stderr.write(`${name}: ${size} workers; started in ${Math.round(readyAt - started)} ms, ran ${Math.round(ended - readyAt)} ms; ${steals} requests to split a batch for an idle worker\n`);
   }
   return {
     outputs: collector.outputs,
