@@ -68,9 +68,12 @@ return result
 const REGISTER = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('XGROUP', 'CREATE', KEYS[3], ARGV[2], '$', 'MKSTREAM')
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 redis.call('SADD', KEYS[2], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[3], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
 redis.call('SET', KEYS[4], '0', 'PX', ARGV[3])
 if ARGV[4] ~= '' then return tonumber(ARGV[4]) end
 return redis.call('INCR', KEYS[5])

@@ -144,3 +144,33 @@ describe('redis (fixed)', () => {
     expect(await allKeys(server.client)).toEqual([]);
   });
 });
+
+test('while a job runs, every key carries its job id and an expiry', async () => {
+  const gate = join(dir, 'gate');
+  process.env.D4_TEST_GATE = gate;
+  let info: JobInfo | undefined;
+  const run = mappings.hybrid_redis.run(await fixture('gated'), { '*': 30 }, { redisUrl: server.url, quiet: true, numProcesses: 2, onJob: (i: JobInfo) => (info = i) });
+  let settled = false;
+  run.then(() => (settled = true), () => (settled = true));
+  try {
+    await waitFor(() => info !== undefined || settled, 'the job to start');
+    // Both workers registered (their control streams and heartbeats exist).
+    let registered = 0;
+    await waitFor(() => {
+      server.client.scard(`d4:{${info!.job}}:workers`).then((n) => (registered = n), () => {});
+      return registered === 2 || settled;
+    }, 'the workers to register');
+    expect(settled).toBe(false);
+    const keys = await allKeys(server.client);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys) {
+      expect(key.startsWith(`d4:{${info!.job}}:`)).toBe(true);
+      expect({ key, expires: (await server.client.pttl(key)) > 0 }).toEqual({ key, expires: true });
+    }
+  } finally {
+    writeFileSync(gate, '');
+  }
+  const result = await run;
+  expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 30));
+  expect(await allKeys(server.client)).toEqual([]);
+});
