@@ -526,8 +526,17 @@ class Driver {
 
   private fail(error: unknown): void {
     if (this.failure || this.ended) return;
-    this.failure = error;
-    this.failed(error);
+    // Anything but a D4Error here comes from the connection (the server went away mid-run).
+    const failure =
+      error instanceof D4Error
+        ? error
+        : new WorkerError(
+            `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${(error as Error)?.message ?? String(error)}); check that the server is up and reachable, then run again`,
+            'D4_REDIS_LOST',
+            { cause: error },
+          );
+    this.failure = failure;
+    this.failed(failure);
   }
 
   private async cleanup(): Promise<void> {

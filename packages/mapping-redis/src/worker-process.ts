@@ -37,6 +37,9 @@ try {
   // Stopped because the run failed elsewhere: the driver reports why.
   if (env && error instanceof D4Error && error.code === 'D4_REDIS_JOB_ABORTED') process.exit(1);
   // An error the driver already has is printed by the driver; anything else is printed here.
-  if (!(error instanceof ReportedError)) process.stderr.write(`d4 worker: ${(error as Error)?.message ?? String(error)}\n`);
+  if (!(error instanceof ReportedError)) {
+    const message = (error as Error)?.message ?? String(error);
+    process.stderr.write(`d4 worker: ${error instanceof D4Error ? message : `lost Redis or failed unexpectedly: ${message}`}\n`);
+  }
   process.exit(1);
 }

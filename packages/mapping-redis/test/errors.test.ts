@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { PEError, ProcessAssignmentError, WorkflowGraph, D4Error, type LogFn } from '@d4/core';
+import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, D4Error, type LogFn } from '@d4/core';
 import { conformanceGraphsModule } from '@d4/core/conformance';
 import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
 import { loadWorkflow } from '@d4/core';
@@ -125,4 +125,28 @@ test('a source that throws (sources run in the driver) fails the run with PEErro
   expect(error).toBeInstanceOf(PEError);
   expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailingSource0', message: expect.stringContaining('the source broke') });
   expect(await allKeys(server.client)).toEqual([]);
+});
+
+test('a value the codec cannot carry fails the run with CodecError naming the PE and port', async () => {
+  const error = await mappings.dyn_redis.run(await fixture('uncarriable'), { '*': 10 }, base()).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(CodecError);
+  expect(error).toMatchObject({ code: 'D4_CODEC', message: expect.stringContaining("PE WritesFunction1 wrote to port 'output'") });
+  expect(await allKeys(server.client)).toEqual([]);
+});
+
+test('an aborted run rejects with D4_ABORTED and leaves no key', async () => {
+  const controller = new AbortController();
+  const run = mappings.hybrid_redis.run(await fixture('slowSource'), { '*': 400 }, { ...base(), signal: controller.signal, onJob: () => setTimeout(() => controller.abort('enough'), 200) });
+  await expect(run).rejects.toMatchObject({ code: 'D4_ABORTED' });
+  expect(await allKeys(server.client)).toEqual([]);
+});
+
+test('a server that goes away mid-run fails the run instead of hanging', async () => {
+  const doomed = await startRedis();
+  let stopped: Promise<void> | undefined;
+  const run = mappings.dyn_redis.run(await fixture('slowSource'), { '*': 400 }, { ...base(), redisUrl: doomed.url, onJob: () => setTimeout(() => (stopped = doomed.stop()), 300) });
+  const error = await run.catch((e: unknown) => e);
+  await stopped;
+  expect(error).toBeInstanceOf(D4Error);
+  expect(error).toMatchObject({ code: 'D4_REDIS_LOST', message: expect.stringContaining(doomed.url) });
 });
