@@ -78,3 +78,18 @@ describe('failures end the run with a clear error, never a hang', () => {
     for (const name of all) expect((await loadMapping(name)).name).toBe(name);
   });
 });
+
+describe('multi -s partitions', () => {
+  it('refuses partitions that feed each other in a cycle', async () => {
+    await expect(mappings.multi.run(await workflow('cyclicPartitions'), { '*': 3 }, { simple: true, numProcesses: 2 })).rejects.toMatchObject({
+      code: 'D4_PARTITION_CYCLE',
+      message: expect.stringContaining('the partitions feed each other in a cycle'),
+    });
+  });
+
+  it('puts PEs that no partition lists into one more partition', async () => {
+    const result = await mappings.multi.run(await workflow('partialPartitions'), { '*': 20 }, { simple: true, numProcesses: 2 });
+    expect(result.stats.processes).toEqual({ Numbers0: [0], Pass1: [0], Pass2: [1] });
+    expect((result.outputs.Pass2.output as number[]).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
