@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
+import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
 
 export interface DynWorkerData {
@@ -42,6 +43,7 @@ class DynWorker {
   private readonly inbox: any[] = [];
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
+  private readonly clock: FlushClock;
   private nextSample = 0;
 
   constructor(
@@ -68,6 +70,7 @@ class DynWorker {
     }
     this.steal = new Int32Array(data.steal);
     this.maxFlat = data.batchItems * 2;
+    this.clock = new FlushClock(data.flushMs);
     this.sink = new ResultSink(data.results, data.tables.results, data.batchItems);
     this.engine = new LocalEngine({
       pes,
@@ -129,7 +132,6 @@ class DynWorker {
   private async processBatch(bytes: Uint8Array): Promise<void> {
     const items = decode<unknown[]>(bytes);
     const targets = this.targets;
-    const flushMs = this.data.flushMs;
     const me = this.index;
     // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
     const stealable = items.length > 0 && targets[items[0] as number].port !== null;
@@ -145,7 +147,7 @@ class DynWorker {
       pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
       if (pending !== undefined) await pending;
-      if (this.out.length >= this.maxFlat || (this.outSince !== 0 && performance.now() - this.outSince > flushMs)) this.sendOut('tasks', false);
+      if (this.out.length >= this.maxFlat || this.clock.due(this.outSince)) this.sendOut('tasks', false);
       if (stealable && Atomics.load(this.steal, me) !== 0) {
         Atomics.store(this.steal, me, 0);
         const give = Math.floor((end - pos) / 4);

@@ -17,6 +17,7 @@ import {
 } from '@d4/core';
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
+import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
 
 export interface MultiWorkerData {
@@ -133,6 +134,7 @@ export class MultiUnit {
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private nextProgress = 0;
+  private readonly clock: FlushClock;
   private batchesSent = 0;
   private itemsSent = 0;
 
@@ -146,6 +148,7 @@ export class MultiUnit {
   ) {
     const { plan, tuning } = data;
     this.maxFlat = tuning.batchItems * 2;
+    this.clock = new FlushClock(tuning.flushMs);
     const mine = new Set(pes);
     for (const pe of pes) {
       pe.instance = plan.units[wiring.unit].instance[pe.id];
@@ -216,7 +219,7 @@ export class MultiUnit {
           const pending = this.engine.feed(pe, feed.items ? feed.items[feedPos] : {});
           feedPos++;
           if (pending !== undefined) await pending;
-          if (this.pendingSince !== 0 && performance.now() - this.pendingSince > this.data.tuning.flushMs) this.flushAll();
+          if (this.clock.due(this.pendingSince)) this.flushAll();
           if (this.blocked) break;
         }
         if (feedPos >= total) {
@@ -274,7 +277,6 @@ export class MultiUnit {
     }
     const items = current.items;
     const targets = this.localTargets;
-    const flushMs = this.data.tuning.flushMs;
     while (current.pos < items.length) {
       const target = targets[items[current.pos] as number]!;
       const inputs: PEInputs = {};
@@ -282,7 +284,7 @@ export class MultiUnit {
       current.pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
       if (pending !== undefined) await pending;
-      if (this.pendingSince !== 0 && performance.now() - this.pendingSince > flushMs) this.flushAll();
+      if (this.clock.due(this.pendingSince)) this.flushAll();
       if (this.blocked) return;
     }
     this.current = null;
