@@ -430,7 +430,12 @@ class Driver {
     if (inFlight === 0 && !this.closing.has(pe)) await this.startClose(pe);
   }
 
+  private readonly closeStarted = new Set<number>();
+
   private async startClose(pe: number): Promise<void> {
+    // The zero event and checkReady may both see the PE ready: close it once.
+    if (this.closeStarted.has(pe)) return;
+    this.closeStarted.add(pe);
     const members = await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'close', String(pe)]);
     const waiting = new Set(members.map(String).filter((m) => !this.dead.has(m)));
     this.closing.set(pe, waiting);

@@ -242,6 +242,7 @@ class Worker {
         if (reply) await this.handle(reply, streams);
         if (Date.now() >= this.nextMaintenance && !this.stopping) await this.maintain();
       }
+      if (this.failure) throw this.failure;
       mergeStats(this.report.pes, this.peStats());
       const cpu = process.cpuUsage();
       this.report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
