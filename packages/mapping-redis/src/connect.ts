@@ -72,6 +72,13 @@ export function connectionError(url: string, role: string, error: unknown): D4Er
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message)) {
     return new D4Error('D4_REDIS_AUTH', `Redis at ${where} refused the ${role}'s credentials (${message}); put the right password in the URL: redis://:PASSWORD@host:port/db (or user:PASSWORD@ for an ACL user)`, { cause: error });
   }
+  if (/certificate|self.signed|SSL|TLS|wrong version number/i.test(message)) {
+    return new D4Error(
+      'D4_REDIS_TLS',
+      `the TLS connection to Redis at ${where} failed (${message}); for a server whose certificate a private CA signed, give Node that CA with NODE_EXTRA_CA_CERTS=/path/ca.pem, and use rediss:// only for a TLS port`,
+      { cause: error },
+    );
+  }
   if (/ERR.*DB index|invalid DB index|out of range/i.test(message)) {
     return new D4Error('D4_REDIS_DB', `Redis at ${where} refused the database in the URL (${message}); use a database number the server has (redis://host:port/0)`, { cause: error });
   }

@@ -150,3 +150,26 @@ test('a server that goes away mid-run fails the run instead of hanging', async (
   expect(error).toBeInstanceOf(D4Error);
   expect(error).toMatchObject({ code: 'D4_REDIS_LOST', message: expect.stringContaining(doomed.url) });
 });
+
+test('the database number in the URL is the one used', async () => {
+  const db5 = server.client.duplicate({ db: 5 });
+  try {
+    let inDb5: Promise<number> | undefined;
+    let inDb0: Promise<number> | undefined;
+    const result = await mappings.dyn_redis.run(await fixture('gated'), { '*': 10 }, {
+      ...base(),
+      redisUrl: `${server.url}/5`,
+      // The job exists from onJob until the run ends (its workers are still starting).
+      onJob: (info: { job: string }) => {
+        inDb5 = db5.exists(`d4:{${info.job}}:meta`);
+        inDb0 = server.client.exists(`d4:{${info.job}}:meta`);
+      },
+    });
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 10));
+    expect(await inDb5).toBe(1);
+    expect(await inDb0).toBe(0);
+    expect(await db5.dbsize()).toBe(0);
+  } finally {
+    db5.disconnect();
+  }
+});
