@@ -51,7 +51,7 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
       : 'dynamic distribution on worker threads: any worker runs any (PE, item) task from one shared queue (stateless PEs only)',
     stateful: false,
     options: [
-      numProcessesOption,
+      numProcessesOption('worker copies taking tasks from the shared queue; default: the CPU cores'),
       {
         name: 'threads',
         flags: '--threads <n>',

@@ -27,15 +27,15 @@ import { WorkerGroup, type WorkerSpec } from './worker-group.js';
  */
 export const multiMapping: Mapping = {
   name: 'multi',
-  description: 'fixed distribution on worker threads: one worker per PE instance (or per partition with -s), groupings routed exactly',
+  description: "fixed distribution on worker threads: dispel4py's process assignment, each PE instance (or partition, -s) with its own bounded queues, groupings routed exactly",
   stateful: true,
   options: [
-    numProcessesOption,
+    numProcessesOption("processes (PE instances, assigned with dispel4py's formula); default: max(CPU cores, what the graph needs)"),
     { name: 'simple', flags: '-s, --simple', description: "partitioned mode: each partition (the graph's partitions, else sources | the rest) runs sequentially in one worker", type: 'boolean' },
     {
       name: 'threads',
       flags: '--threads <n>',
-      description: 'worker threads that host the PE instances (default: one per instance up to the CPU cores; never fewer than the most instances of one PE)',
+      description: 'worker threads that host the PE instances (default: the CPU cores, at most one per instance, at least the most instances of one PE)',
       type: 'number',
     },
     workerMemoryOption,

@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { OptionError, intOption, type MappingOption, type RunOptions } from '@d4/core';
 
-export const numProcessesOption: MappingOption = {
+export const numProcessesOption = (description: string): MappingOption => ({
   name: 'numProcesses',
   flags: '-n, --num <n>',
-  description: 'number of processes (worker threads); multi: default max(CPU cores, what the graph needs); dyn_*: default the CPU cores',
+  description,
   type: 'number',
-};
+});
 
 export const workerMemoryOption: MappingOption = {
   name: 'workerMemory',
