@@ -174,3 +174,23 @@ test('while a job runs, every key carries its job id and an expiry', async () =>
   expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 30));
   expect(await allKeys(server.client)).toEqual([]);
 });
+
+test('hybrid_redis: the worker that holds a stateful slot also runs stateless work', async () => {
+  const gate = join(dir, 'gate');
+  // Every worker but rank 0 waits at the gate; rank 0 holds RunningTotal's slot and opens the
+  // gate only once it has run a GatedIdentity item from the shared group.
+  process.env.D4_TEST_GATE = gate;
+  process.env.D4_TEST_GATE_OPENER_RANK = '0';
+  try {
+    const result = await mappings.hybrid_redis.run(await fixture('gatedTotal'), { '*': 60 }, { redisUrl: server.url, quiet: true, numProcesses: 2, batchSize: 5, readCount: 1 });
+    const totals = sortedNumbers(result.outputs.RunningTotal2.output);
+    expect(totals).toHaveLength(60);
+    expect(totals[59]).toBe((60 * 61) / 2);
+    const workers = result.stats.workers as { consumer: string; calls: Record<string, number> }[];
+    const pinned = workers.find((w) => w.consumer === 'L0')!;
+    expect(pinned.calls.RunningTotal2).toBe(60);
+    expect(pinned.calls.GatedIdentity1).toBeGreaterThan(0);
+  } finally {
+    delete process.env.D4_TEST_GATE_OPENER_RANK;
+  }
+});
