@@ -38,6 +38,10 @@ function createClient(url: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,
+    // A server that stops answering (hung, or a host gone without closing the socket) fails
+    // the command instead of hanging; the longest legitimate wait is a 1 s blocking read.
+    commandTimeout: 15_000,
+    keepAlive: 10_000,
     maxRetriesPerRequest: 1,
     // A few quick retries for a blip; then commands fail instead of queueing for ever.
     retryStrategy: (times) => (times > 3 ? null : 100 * times),
