@@ -15,8 +15,6 @@ export interface LoadWorkflowOptions {
   cwd?: string;
 }
 
-let tsxRegistered = false;
-
 /**
  * Imports a workflow module and finds its graph. The module may be a `.ts` file (loaded
  * through tsx), a `.js`/`.mjs` file, or a package specifier. An export may be a
@@ -83,25 +81,37 @@ function resolveModuleSpecifier(spec: string, cwd: string): string {
   }
 }
 
-async function importModule(path: string, spec: string, viaTsx = false): Promise<Record<string, unknown>> {
-  // Node caches a failed import under its URL, so after tsx is registered the module is
-  // imported under a marked URL (the same one every time, so it stays one module instance).
-  const url = pathToFileURL(path).href + (viaTsx ? '?d4-tsx' : '');
+async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
+  if (TYPESCRIPT_FILE.test(path)) await ensureTypeScriptLoader();
   try {
-    return (await import(url)) as Record<string, unknown>;
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && !viaTsx) {
-      // Plain Node cannot load TypeScript: register tsx's loader once and try again.
-      if (!tsxRegistered) {
-        const api = (await import('tsx/esm/api')) as { register: () => unknown };
-        api.register();
-        tsxRegistered = true;
-      }
-      return importModule(path, spec, true);
-    }
     if (error instanceof D4Error) throw error;
     throw new WorkflowLoadError(`cannot load the workflow module ${spec}: ${(error as Error).message}`, 'D4_WORKFLOW_IMPORT', { cause: error });
   }
+}
+
+const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
+let typeScriptReady: Promise<void> | undefined;
+
+/**
+ * Makes sure this thread can import TypeScript before the first workflow import: Node
+ * remembers a failed import of a file for good, so a workflow (or a module it imports)
+ * must never be tried before tsx is in place. A probe file of core's own is imported
+ * first; where that fails (plain Node), tsx's loader is registered. Under tsx or jest the
+ * probe loads and nothing is registered twice.
+ */
+function ensureTypeScriptLoader(): Promise<void> {
+  typeScriptReady ??= (async () => {
+    try {
+      await import(new URL('../assets/ts-probe.ts', import.meta.url).href);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+      const api = (await import('tsx/esm/api')) as { register: () => unknown };
+      api.register();
+    }
+  })();
+  return typeScriptReady;
 }
 
 function pickExport(namespace: Record<string, unknown>, spec: string, wanted: string | undefined): string {
