@@ -98,6 +98,7 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
       source,
       plan,
       tuning: parsed.tuning,
+      progress: options.progress !== undefined,
       driver: { host: hostname(), pid: process.pid, started: new Date().toISOString() },
     };
     const driver = new Driver(graph, feeds, plan, meta, parsed, options, redis, reader, jobKeys(job), started);
@@ -384,6 +385,11 @@ class Driver {
         for (const [peId, port, values] of decode<[string, string, unknown[]][]>(value)) {
           for (const v of values) this.collector.add(peId, port, v);
         }
+        return;
+      }
+      case 'p': {
+        const calls = this.options.progress?.calls;
+        if (calls) for (const [peId, n] of Object.entries(decode<Record<string, number>>(value))) calls[peId] = (calls[peId] ?? 0) + n;
         return;
       }
       case 'l':

@@ -14,6 +14,8 @@ export interface JobMeta {
   source: WorkflowSource;
   plan: Plan;
   tuning: Tuning;
+  /** The driver shows live progress: workers send their call counts with each commit. */
+  progress?: boolean;
   /** Where the driver runs, for messages. */
   driver: { host: string; pid: number; started: string };
 }

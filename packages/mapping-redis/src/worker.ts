@@ -340,7 +340,7 @@ class Worker {
         sizes.get(group)!.push(values.length);
       }
       const groups = [...acks.values()];
-      await this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
+      await this.commit(groups, this.progressFields(), groups.flatMap((g) => sizes.get(g)!));
     } finally {
       clearInterval(refresh);
       this.busy = false;
@@ -358,6 +358,25 @@ class Worker {
       for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
       for (const [key, ids] of byKey) this.aux.xclaim(key, GROUP, this.consumer, 0, ...ids, 'JUSTID').catch(() => {});
     }, Math.max(20, Math.floor(this.tuning.claimIdleMs / 3)));
+  }
+
+  private readonly reportedCalls = new Map<Instance, number>();
+
+  /** Calls since the last commit, per PE, when the driver shows progress. */
+  private progressFields(): [string, Buffer][] {
+    if (!this.meta.progress) return [];
+    const delta: Record<string, number> = {};
+    let any = false;
+    for (const instance of [...this.slots.values(), ...this.shared.values()]) {
+      const calls = instance.engine.stats()[instance.pe.id]?.calls ?? 0;
+      const before = this.reportedCalls.get(instance) ?? 0;
+      if (calls > before) {
+        delta[instance.pe.id] = (delta[instance.pe.id] ?? 0) + calls - before;
+        this.reportedCalls.set(instance, calls);
+        any = true;
+      }
+    }
+    return any ? [['p', encode(delta)]] : [];
   }
 
   /** `sizes` are the item counts of the acknowledged entries, in ack order. */

@@ -173,3 +173,9 @@ test('the database number in the URL is the one used', async () => {
     db5.disconnect();
   }
 });
+
+test('progress counters move with the workers\' calls', async () => {
+  const progress = { calls: {} as Record<string, number> };
+  const result = await mappings.hybrid_redis.run(await fixture('lifecycle'), { '*': 40 }, { ...base(), progress });
+  expect(progress.calls).toEqual({ CountingProducer0: 40, Lifecycle1: 40, Identity2: 40, SumCounts3: result.stats.pes.SumCounts3.calls });
+});

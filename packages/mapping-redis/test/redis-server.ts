@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** A redis-server of the test's own on a free port of 127.0.0.1, never the system's. */
@@ -32,24 +32,22 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   });
   const password = extraArgs.includes('--requirepass') ? extraArgs[extraArgs.indexOf('--requirepass') + 1] : undefined;
   const url = `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`;
+  // Wait until the port accepts connections, then connect once (a client that failed to
+  // connect keeps a timer that would hold the test process open).
+  for (let attempt = 0; !(await accepts(port)); attempt++) {
+    if (attempt > 200) throw new Error(`redis-server on port ${port} did not start`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') break;
-    } catch (error) {
-      client.disconnect();
-      if (attempt > 100) throw new Error(`redis-server on port ${port} did not answer PING: ${(error as Error).message}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await client.connect();
+  if ((await client.ping()) !== 'PONG') throw new Error(`redis-server on port ${port} did not answer PING`);
   return {
     port,
     url,
     client,
     async stop() {
-      client.disconnect();
+      await client.quit().catch(() => client.disconnect());
       child.kill('SIGKILL');
       await exited;
     },
@@ -66,4 +64,15 @@ export async function allKeys(client: Redis): Promise<string[]> {
     keys.push(...batch);
   } while (cursor !== '0');
   return keys;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
