@@ -138,6 +138,7 @@ class Driver {
   private failure: unknown;
   private active: number;
   private readonly activeTimeline: { atMs: number; active: number }[] = [];
+  private activeChanges = 0;
   private lastDataAt = 0;
 
   constructor(
@@ -510,7 +511,6 @@ class Driver {
     const values = await this.redis.mget(...members.map((m) => this.keys.alive(m)));
     const thr = this.parsed.tuning.idleThreshold;
     let idle = false;
-    let busy = 0;
     values.forEach((v) => {
       // A heartbeat holds "rank:ms since the worker's last item".
       const colon = v?.indexOf(':') ?? -1;
@@ -519,15 +519,17 @@ class Driver {
       if (rank >= this.active) return;
       const idleMs = Number(v.slice(colon + 1));
       if (idleMs > thr) idle = true;
-      else busy++;
     });
     const max = Math.max(this.plan.localWorkers, members.length);
     let next = this.active;
+    // dispel4py's rule; with no live active worker (they died) the pool grows as well.
     if (idle) next = Math.max(1, this.active - 1);
-    else if (busy > 0 && this.active < max) next = this.active + 1;
+    else if (this.active < max) next = this.active + 1;
     if (next === this.active) return;
     this.active = next;
-    this.activeTimeline.push({ atMs: Math.round(performance.now() - this.started), active: next });
+    // The record keeps the first 1000 changes (a long run may change every -thr/2 ms).
+    this.activeChanges++;
+    if (this.activeTimeline.length < 1000) this.activeTimeline.push({ atMs: Math.round(performance.now() - this.started), active: next });
     if (this.options.verbose) process.stderr.write(`d4 dyn_auto_redis: ${next} active worker${next === 1 ? '' : 's'}\n`);
     await this.redis.hset(this.keys.counters, 'active', next);
     await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'active', String(next)]);
@@ -610,7 +612,7 @@ class Driver {
         duplicates: workers.reduce((n, w) => n + w.duplicates, 0),
         deadWorkers: [...this.dead],
         tailMs: this.lastDataAt ? end - this.lastDataAt : 0,
-        ...(this.plan.mapping === 'dyn_auto_redis' ? { activeWorkers: this.activeTimeline } : {}),
+        ...(this.plan.mapping === 'dyn_auto_redis' ? { activeWorkers: this.activeTimeline, activeChanges: this.activeChanges } : {}),
       },
     };
   }
