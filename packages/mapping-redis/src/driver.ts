@@ -178,6 +178,9 @@ class Driver {
       this.runRoots().catch((error) => this.fail(error));
       await this.outcome;
       return this.result();
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
     } finally {
       this.options.signal?.removeEventListener('abort', abort);
       await this.cleanup();
@@ -200,7 +203,9 @@ class Driver {
     plan.localSlots.forEach((slots, i) => {
       for (const s of slots) tx.set(keys.lease(s), localName(i), 'PX', BOOT_LEASE_MS);
     });
-    await tx.exec();
+    for (const [error] of (await tx.exec()) ?? []) {
+      if (error) throw new D4Error('D4_REDIS_SETUP', `cannot create job ${keys.job} on Redis at ${redactUrl(parsed.redisUrl)}: ${error.message}`, { cause: error });
+    }
     await this.renewExpiry();
   }
 
@@ -539,17 +544,27 @@ class Driver {
 
   private fail(error: unknown): void {
     if (this.failure || this.ended) return;
-    // Anything but a D4Error here comes from the connection (the server went away mid-run).
-    const failure =
-      error instanceof D4Error
-        ? error
-        : new WorkerError(
-            `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${(error as Error)?.message ?? String(error)}); check that the server is up and reachable, then run again`,
-            'D4_REDIS_LOST',
-            { cause: error },
-          );
+    const failure = this.asD4Error(error);
     this.failure = failure;
     this.failed(failure);
+  }
+
+  /** Anything but a D4Error here comes from Redis: the server went away, or refused a command. */
+  private asD4Error(error: unknown): D4Error {
+    if (error instanceof D4Error) return error;
+    const message = (error as Error)?.message ?? String(error);
+    if (/NOPERM|NOSCRIPT|unknown command|not allowed/i.test(message)) {
+      return new D4Error(
+        'D4_REDIS_REFUSED',
+        `Redis at ${redactUrl(this.parsed.redisUrl)} refused a command of job ${this.keys.job} (${message}); the Redis mappings need streams (XADD, XREADGROUP, XACK, XAUTOCLAIM), EVAL/EVALSHA and SCAN for the keys d4:{*}:*`,
+        { cause: error },
+      );
+    }
+    return new WorkerError(
+      `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${message}); check that the server is up and reachable, then run again`,
+      'D4_REDIS_LOST',
+      { cause: error },
+    );
   }
 
   private async cleanup(): Promise<void> {
