@@ -88,6 +88,7 @@ function fromSource(source: string, name: string): (...args: unknown[]) => unkno
   return fn as (...args: unknown[]) => unknown;
 }
 
+const TASK_REF = Symbol.for('d4.executor.taskRef');
 let tsxRegistered = false;
 
 async function importExport(module: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
@@ -103,6 +104,24 @@ async function importExport(module: string, exportName: string): Promise<(...arg
     throw new ExecutorSideError(
       'D4_TASK_EXPORT',
       `${module} has no exported function '${exportName}' (${fn === undefined ? 'no such export' : `it is a ${typeof fn}`}); its exported functions are: ${names.join(', ') || '(none)'}; the name given to task()/taskRef() must be the export's name`,
+    );
+  }
+  // A function marked with task() in that module carries the name it was marked with: if that
+  // is another name, the caller's task() call names the wrong export, and running it would give a wrong result.
+  const markOf = (value: unknown) => (typeof value === 'function' ? (value as unknown as Record<symbol, { exportName?: string } | undefined>)[TASK_REF]?.exportName : undefined);
+  const marked = markOf(fn);
+  if (marked !== undefined && marked !== exportName) {
+    throw new ExecutorSideError(
+      'D4_TASK_EXPORT',
+      `export '${exportName}' of ${module} is the function marked as task(…, '${marked}', …); the name given to task() must be the name it is exported under`,
+    );
+  }
+  // Two exports marked with the same name: the caller may have submitted the other one.
+  const claimants = Object.keys(namespace).filter((name) => markOf(namespace[name]) === exportName);
+  if (claimants.length > 1) {
+    throw new ExecutorSideError(
+      'D4_TASK_EXPORT',
+      `exports ${claimants.map((n) => `'${n}'`).join(' and ')} of ${module} are all marked as task(…, '${exportName}', …), so the worker cannot tell which one was submitted; give each task() the name of its own export`,
     );
   }
   return fn as (...args: unknown[]) => unknown;

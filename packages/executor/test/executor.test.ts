@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { Executor, Future, taskRef, CancelledError, DependencyError, TaskError, ExecutorShutdownError, ResourceError, TaskFunctionError, InitError } from '../src/index.js';
 import { add, fail, failWhenOpen, holdUntil } from './fixtures/tasks.js';
+import { misnamed } from './fixtures/misnamed.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,15 @@ describe('functions crossing to workers', () => {
     expect(noExport.message).toContain("no exported function 'nope'");
     expect((await rejectionOf(exe.submit(taskRef(fixtures, 'notAFunction')))).code).toBe('D4_TASK_EXPORT');
     expect((await rejectionOf(exe.submit(taskRef(join(dir.path, 'missing.ts'), 'x')))).code).toBe('D4_TASK_IMPORT');
+  });
+
+  test('a task() marked with another export\'s name is refused, not run as that other function', async () => {
+    const error = await rejectionOf(exe.submit(misnamed, 5, 3));
+    expect(error.code).toBe('D4_TASK_EXPORT');
+    expect(error.message).toContain("'add' and 'misnamed'");
+    const reverse = await rejectionOf(exe.submit(taskRef(fixtures.replace('tasks.ts', 'misnamed.ts'), 'misnamed'), 5, 3));
+    expect(reverse.code).toBe('D4_TASK_EXPORT');
+    expect(reverse.message).toContain("marked as task(…, 'add', …)");
   });
 
   test('a task that throws fails with D4_TASK_FAILED; the remote error is the cause', async () => {
