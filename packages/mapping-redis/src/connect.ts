@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { D4Error } from '@d4/core';
 import { redactUrl } from './options.js';
@@ -8,6 +9,13 @@ import { redactUrl } from './options.js';
  * drops keys (a stream entry evicted mid-run would be an item lost without a trace).
  */
 export async function connectRedis(url: string, role: string): Promise<Redis> {
+  // A plain TCP probe first: ioredis leaves its connect timer running after a refused
+  // connection, which would keep a failed `d4 run` alive for the timeout.
+  try {
+    await probe(url);
+  } catch (error) {
+    throw connectionError(url, role, error);
+  }
   const redis = createClient(url);
   try {
     await redis.connect();
@@ -38,10 +46,13 @@ function createClient(url: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,
-    // A server that stops answering (hung, or a host gone without closing the socket) fails
-    // the command instead of hanging; the longest legitimate wait is a 1 s blocking read.
-    commandTimeout: 15_000,
+    // No commandTimeout: ioredis leaves its timers running when a connection fails, which
+    // keeps a failed process alive. A server that stops answering is caught by the
+    // heartbeats instead (see NO_ANSWER_MS).
     keepAlive: 10_000,
+    // disconnect() arms this timer and clears it when the socket closes; on a socket that is
+    // closed already it would keep the process alive for its whole length (2 s by default).
+    disconnectTimeout: 200,
     maxRetriesPerRequest: 1,
     // A few quick retries for a blip; then commands fail instead of queueing for ever.
     retryStrategy: (times) => (times > 3 ? null : 100 * times),
@@ -92,3 +103,29 @@ export function connectionError(url: string, role: string, error: unknown): D4Er
     { cause: error },
   );
 }
+
+/** Resolves when the URL's host accepts a TCP connection within the connect timeout. */
+function probe(url: string): Promise<void> {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(parsed.port || 6379);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within 2000 ms from ${host}:${port}`));
+    }, 2000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
+export const NO_ANSWER_MS = 15_000;

@@ -29,7 +29,7 @@ import {
   type WorkflowGraph,
   type WorkflowInput,
 } from '@d4/core';
-import { checkServer, connectRedis, extraConnection } from './connect.js';
+import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
 import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
@@ -292,7 +292,16 @@ class Driver {
       }, ms);
       this.timers.push(timer);
     };
-    every(Math.max(50, Math.floor(tuning.aliveMs / 3)), () => this.redis.set(this.keys.driverAlive, String(process.pid), 'PX', tuning.aliveMs).then(() => {}));
+    let answered = Date.now();
+    every(Math.max(50, Math.floor(tuning.aliveMs / 3)), () => {
+      if (Date.now() - answered > NO_ANSWER_MS) {
+        this.fail(new WorkerError(`Redis at ${redactUrl(this.parsed.redisUrl)} has not answered for ${NO_ANSWER_MS / 1000} s (hung, or its host is gone); job ${this.keys.job} stops`, 'D4_REDIS_LOST'));
+        this.redis.disconnect();
+        this.reader.disconnect();
+        return;
+      }
+      void this.redis.set(this.keys.driverAlive, String(process.pid), 'PX', tuning.aliveMs).then(() => (answered = Date.now()), () => {});
+    });
     every(Math.max(1000, Math.floor(tuning.keyTtlMs / 4)), () => this.renewExpiry());
     every(Math.max(50, Math.floor(tuning.aliveMs / 2)), () => this.checkLiveness());
     if (this.plan.mapping === 'dyn_auto_redis') {

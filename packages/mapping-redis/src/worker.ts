@@ -18,7 +18,7 @@ import {
   type PEStats,
   type WorkflowGraph,
 } from '@d4/core';
-import { connectRedis, extraConnection } from './connect.js';
+import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, type AckGroup } from './outbox.js';
@@ -489,12 +489,18 @@ class Worker {
 
   private startHeartbeat(): void {
     const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity));
+    let answered = Date.now();
     this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - answered > NO_ANSWER_MS) {
+        this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${NO_ANSWER_MS / 1000} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST'));
+        return;
+      }
       const held = [...this.slots.keys()];
       const idle = this.busy ? 0 : Date.now() - this.lastItemAt;
       this.auxScripts
         .heartbeat([this.keys.meta, this.keys.driverAlive, this.keys.alive(this.consumer), ...held.map((s) => this.keys.lease(s))], [this.consumer, this.tuning.aliveMs, `${this.rank}:${idle}`])
         .then((lost) => {
+          answered = Date.now();
           if (lost[0] === -1) this.fail(jobGone(this.config.job));
           else if (lost[0] === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
           else for (const position of lost) this.loseSlot(held[position - 1]);
