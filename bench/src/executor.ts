@@ -5,7 +5,7 @@
 //     submitting every task first and then awaiting all (the usual "pool.run in a loop");
 //   - the dependency hop: a chain of N tasks, each taking the previous one's future, time per
 //     hop (Piscina has no futures as arguments: its figure is one awaited run after another);
-//   - map() throughput with chunksize 1 and 64, for reference.
+//   - map() throughput with chunksize 1 and 64, and the process backend, for reference.
 // Goals (issue 5): tasks/s ≥ Piscina's; a hop under 0.2 ms.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,23 @@ async function benchExecutor(): Promise<void> {
   });
   emit({ workload: 'dependency_hop', impl: '@d4/executor', workers: WORKERS, hops: HOPS, msPerHop: round(median(hopTimes) / HOPS, 4), runsMs: hopTimes.map(round) });
   await exe.shutdown();
+
+  // The same with child processes (what pympipool uses), for reference.
+  const processes = new Executor({ maxWorkers: WORKERS, blockAllocation: true, backend: 'process' });
+  await checkSum(Array.from({ length: 20_000 }, (_, i) => processes.submit(increment, i)), 20_000);
+  const processTimes = await timeIt(async () => {
+    const futures: Future<number>[] = new Array(TASKS);
+    for (let i = 0; i < TASKS; i++) futures[i] = processes.submit(increment, i);
+    await checkSum(futures, TASKS);
+  });
+  emit({ workload: 'trivial_tasks', impl: '@d4/executor (process backend)', workers: WORKERS, tasks: TASKS, ms: round(median(processTimes)), tasksPerSec: Math.round(TASKS / (median(processTimes) / 1000)), runsMs: processTimes.map(round) });
+  const processHops = await timeIt(async () => {
+    let last: Future<number> = processes.submit(increment, 0);
+    for (let i = 1; i < HOPS; i++) last = processes.submit(increment, last);
+    if ((await last) !== HOPS) throw new Error('wrong chain result');
+  });
+  emit({ workload: 'dependency_hop', impl: '@d4/executor (process backend)', workers: WORKERS, hops: HOPS, msPerHop: round(median(processHops) / HOPS, 4), runsMs: processHops.map(round) });
+  await processes.shutdown();
 }
 
 async function benchPiscina(): Promise<void> {
