@@ -27,14 +27,14 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', (error) => {
-    throw new Error(`cannot start redis-server (is it installed? apt-get install redis-server): ${error.message}`);
-  });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
   const password = extraArgs.includes('--requirepass') ? extraArgs[extraArgs.indexOf('--requirepass') + 1] : undefined;
   const url = `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`;
   // Wait until the port accepts connections, then connect once (a client that failed to
   // connect keeps a timer that would hold the test process open).
   for (let attempt = 0; !(await accepts(port)); attempt++) {
+    if (spawnError) throw new Error(`cannot start redis-server (is it installed? apt-get install redis-server): ${spawnError.message}`);
     if (attempt > 200) throw new Error(`redis-server on port ${port} did not start`);
     await new Promise((r) => setTimeout(r, 25));
   }
