@@ -549,7 +549,8 @@ async function reportError(redis: Redis, keys: JobKeys, consumer: string, error:
   };
   if (error instanceof PEError) {
     report.peId = error.peId;
-    report.phase = /in (pre|post)process\(\)/.exec(error.message)?.[1] ? `${/in (pre|post)process\(\)/.exec(error.message)![1]}process` : 'process';
+    // PEError keeps the phase only in its message ("… failed in postprocess(): …").
+    report.phase = /failed in (preprocess|postprocess)\(\)/.exec(error.message)?.[1] ?? 'process';
     report.causeMessage = cause?.message;
     report.stack = error.peStack;
     try {

@@ -179,3 +179,10 @@ test('progress counters move with the workers\' calls', async () => {
   const result = await mappings.hybrid_redis.run(await fixture('lifecycle'), { '*': 40 }, { ...base(), progress });
   expect(progress.calls).toEqual({ CountingProducer0: 40, Lifecycle1: 40, Identity2: 40, SumCounts3: result.stats.pes.SumCounts3.calls });
 });
+
+test('a postprocess() that throws in a worker fails the run with PEError for that phase', async () => {
+  const error = await mappings.redis.run(await fixture('failingPostprocess'), { '*': 10 }, { ...base(), numProcesses: 3 }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(PEError);
+  expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailsAtEnd1', message: 'PE FailsAtEnd1 failed in postprocess(): cannot finish' });
+  expect(await allKeys(server.client)).toEqual([]);
+});
