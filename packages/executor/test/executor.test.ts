@@ -103,6 +103,21 @@ describe('functions crossing to workers', () => {
     expect((error.cause as Error).message).toBe('bad input');
   });
 
+  test('arguments and results carry Map, Set, Date and bigint', async () => {
+    // (Typed arrays cross too, but jest's separate realm hides them from the codec in this test.)
+    const echo = (v: unknown) => v;
+    const value = { m: new Map([['a', 1]]), s: new Set([1, 2]), d: new Date(0), b: 12345678901234567890n };
+    expect(await exe.submit(echo, value)).toEqual(value);
+  });
+
+  test('arguments the codec cannot carry fail that task with D4_CODEC; the others in the batch run', async () => {
+    const fs = [exe.submit(double, 1), exe.submit(total, { f: () => 1 } as unknown as number), exe.submit(double, 2)];
+    const error = await rejectionOf(fs[1]);
+    expect(error.code).toBe('D4_CODEC');
+    expect(error.message).toContain('cannot be sent to a worker');
+    expect([await fs[0], await fs[2]]).toEqual([2, 4]);
+  });
+
   test('a result the codec cannot carry fails with D4_CODEC', async () => {
     const error = await rejectionOf(exe.submit(() => () => 1));
     expect(error.code).toBe('D4_CODEC');
