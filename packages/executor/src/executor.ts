@@ -278,6 +278,15 @@ export class Executor<I = undefined> implements AsyncDisposable {
     return this.#requireGraph().toDot();
   }
 
+  /**
+   * GPUs are handed out (and CUDA_VISIBLE_DEVICES set, empty for a worker without any) only when
+   * the executor was told about them: `gpus` given or `gpusPerWorker` > 0. Otherwise workers
+   * inherit the environment unchanged, even on a GPU node.
+   */
+  get #managesGpus(): boolean {
+    return this.#options.gpus !== undefined || this.#gpusPerWorker > 0;
+  }
+
   /** Tasks submitted and not yet done. */
   get pending(): number {
     return this.#unfinished;
@@ -561,7 +570,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
     const backend = this.#backendFor(threadsPerCore, cwd, gpus);
     const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(this.#options.env ?? {}) };
     if (threadsPerCore !== undefined) for (const name of THREAD_ENV_VARS) env[name] = String(threadsPerCore * cores);
-    if (this.#allGpus.length > 0) env.CUDA_VISIBLE_DEVICES = gpus.join(',');
+    if (this.#managesGpus || gpus.length > 0) env.CUDA_VISIBLE_DEVICES = gpus.join(',');
     const id = this.#nextSlotId++;
     const slot: Slot = {
       id,
@@ -594,7 +603,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
     if (typeof choice === 'object') return choice;
     if (choice === 'thread') return threadBackend;
     if (choice === 'process') return processBackend;
-    return threadsPerCore !== undefined || cwd !== undefined || gpus.length > 0 || this.#allGpus.length > 0 ? processBackend : threadBackend;
+    return threadsPerCore !== undefined || cwd !== undefined || gpus.length > 0 || this.#managesGpus ? processBackend : threadBackend;
   }
 
   #takeGpus(count: number): string[] {

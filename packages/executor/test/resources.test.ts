@@ -84,6 +84,19 @@ describe('worker environment', () => {
     expect(() => exe.submitWith({ cores: 2, gpusPerCore: 2 }, envOf, [])).toThrow(ResourceError);
   });
 
+  test('without gpus or gpusPerWorker, workers keep the caller\'s CUDA_VISIBLE_DEVICES and stay threads', async () => {
+    const saved = process.env.CUDA_VISIBLE_DEVICES;
+    process.env.CUDA_VISIBLE_DEVICES = '7';
+    try {
+      await using exe = new Executor({ maxWorkers: 1, blockAllocation: true });
+      const where = await exe.submit(async () => ({ cuda: process.env.CUDA_VISIBLE_DEVICES, thread: !(await import('node:worker_threads')).isMainThread }));
+      expect(where).toEqual({ cuda: '7', thread: true });
+    } finally {
+      if (saved === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
+      else process.env.CUDA_VISIBLE_DEVICES = saved;
+    }
+  });
+
   test('cwd sets the working directory of the workers, and per call', async () => {
     const other = join(dir.path, 'elsewhere');
     const { mkdirSync } = await import('node:fs');
