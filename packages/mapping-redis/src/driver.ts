@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import {
@@ -16,7 +16,9 @@ import {
   decode,
   defaultLog,
   mergeStats,
+  minimumProcesses,
   refuseStatefulPEs,
+  statefulReason,
   requireWorkflowSource,
   resolveInputs,
   unconnectedPorts,
@@ -77,7 +79,9 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
   const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
   const source = requireWorkflowSource(workflow, mapping);
   const feeds = resolveInputs(graph, inputs);
-  const parsed = parseOptions(options);
+  // Without -n, a graph gets at least the processes it needs (fixed: one per PE or its
+  // numprocesses; hybrid: one per pinned instance), else one worker per core.
+  const parsed = parseOptions(options, Math.max(2, availableParallelism(), minimumFor(mapping, graph)));
   if (mapping === 'dyn_redis' || mapping === 'dyn_auto_redis') refuseStatefulPEs(graph, mapping, ['redis', 'hybrid_redis', 'multi']);
   const plan = makePlan(graph, mapping, parsed.numProcesses);
   const chosenJob = jobIdOption(options);
@@ -673,4 +677,12 @@ function workerFailure(report: Record<string, unknown>): D4Error {
 /** A pause that does not keep the process alive on its own. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The smallest -n that runs the graph on the mapping. */
+function minimumFor(mapping: RedisMappingName, graph: WorkflowGraph): number {
+  if (mapping === 'redis') return minimumProcesses(graph);
+  if (mapping !== 'hybrid_redis') return 1;
+  const fed = new Set(graph.peEdges().map((e) => e.to));
+  return graph.pes().reduce((n, pe) => n + (fed.has(pe) && statefulReason(pe) ? Math.max(1, pe.numprocesses) : 0), 0);
 }

@@ -38,6 +38,12 @@ describe('redis (fixed)', () => {
     expect(outcome.differences).toEqual([]);
   });
 
+  test('without -n, the graph gets the processes it needs', async () => {
+    const outcome = await runConformanceCase(mappings.redis, conformanceCases.find((c) => c.name === 'pipeline')!, base());
+    expect(outcome.differences).toEqual([]);
+    expect(outcome.actual.stats.workers).toHaveLength(5);
+  });
+
   test('stateful cases with more instances than needed', async () => {
     for (const testCase of stateful) {
       const outcome = await runConformanceCase(mappings.redis, testCase, { ...base(), numProcesses: testCase.minProcesses + 2 });
