@@ -615,6 +615,11 @@ class Driver {
     const workers = [...this.reports.values()].sort((a, b) => a.rank - b.rank);
     for (const report of workers) mergeStats(pes, report.pes);
     const end = performance.now();
+    if (this.options.verbose) {
+      const redelivered = workers.reduce((n, w) => n + w.redelivered, 0);
+      const each = workers.map((w) => `${w.consumer}@${w.host}: ${w.items} items`).join(', ');
+      process.stderr.write(`d4 ${this.plan.mapping}: job ${this.keys.job} done; ${workers.length} worker${workers.length === 1 ? '' : 's'} (${each})${redelivered ? `, ${redelivered} items redelivered` : ''}${this.dead.size ? `, dead: ${[...this.dead].join(', ')}` : ''}\n`);
+    }
     return {
       outputs: this.collector.outputs,
       counts: this.collector.counts,
