@@ -573,6 +573,9 @@ class Driver {
         { cause: error },
       );
     }
+    if ((error as Error)?.name === 'ReplyError') {
+      return new D4Error('D4_REDIS_ERROR', `Redis at ${redactUrl(this.parsed.redisUrl)} answered a command of job ${this.keys.job} with an error: ${message}`, { cause: error });
+    }
     return new WorkerError(
       `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${message}); check that the server is up and reachable, then run again`,
       'D4_REDIS_LOST',

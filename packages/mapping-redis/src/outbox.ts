@@ -149,10 +149,11 @@ export class Outbox {
       const values = dest.values;
       if (values.length === 0) continue;
       for (let start = 0; start < values.length; start += this.batchSize) {
-        const chunk = start === 0 && values.length <= this.batchSize ? values : values.slice(start, start + this.batchSize);
-        const origins = dest.origins;
-        args.push(dest.keyIndex, dest.pe, dest.target, encodeBatch(chunk, (i) => origins[start + i]));
-        nOut++;
+        const end = Math.min(values.length, start + this.batchSize);
+        for (const payload of encodeEntries(values, dest.origins, start, end)) {
+          args.push(dest.keyIndex, dest.pe, dest.target, payload);
+          nOut++;
+        }
       }
       dest.values = [];
       dest.origins = [];
@@ -161,7 +162,7 @@ export class Outbox {
     this.pending = 0;
     const fields: [string, string | Buffer][] = [];
     if (this.results.size > 0) {
-      fields.push(['r', encodeResults([...this.results.groups.values()])]);
+      for (const payload of encodeResults([...this.results.groups.values()])) fields.push(['r', payload]);
       this.results.groups.clear();
       this.results.size = 0;
     }
@@ -181,12 +182,39 @@ export class Outbox {
   }
 }
 
-function encodeResults(groups: [string, string, unknown[]][]): Buffer {
+/** Results as driver-stream payloads of `[[peId, port, values]…]`, none above MAX_ENTRY_BYTES. */
+function encodeResults(groups: [string, string, unknown[]][]): Buffer[] {
+  let whole: Buffer;
   try {
-    return encode(groups);
+    whole = encode(groups);
   } catch (error) {
     if (!(error instanceof CodecError)) throw error;
     for (const [peId, port, values] of groups) encodeBatch(values, () => ({ peId, port }));
     throw error;
   }
+  if (whole.length <= MAX_ENTRY_BYTES) return [whole];
+  const out: Buffer[] = [];
+  const split = (peId: string, port: string, values: unknown[]): void => {
+    const payload = encode([[peId, port, values]]);
+    if (payload.length <= MAX_ENTRY_BYTES || values.length === 1) out.push(payload);
+    else {
+      const middle = values.length >> 1;
+      split(peId, port, values.slice(0, middle));
+      split(peId, port, values.slice(middle));
+    }
+  };
+  for (const [peId, port, values] of groups) split(peId, port, values);
+  return out;
+}
+
+/** Above this size an entry is split in two (large values: keep entries and replies moderate). */
+const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+
+/** values[start, end) as one entry, or several when it would be larger than MAX_ENTRY_BYTES. */
+function encodeEntries(values: unknown[], origins: ValueOrigin[], start: number, end: number): Buffer[] {
+  const chunk = start === 0 && end === values.length ? values : values.slice(start, end);
+  const payload = encodeBatch(chunk, (i) => origins[start + i]);
+  if (payload.length <= MAX_ENTRY_BYTES || end - start === 1) return [payload];
+  const middle = start + ((end - start) >> 1);
+  return [...encodeEntries(values, origins, start, middle), ...encodeEntries(values, origins, middle, end)];
 }

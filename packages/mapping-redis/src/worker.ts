@@ -249,11 +249,12 @@ class Worker {
       await this.commit([], [['s', encode(this.report)]]);
       return this.report;
     } catch (error) {
-      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED'];
-      if (error instanceof PEError || (error instanceof D4Error && !quiet.includes(error.code))) {
-        await reportError(this.redis, this.keys, this.consumer, error).catch(() => {});
-        throw new ReportedError(error);
-      }
+      // The job is over or stopping: nothing to tell. Anything else fails the run at once
+      // (a Redis error reply too: a worker that cannot commit cannot go on).
+      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST'];
+      if (error instanceof D4Error && quiet.includes(error.code)) throw error;
+      const reported = await reportError(this.redis, this.keys, this.consumer, error).then(() => true, () => false);
+      if (reported) throw new ReportedError(error);
       throw error;
     }
   }

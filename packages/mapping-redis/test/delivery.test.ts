@@ -194,3 +194,18 @@ test('hybrid_redis: the worker that holds a stateful slot also runs stateless wo
     delete process.env.D4_TEST_GATE_OPENER_RANK;
   }
 });
+
+test('large values travel in entries of bounded size', async () => {
+  // With bulk strings capped at 10 MiB, an entry of 20 values of 1 MiB would be refused by
+  // the server: entries are split at 8 MiB.
+  await server.client.config('SET', 'proto-max-bulk-len', String(10 * 1024 * 1024));
+  try {
+    const result = await mappings.dyn_redis.run(await fixture('bigValues'), { '*': 20 }, { redisUrl: server.url, quiet: true, numProcesses: 2, batchSize: 1000 });
+    const values = result.outputs.Identity2.output as string[];
+    expect(values).toHaveLength(20);
+    expect(values.every((v) => v.length === 1024 * 1024)).toBe(true);
+  } finally {
+    await server.client.config('SET', 'proto-max-bulk-len', String(512 * 1024 * 1024));
+  }
+  expect(await allKeys(server.client)).toEqual([]);
+});
