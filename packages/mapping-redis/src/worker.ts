@@ -229,10 +229,13 @@ class Worker {
         const streams = this.readStreams();
         let reply: StreamReply;
         try {
-          reply = (await this.redis.callBuffer(
+          const read = this.redis.callBuffer(
             'XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.tuning.readCount, 'BLOCK', Math.min(1000, Math.max(50, this.tuning.claimIdleMs >> 1)),
             'STREAMS', ...streams, ...streams.map(() => '>'),
-          )) as StreamReply;
+          ) as Promise<StreamReply>;
+          read.catch(() => {});
+          await this.settle();
+          reply = await read;
         } catch (error) {
           // The job's keys were deleted under a blocked read: the job is over.
           if (/NOGROUP|UNBLOCKED/.test((error as Error).message)) throw jobGone(this.config.job);
@@ -242,6 +245,7 @@ class Worker {
         if (reply) await this.handle(reply, streams);
         if (Date.now() >= this.nextMaintenance && !this.stopping) await this.maintain();
       }
+      await this.settle();
       if (this.failure) throw this.failure;
       mergeStats(this.report.pes, this.peStats());
       const cpu = process.cpuUsage();
@@ -341,7 +345,11 @@ class Worker {
         sizes.get(group)!.push(values.length);
       }
       const groups = [...acks.values()];
-      await this.commit(groups, this.progressFields(), groups.flatMap((g) => sizes.get(g)!));
+      // Not awaited here: the next read goes out right behind the commit on the same
+      // connection (Redis runs them in order), saving a round trip per batch. The loop
+      // settles the commit before it handles what the read brings.
+      this.pendingCommit = this.commit(groups, this.progressFields(), groups.flatMap((g) => sizes.get(g)!));
+      this.pendingCommit.catch(() => {});
     } finally {
       clearInterval(refresh);
       this.busy = false;
@@ -380,8 +388,19 @@ class Worker {
     return any ? [['p', encode(delta)]] : [];
   }
 
+  private pendingCommit: Promise<void> | undefined;
+
+  /** Waits for the batch commit in flight, if any (its failure is the worker's failure). */
+  private async settle(): Promise<void> {
+    const pending = this.pendingCommit;
+    this.pendingCommit = undefined;
+    if (pending) await pending;
+  }
+
   /** `sizes` are the item counts of the acknowledged entries, in ack order. */
   private async commit(acks: AckGroup[], fields: [string, string | Buffer][] = [], sizes: number[] = []): Promise<void> {
+    // Commits go one after the other; the outbox is empty again as soon as this one started.
+    if (this.pendingCommit) await this.settle();
     const result = await this.outbox.commit(acks, fields);
     if (!result) throw jobGone(this.config.job);
     // Entries another worker took over and finished first: what this batch wrote for them
