@@ -198,7 +198,7 @@ class Driver {
     const ttl = parsed.tuning.keyTtlMs;
     const tx = this.redis.multi();
     tx.set(keys.meta, JSON.stringify(this.meta), 'PX', ttl);
-    tx.set(keys.driverAlive, String(process.pid), 'PX', parsed.tuning.aliveMs);
+    tx.set(keys.driverAlive, String(process.pid), 'PX', driverAliveMs(parsed.tuning.aliveMs));
     tx.hset(keys.counters, 'all', 0, 'active', plan.localWorkers);
     tx.set(keys.rank, plan.localWorkers - 1, 'PX', ttl);
     tx.xadd(keys.driver, '*', 'init', '1');
@@ -304,7 +304,7 @@ class Driver {
         this.reader.disconnect();
         return;
       }
-      void this.redis.set(this.keys.driverAlive, String(process.pid), 'PX', tuning.aliveMs).then(() => (answered = Date.now()), () => {});
+      void this.redis.set(this.keys.driverAlive, String(process.pid), 'PX', driverAliveMs(tuning.aliveMs)).then(() => (answered = Date.now()), () => {});
     });
     every(Math.max(1000, Math.floor(tuning.keyTtlMs / 4)), () => this.renewExpiry());
     every(Math.max(50, Math.floor(tuning.aliveMs / 2)), () => this.checkLiveness());
@@ -652,6 +652,15 @@ class Driver {
       },
     };
   }
+}
+
+/**
+ * How long workers wait for a silent driver before they give up. Longer than a worker's
+ * heartbeat: the driver runs the sources, and one long synchronous call of a source blocks
+ * its timers; a driver that was killed leaves its workers this long.
+ */
+function driverAliveMs(aliveMs: number): number {
+  return Math.max(30_000, 3 * aliveMs);
 }
 
 /** Local workers are L0, L1, …: unique within the job, whose id is in every key. */
