@@ -186,3 +186,9 @@ test('a postprocess() that throws in a worker fails the run with PEError for tha
   expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailsAtEnd1', message: 'PE FailsAtEnd1 failed in postprocess(): cannot finish' });
   expect(await allKeys(server.client)).toEqual([]);
 });
+
+test('workers wait for a driver that a long source call blocks (beyond their own heartbeat)', async () => {
+  const result = await mappings.dyn_redis.run(await fixture('blockingSource'), { '*': 10 }, { ...base(), aliveMs: 300 });
+  expect(sortedNumbers(result.outputs.Identity1.output)).toEqual(range(1, 10));
+  expect(result.stats.deadWorkers).toEqual([]);
+});
