@@ -1,7 +1,11 @@
-import { createRouter, encode, encodeBatch, CodecError, OutputCollector, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { createRouter, encode, encodeBatch, CodecError, OutputCollector, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
+
+/** 1-based positions in the commit's KEYS: meta, counters, driver, fence, shared, slot 0, … */
+export const SHARED_KEY = 5;
+export const slotKey = (slot: number): number => 6 + slot;
 
 /** Values bound for one stream and one target (PE index and input port). */
 interface Destination {
@@ -44,7 +48,7 @@ export class ResultBuffer extends OutputCollector {
  * acknowledgements together, so a worker killed mid-batch leaves no trace of it.
  */
 export class Outbox {
-  /** KEYS of the commit script: meta, counters, driver, shared, slot 0, slot 1, … */
+  /** KEYS of the commit script: meta, counters, driver, fence, shared, slot 0, slot 1, … */
   readonly keys: string[];
   readonly results = new ResultBuffer();
   logs: [string, number, string][] = [];
@@ -59,8 +63,10 @@ export class Outbox {
     jobKeys: JobKeys,
     private readonly scripts: Scripts,
     private readonly batchSize: number,
+    /** A worker's heartbeat key: its commits are refused once it has expired. */
+    private readonly fence?: string,
   ) {
-    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, jobKeys.shared, ...plan.slots.map((_, s) => jobKeys.slot(s))];
+    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.slots.map((_, s) => jobKeys.slot(s))];
   }
 
   /** The function an instance's engine calls for writes on connected ports. */
@@ -111,9 +117,9 @@ export class Outbox {
       if (planned.mode === 'pinned') {
         const grouping = edge.to.inputs.get(edge.toPort)!.grouping;
         const router = createRouter(grouping, sourceIndex, planned.slots.length, { peId: edge.to.id, port: edge.toPort });
-        route = { shared: false, router, dests: planned.slots.map((slot) => this.dest(5 + slot, to, target)), origin };
+        route = { shared: false, router, dests: planned.slots.map((slot) => this.dest(slotKey(slot), to, target)), origin };
       } else {
-        route = { shared: true, dest: this.dest(4, to, target), origin };
+        route = { shared: true, dest: this.dest(SHARED_KEY, to, target), origin };
       }
       const list = routes.get(edge.fromPort) ?? [];
       list.push(route);
@@ -141,7 +147,7 @@ export class Outbox {
    * undefined when the job is over (its keys are gone).
    */
   async commit(acks: readonly AckGroup[] = [], driverFields: [string, string | Buffer][] = []): Promise<{ duplicates: number[]; inFlight: number } | undefined> {
-    const args: (string | Buffer | number)[] = [GROUP];
+    const args: (string | Buffer | number)[] = [GROUP, this.fence ? 1 : 0];
     const outIndex = args.length;
     args.push(0);
     let nOut = 0;
@@ -177,6 +183,7 @@ export class Outbox {
     for (const ack of acks) args.push(ack.keyIndex, ack.pe, ack.ids.length, ...ack.ids);
     if (nOut === 0 && fields.length === 0 && acks.length === 0) return { duplicates: [], inFlight: -1 };
     const [inFlight, ...duplicates] = await this.scripts.commit(this.keys, args);
+    if (inFlight === -2) throw presumedDead();
     if (inFlight < 0) return undefined;
     return { duplicates, inFlight };
   }
@@ -217,4 +224,12 @@ function encodeEntries(values: unknown[], origins: ValueOrigin[], start: number,
   if (payload.length <= MAX_ENTRY_BYTES || end - start === 1) return [payload];
   const middle = start + ((end - start) >> 1);
   return [...encodeEntries(values, origins, start, middle), ...encodeEntries(values, origins, middle, end)];
+}
+
+/** A worker silent for longer than its heartbeat expiry was taken for dead (see COMMIT). */
+export function presumedDead(): WorkerError {
+  return new WorkerError(
+    'this worker was silent for longer than its heartbeat expiry (a PE blocked its thread?), so the job took it for dead and gave its entries to the others; it stops without writing its batch. For PEs with long synchronous calls, raise --claim-idle (the heartbeat expiry follows it)',
+    'D4_REDIS_PRESUMED_DEAD',
+  );
 }

@@ -10,16 +10,19 @@ import type { Redis } from 'ioredis';
  * Commits one batch: writes its outputs, results, logs and replies, acknowledges (and
  * deletes) its input entries, and moves the in-flight counters. Outputs are counted before
  * inputs are released, so a counter reaches zero only when nothing is left downstream.
- * KEYS: meta, counters, driver stream, data streams…
- * ARGV: group, nOut, (keyIndex, destPE, target, payload)×nOut, nDriver, (field, value)×nDriver,
+ * KEYS: meta, counters, driver stream, fence (the worker's heartbeat key), data streams…
+ * ARGV: group, check the fence (1/0), nOut, (keyIndex, destPE, target, payload)×nOut, nDriver, (field, value)×nDriver,
  *       nAck, (keyIndex, pe, nIds, ids…)×nAck
  * Returns {entries in flight, positions (1-based, over all acknowledged ids) of entries that
- * someone else acknowledged first: what this batch wrote for them is a second copy}, or {-1}.
+ * someone else acknowledged first: what this batch wrote for them is a second copy}; {-1}
+ * when the job is over; {-2} when the worker's heartbeat has expired: the job has taken it for
+ * dead (its entries may be another worker's now), so its batch must not be written.
  */
 const COMMIT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 0 then return {-2} end
 local group = ARGV[1]
-local i = 2
+local i = 3
 local nOut = tonumber(ARGV[i]); i = i + 1
 for k = 1, nOut do
   redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', 't', ARGV[i + 2], 'd', ARGV[i + 3])
@@ -83,11 +86,13 @@ return redis.call('INCR', KEYS[5])
  * Heartbeat: renews the worker's alive key (its value: ms since its last item) and the
  * leases it holds. KEYS: meta, driver alive key, alive key, lease keys…
  * ARGV: consumer, aliveMs, idleMs. Returns 1-based positions of leases it no longer holds,
- * {-1} when the job is over, {-2} when its driver is gone.
+ * {-1} when the job is over, {-2} when its driver is gone, {-3} when its own heartbeat had
+ * expired (it was taken for dead: it must not come back).
  */
 const HEARTBEAT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {-2} end
+if redis.call('EXISTS', KEYS[3]) == 0 then return {-3} end
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[2])
 local lost = {}
 for k = 4, #KEYS do

@@ -21,7 +21,7 @@ import {
 import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
-import { Outbox, type AckGroup } from './outbox.js';
+import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
 import { checkSameGraph, type Plan } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { Tuning } from './options.js';
@@ -185,7 +185,7 @@ class Worker {
     this.plan = meta.plan;
     this.tuning = meta.tuning;
     this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.outbox = new Outbox(graph, this.plan, keys, this.scripts, this.tuning.batchSize);
+    this.outbox = new Outbox(graph, this.plan, keys, this.scripts, this.tuning.batchSize, keys.alive(this.consumer));
     this.unconnected = unconnectedPorts(graph.pes(), graph.peEdges());
     this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {}, startupMs: 0, cpuMs: 0 };
     this.failedPromise = new Promise<never>((_, reject) => {
@@ -255,7 +255,7 @@ class Worker {
     } catch (error) {
       // The job is over or stopping: nothing to tell. Anything else fails the run at once
       // (a Redis error reply too: a worker that cannot commit cannot go on).
-      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST'];
+      const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST', 'D4_REDIS_PRESUMED_DEAD'];
       if (error instanceof D4Error && quiet.includes(error.code)) throw error;
       const reported = await reportError(this.redis, this.keys, this.consumer, error).then(() => true, () => false);
       if (reported) throw new ReportedError(error);
@@ -279,7 +279,7 @@ class Worker {
         for (const [, fields] of entries) if (fields) this.control(fields, closes);
         continue;
       }
-      const keyIndex = key === this.keys.shared ? 4 : 5 + Number(key.slice(this.keys.prefix.length + 1));
+      const keyIndex = key === this.keys.shared ? SHARED_KEY : slotKey(Number(key.slice(this.keys.prefix.length + 1)));
       for (const [id, fields] of entries) data.push({ keyIndex, key, id: id.toString(), fields });
     }
     if (data.length) await this.process(data, false);
@@ -323,7 +323,7 @@ class Worker {
         const colon = target.indexOf(':');
         const peIndex = Number(target.slice(0, colon));
         const port = target.slice(colon + 1);
-        const instance = entry.keyIndex === 4 ? await this.sharedInstance(peIndex) : this.slots.get(entry.keyIndex - 5);
+        const instance = entry.keyIndex === SHARED_KEY ? await this.sharedInstance(peIndex) : this.slots.get(entry.keyIndex - slotKey(0));
         if (!instance) continue;
         const values = decode<unknown[]>(payload!);
         const engine = instance.engine;
@@ -467,7 +467,7 @@ class Worker {
     this.slots.set(slot, instance);
     if (!takeover) return;
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: took over slot ${slot} (${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance})\n`);
-    await this.claim(this.keys.slot(slot), 5 + slot, 0);
+    await this.claim(this.keys.slot(slot), slotKey(slot), 0);
   }
 
   /** Claims entries idle for `minIdle` ms and runs them. */
@@ -488,7 +488,7 @@ class Worker {
     this.nextMaintenance = Date.now() + Math.max(50, this.tuning.claimIdleMs >> 1);
     if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) {
       try {
-        await this.claim(this.keys.shared, 4, this.tuning.claimIdleMs);
+        await this.claim(this.keys.shared, SHARED_KEY, this.tuning.claimIdleMs);
       } catch (error) {
         if (/NOGROUP|UNBLOCKED|no such key/i.test((error as Error).message)) throw jobGone(this.config.job);
         throw error;
@@ -523,6 +523,7 @@ class Worker {
           answered = Date.now();
           if (lost[0] === -1) this.fail(jobGone(this.config.job));
           else if (lost[0] === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
+          else if (lost[0] === -3) this.fail(presumedDead());
           else for (const position of lost) this.loseSlot(held[position - 1]);
         })
         .catch(() => {});
@@ -580,7 +581,7 @@ async function reportError(redis: Redis, keys: JobKeys, consumer: string, error:
       report.item = previewValue(error.item);
     }
   }
-  await scripts.commit([keys.meta, keys.counters, keys.driver], [GROUP, 0, 1, 'x', encode(report), 0]);
+  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(report), 0]);
 }
 
 /** A copy of a PE with its own data (for a second instance in one process). */

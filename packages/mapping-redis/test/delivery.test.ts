@@ -209,3 +209,29 @@ test('large values travel in entries of bounded size', async () => {
   }
   expect(await allKeys(server.client)).toEqual([]);
 });
+
+test('a worker taken for dead (its thread blocked past its heartbeat) does not come back: no duplicate', async () => {
+  process.env.D4_TEST_BLOCK_RANK = '0';
+  process.env.D4_TEST_GATE = join(dir, 'gate');
+  try {
+    const result = await mappings.dyn_redis.run(await fixture('blockingWorker'), { '*': 500 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 2,
+      processes: 2,
+      batchSize: 5,
+      readCount: 1,
+      claimIdleMs: 150,
+      aliveMs: 300,
+    });
+    // Each item exactly once: L0's blocked batch was run by L1, and L0's late commit (the job
+    // still runs: L1 needs about 2 s for its items) was refused.
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 500));
+    expect(result.stats.duplicates).toBe(0);
+    expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
+    expect(result.stats.deadWorkers).toEqual(['L0']);
+  } finally {
+    delete process.env.D4_TEST_BLOCK_RANK;
+  }
+  expect(await allKeys(server.client)).toEqual([]);
+});
