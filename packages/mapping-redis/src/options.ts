@@ -25,7 +25,7 @@ export interface Tuning {
   /** Stream entries per XREADGROUP and stream. */
   readCount: number;
   claimIdleMs: number;
-  /** Heartbeat expiry: a worker silent this long is dead. */
+  /** Heartbeat expiry: a worker silent this long is dead (and fenced). */
   aliveMs: number;
   idleThreshold: number;
   /** Safety-net expiry of every key, renewed while the driver lives. */
@@ -46,7 +46,9 @@ export function parseOptions(options: RunOptions, defaultProcesses = Math.max(2,
     batchSize,
     readCount: intOption(options, 'readCount', 8),
     claimIdleMs,
-    aliveMs: intOption(options, 'aliveMs', Math.max(1000, Math.min(5000, claimIdleMs * 2)), 300),
+    // Shorter than the claim time: a worker whose thread is blocked is fenced (its commits
+    // refused) before anyone can claim its entries, so its late commit cannot duplicate them.
+    aliveMs: intOption(options, 'aliveMs', Math.max(300, Math.floor(claimIdleMs / 2)), 300),
     idleThreshold: intOption(options, 'idleThreshold', 1000, 10),
     keyTtlMs: intOption(options, 'keyTtlMs', 10 * 60_000, 10_000),
   };
