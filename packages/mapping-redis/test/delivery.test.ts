@@ -108,11 +108,13 @@ describe('redis (fixed)', () => {
     const gate = join(dir, 'gate');
     process.env.D4_TEST_GATE = gate;
     let info: JobInfo | undefined;
-    // -n 3: the source in the driver, GatedIdentity1 in slot 0 (L0), Identity2 in slot 1 (L1).
+    // -n 3: the source in the driver, GatedIdentity1 in slot 0 (L0), Identity2 in slot 1 (L1),
+    // each in a process of its own (whatever the machine's cores).
     const run = mappings.redis.run(await fixture('gated'), { '*': 100 }, {
       redisUrl: server.url,
       quiet: true,
       numProcesses: 3,
+      processes: 2,
       batchSize: 5,
       readCount: 1,
       claimIdleMs: 300,
