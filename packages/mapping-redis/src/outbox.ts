@@ -33,10 +33,16 @@ export interface AckGroup {
 export class ResultBuffer extends OutputCollector {
   groups = new Map<string, [string, string, unknown[]]>();
   size = 0;
+  /** The group of the previous value: a sink writes many values in a row. */
+  private last: [string, string, unknown[]] | undefined;
   override add(peId: string, port: string, value: unknown): void {
-    const key = `${peId}\u0000${port}`;
-    let group = this.groups.get(key);
-    if (!group) this.groups.set(key, (group = [peId, port, []]));
+    let group = this.last;
+    if (!group || group[0] !== peId || group[1] !== port || this.size === 0) {
+      const key = `${peId}\u0000${port}`;
+      group = this.groups.get(key);
+      if (!group) this.groups.set(key, (group = [peId, port, []]));
+      this.last = group;
+    }
     group[2].push(value);
     this.size++;
   }
