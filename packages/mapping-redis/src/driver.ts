@@ -461,10 +461,29 @@ class Driver {
     // The zero event and checkReady may both see the PE ready: close it once.
     if (this.closeStarted.has(pe)) return;
     this.closeStarted.add(pe);
+    if (this.plan.pes[pe].mode === 'pinned') await this.localsRegistered();
     const members = await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'close', String(pe)]);
     const waiting = new Set(members.map(String).filter((m) => !this.dead.has(m)));
     this.closing.set(pe, waiting);
     if (waiting.size === 0) await this.finishPE(pe);
+  }
+
+  private localsSeen = false;
+
+  /**
+   * Waits until every local worker has joined (or its process is gone), so that every pinned
+   * instance runs its preprocess and postprocess exactly once, as in a fixed mapping, even
+   * when a short job ends before a slow worker started.
+   */
+  private async localsRegistered(): Promise<void> {
+    // Bounded: a worker that has not joined by the end of its boot lease is given up on (its
+    // slots are taken over by the others).
+    const until = performance.now() + BOOT_LEASE_MS;
+    while (!this.localsSeen && !this.ended && performance.now() < until) {
+      const members = new Set(await this.redis.smembers(this.keys.workers));
+      this.localsSeen = this.locals.every((l) => !l.alive || l.consumers.every((c) => members.has(c.consumer) || this.dead.has(c.consumer)));
+      if (!this.localsSeen) await sleep(10);
+    }
   }
 
   private async finishPE(pe: number): Promise<void> {
