@@ -5,6 +5,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { WorkflowLoadError, D4Error } from './errors.js';
 import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
 import type { WorkflowGraph } from './graph.js';
+import { COMPILED_WORKFLOW_DIR } from './worker-module.js';
 
 export interface LoadWorkflowOptions {
   /** The export to use (`-a`). Default: the default export, else the one graph exported. */
@@ -83,6 +84,8 @@ function resolveModuleSpecifier(spec: string, cwd: string): string {
 
 async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
   if (TYPESCRIPT_FILE.test(path)) await ensureTypeScriptLoader();
+  // A workflow compiled for workers carries a source map: errors then name the user's files.
+  else if (path.includes(COMPILED_WORKFLOW_DIR)) process.setSourceMapsEnabled(true);
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {

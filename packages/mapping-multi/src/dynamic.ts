@@ -6,6 +6,7 @@ import {
   intOption,
   refuseStatefulPEs,
   requireWorkflowSource,
+  prepareWorkerSource,
   resolveInputs,
   topologicalOrder,
   rebuildWorkflow,
@@ -96,13 +97,15 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   // Worker copies share threads (as many as the cores) when the module can give each copy
   // fresh PE objects; otherwise each copy gets a thread of its own.
   const fresh = await rebuildsFresh(source, graph);
+  // Workers import a compiled copy of a .ts workflow: no tsx in every thread.
+  const workerSource = await prepareWorkerSource(source);
   const threadCount = fresh ? Math.min(size, intOption(options, 'threads', cores(), 1)) : size;
   const threadOf = Array.from({ length: size }, (_, w) => w % threadCount);
   const specs: WorkerSpec[] = Array.from({ length: threadCount }, (_, t) => {
     const copies = threadOf.flatMap((thread, w) => (thread === t ? [w] : []));
     const data: DynWorkerData = {
       kind: 'dyn',
-      source,
+      source: workerSource,
       copies,
       size,
       tables,

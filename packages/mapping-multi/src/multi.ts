@@ -6,6 +6,7 @@ import {
   intOption,
   minimumProcesses,
   requireWorkflowSource,
+  prepareWorkerSource,
   resolveInputs,
   type InputSpec,
   type Mapping,
@@ -43,6 +44,8 @@ export const multiMapping: Mapping = {
   async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
     const source = requireWorkflowSource(workflow, 'multi');
+    // Workers import a compiled copy of a .ts workflow: no tsx in every thread.
+    const workerSource = await prepareWorkerSource(source);
     const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
     const feeds = resolveInputs(graph, inputs);
     const partitioned = boolOption(options, 'simple');
@@ -65,7 +68,7 @@ export const multiMapping: Mapping = {
     const specs: WorkerSpec[] = unitsOf.map((units, t) => {
       const data: MultiWorkerData = {
         kind: 'multi',
-        source,
+        source: workerSource,
         plan,
         units: units.map((u) => ({ unit: u, inbound: inbound[u], outbound: outbound[u] })),
         results,
