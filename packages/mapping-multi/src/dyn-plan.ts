@@ -1,4 +1,5 @@
 import type { WorkflowGraph } from '@d4/core';
+import { portTables } from './port-tables.js';
 
 /**
  * Addresses of a dynamic run. A task is (target, value): a root target (port null) takes
@@ -12,22 +13,11 @@ export interface DynTables {
 }
 
 export function dynTables(graph: WorkflowGraph): DynTables {
-  const targets: DynTables['targets'] = [];
+  const roots = graph.roots();
   const rootTargets: Record<string, number> = {};
-  for (const root of graph.roots()) {
-    rootTargets[root.id] = targets.length;
-    targets.push({ peId: root.id, port: null });
-  }
-  const seen = new Set<string>();
-  const edges = graph.peEdges();
-  for (const e of edges) {
-    const key = `${e.to.id}\u0000${e.toPort}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    targets.push({ peId: e.to.id, port: e.toPort });
-  }
-  const connected = new Set(edges.map((e) => `${e.from.id}\u0000${e.fromPort}`));
-  const results: DynTables['results'] = [];
-  for (const pe of graph.pes()) for (const port of pe.outputs.keys()) if (!connected.has(`${pe.id}\u0000${port}`)) results.push({ peId: pe.id, port });
+  roots.forEach((root, index) => {
+    rootTargets[root.id] = index;
+  });
+  const { targets, results } = portTables(graph, roots.map((root) => ({ peId: root.id, port: null })));
   return { targets, results, rootTargets };
 }

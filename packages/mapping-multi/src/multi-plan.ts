@@ -1,3 +1,4 @@
+import { portTables } from './port-tables.js';
 import { GraphError, ProcessAssignmentError, assignProcesses, type GenericPE, type PEEdge, type RootFeed, type WorkflowGraph } from '@d4/core';
 
 /**
@@ -100,19 +101,9 @@ export function partitionPlan(graph: WorkflowGraph, size: number, feeds: readonl
 }
 
 function tables(graph: WorkflowGraph): Pick<MultiPlan, 'targets' | 'results'> {
-  const edges = graph.peEdges();
-  const targets: MultiPlan['targets'] = [];
-  const seen = new Set<string>();
-  for (const e of edges) {
-    const key = `${e.to.id}\u0000${e.toPort}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    targets.push({ peId: e.to.id, port: e.toPort });
-  }
-  const connected = new Set(edges.map((e) => `${e.from.id}\u0000${e.fromPort}`));
-  const results: MultiPlan['results'] = [];
-  for (const pe of graph.pes()) for (const port of pe.outputs.keys()) if (!connected.has(`${pe.id}\u0000${port}`)) results.push({ peId: pe.id, port });
-  return { targets, results };
+  const { targets, results } = portTables(graph);
+  // No root entries were asked for, so every target has a port.
+  return { targets: targets as MultiPlan['targets'], results };
 }
 
 /**
