@@ -58,9 +58,16 @@ function packageFor(name: string): { packageName: string; mappingName: string } 
   return { packageName: `d4-mapping-${name}`, mappingName: name };
 }
 
+/** Extra places to resolve backend packages from, added by hosts such as the CLI. */
+const extraBases: string[] = [];
+/** Lets a host (the CLI) add places to resolve backends from, e.g. its own install. */
+export function addMappingSearchPath(fromFileOrUrl: string): void {
+  extraBases.push(fromFileOrUrl);
+}
+
 /** Imports a package from the user's project, else from where core is installed. */
 async function importPackage(packageName: string, cwd: string): Promise<Record<string, unknown> | undefined> {
-  const bases = [resolve(cwd, 'package.json'), import.meta.url, ...extraBases()];
+  const bases = [resolve(cwd, 'package.json'), import.meta.url, ...extraBases];
   for (const base of bases) {
     let resolved: string;
     try {
@@ -71,15 +78,6 @@ async function importPackage(packageName: string, cwd: string): Promise<Record<s
     return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   }
   return undefined;
-}
-
-const extraBaseList: string[] = [];
-/** Lets a host (the CLI) add places to resolve backends from, e.g. its own install. */
-export function addMappingSearchPath(fromFileOrUrl: string): void {
-  extraBaseList.push(fromFileOrUrl);
-}
-function extraBases(): string[] {
-  return extraBaseList;
 }
 
 export interface MappingInfo {
