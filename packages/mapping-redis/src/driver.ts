@@ -20,6 +20,7 @@ import {
   refuseStatefulPEs,
   statefulReason,
   requireWorkflowSource,
+  prepareWorkerSource,
   resolveInputs,
   unconnectedPorts,
   type GenericPE,
@@ -30,6 +31,7 @@ import {
   type RunResult,
   type WorkflowGraph,
   type WorkflowInput,
+  type WorkflowSource,
 } from '@d4/core';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
@@ -105,7 +107,10 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
       progress: options.progress !== undefined,
       driver: { host: hostname(), pid: process.pid, started: new Date().toISOString() },
     };
-    const driver = new Driver(graph, feeds, plan, meta, parsed, options, redis, reader, jobKeys(job), started);
+    // Worker processes on this host import a compiled copy of a .ts module (no tsx to load);
+    // the job's metadata keeps the module itself for workers joining from other hosts.
+    const localSource = await prepareWorkerSource(source);
+    const driver = new Driver(graph, feeds, plan, meta, parsed, options, redis, reader, jobKeys(job), started, localSource);
     return await driver.run();
   } finally {
     reader?.disconnect();
@@ -156,6 +161,7 @@ class Driver {
     private readonly reader: Redis,
     private readonly keys: JobKeys,
     private readonly started: number,
+    private readonly localSource: WorkflowSource,
   ) {
     this.scripts = defineScripts(redis);
     this.outbox = new Outbox(graph, plan, keys, this.scripts, parsed.tuning.batchSize);
@@ -246,7 +252,7 @@ class Driver {
     for (let p = 0; p < count; p++) {
       const consumers: WorkerConsumer[] = [];
       for (let i = p; i < this.plan.localWorkers; i += count) consumers.push({ consumer: localName(i), rank: i, slots: this.plan.localSlots[i] });
-      const config: LocalProcessConfig = { redisUrl: this.parsed.redisUrl, job: this.keys.job, verbose: this.options.verbose === true, consumers };
+      const config: LocalProcessConfig = { redisUrl: this.parsed.redisUrl, job: this.keys.job, verbose: this.options.verbose === true, consumers, localSource: this.localSource };
       const child = spawn(process.execPath, [entry], {
         env: { ...process.env, D4_REDIS_WORKER: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit'],

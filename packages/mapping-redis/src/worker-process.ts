@@ -26,7 +26,7 @@ try {
   if (env) {
     // The workers run() started on this host, several per process.
     const local = JSON.parse(env) as LocalProcessConfig;
-    await Promise.all(local.consumers.map((c) => runWorker({ redisUrl: local.redisUrl, job: local.job, verbose: local.verbose, consumer: c.consumer, rank: c.rank, slots: c.slots })));
+    await Promise.all(local.consumers.map((c) => runWorker({ redisUrl: local.redisUrl, job: local.job, verbose: local.verbose, consumer: c.consumer, rank: c.rank, slots: c.slots, localSource: local.localSource })));
   } else {
     await runWorker(configFromArgs(process.argv.slice(2)));
   }

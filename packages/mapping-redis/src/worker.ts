@@ -12,6 +12,7 @@ import {
   mergeStats,
   previewValue,
   rebuildWorkflow,
+  type WorkflowSource,
   unconnectedPorts,
   type GenericPE,
   type LogFn,
@@ -43,6 +44,8 @@ export interface WorkerConfig {
   waitMs?: number;
   /** Stops the worker; what it holds is claimed by the others. */
   signal?: AbortSignal;
+  /** The driver's compiled copy of the job's module (workers on its host): no tsx to load. */
+  localSource?: WorkflowSource;
 }
 
 /** One local worker as the driver starts it. */
@@ -58,6 +61,8 @@ export interface LocalProcessConfig {
   job: string;
   verbose: boolean;
   consumers: WorkerConsumer[];
+  /** See WorkerConfig.localSource. */
+  localSource?: WorkflowSource;
 }
 
 /** What a worker reports to the driver when the job stops. */
@@ -126,7 +131,7 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
     }
     let graph: WorkflowGraph;
     try {
-      graph = (await rebuildWorkflow(meta.source)).flatten().validate();
+      graph = (await rebuildWorkflow(config.localSource ?? meta.source)).flatten().validate();
       checkSameGraph(graph, meta.plan, meta.source.module);
     } catch (error) {
       // A local worker cannot load what the driver loaded: the run cannot go on. A joiner
@@ -439,7 +444,7 @@ class Worker {
   private async freshPE(peIndex: number): Promise<GenericPE> {
     let pe = this.graph.pes()[peIndex];
     if (usedPEs.has(pe)) {
-      const rebuilt = (await rebuildWorkflow(this.meta.source)).flatten().pes()[peIndex];
+      const rebuilt = (await rebuildWorkflow(this.config.localSource ?? this.meta.source)).flatten().pes()[peIndex];
       pe = usedPEs.has(rebuilt) ? clonePE(rebuilt) : rebuilt;
     }
     usedPEs.add(pe);
