@@ -3,7 +3,7 @@
  * workers of parallel mappings rebuild the same graph by importing it (code never crosses
  * a boundary); `WORKLOADS` says how to feed each one and how many results it must give.
  */
-import { GenericPE, IterativePE, ProducerPE, WorkflowGraph, type InputSpec, type PEInputs, type PEOutputs } from '@d4/core';
+import { IterativePE, ProducerPE, WorkflowGraph, type InputSpec } from '@d4/core';
 
 /** JSON arguments of the graph factories (every field optional). */
 export interface WorkloadArgs {
@@ -34,6 +34,8 @@ export interface Workload {
 // exactly the workflows users run (and the PE ids dispel4py prints, e.g. TestOneInOneOut5).
 export { pipelineTest } from '../../examples/graph_testing/pipeline_test.js';
 export { splitMerge } from '../../examples/graph_testing/split_merge.js';
+
+import { WordCounter } from '../../examples/graph_testing/testing_pes.js';
 
 // ---------------------------------------------------------------- word_count
 
@@ -87,27 +89,12 @@ export class SplitWords extends IterativePE {
   }
 }
 
-/** Running count per word; group-by on the word, so each word is counted by one instance. */
-export class CountWords extends GenericPE {
-  private readonly counts = new Map<string, number>();
-  constructor() {
-    super('CountWords');
-    this.addInput('input', { grouping: [0] }).addOutput('output');
-  }
-  process(inputs: PEInputs): PEOutputs {
-    const [word, n] = inputs.input as [string, number];
-    const total = (this.counts.get(word) ?? 0) + n;
-    this.counts.set(word, total);
-    return { output: [word, total] };
-  }
-}
-
 export function wordCount(args: WorkloadArgs = {}): WorkflowGraph {
   const graph = new WorkflowGraph();
   const producer = new LineProducer(args.wordsPerLine ?? WORDS_PER_LINE);
   const split = new SplitWords();
   graph.connect(producer, 'output', split, 'input');
-  graph.connect(split, 'output', new CountWords(), 'input');
+  graph.connect(split, 'output', new WordCounter(), 'input');
   return graph;
 }
 
