@@ -10,6 +10,6 @@ export * from './collector.js';
 export { LocalEngine, topologicalOrder, unconnectedPorts, portKey, type EngineConfig } from './engine.js';
 export { simpleMapping, feedRoot, abortError } from './simple.js';
 export * from './loader.js';
-export { prepareWorkerSource } from './worker-module.js';
+export { prepareWorkerSource, workerExecArgv, withoutTsxFlags } from './worker-module.js';
 export * from './registry.js';
 export * from './stateless.js';

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { WorkflowSource } from './mapping.js';
 
 const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 /** Changes whenever the compile options below change, so older compiled modules are not reused. */
-const COMPILE_SETTINGS = 'd4-worker-module v2: esm node20 keepNames inline-sourcemap import-meta';
+const COMPILE_SETTINGS = 'd4-worker-module v3: esm node20 keepNames inline-sourcemap import-meta no-ts-packages';
 
 /**
  * A TypeScript workflow compiled once, in the driver, into one ES module for workers.
@@ -22,8 +23,9 @@ const COMPILE_SETTINGS = 'd4-worker-module v2: esm node20 keepNames inline-sourc
  * Class and function names are kept (PE ids are built from them), and each file's
  * `import.meta.url`, `dirname` and `filename` keep their original values, so modules that
  * read files beside themselves still work; an inline source map keeps stack traces on the
- * user's files and lines. Anything unexpected falls back to the original
- * source, which workers load through tsx as before.
+ * user's files and lines. A module that imports a package whose entry is itself TypeScript
+ * (a workspace package exporting src/*.ts) is not compiled, and anything unexpected falls
+ * back to the original source too: workers then load it through tsx as before.
  */
 /** Where compiled worker modules are written (inside a node_modules folder). */
 export const COMPILED_WORKFLOW_DIR = `${'/'}node_modules${'/'}.cache${'/'}d4${'/'}`;
@@ -57,18 +59,99 @@ export async function prepareWorkerSource(source: WorkflowSource): Promise<Workf
       metafile: true,
       plugins: [keepImportMeta],
     });
-    const code = result.outputFiles[0].text;
-    const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-    const file = join(cacheDir, `${basename(source.module).replace(TYPESCRIPT_FILE, '')}.${hash}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(cacheDir, { recursive: true });
-      writeAtomically(file, code);
+    mkdirSync(cacheDir, { recursive: true });
+    // A module importing a TypeScript package stays as it is (the manifest then names the source itself).
+    let file = source.module;
+    if (!importsTypeScriptPackage(result.metafile)) {
+      const code = result.outputFiles[0].text;
+      const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+      file = join(cacheDir, `${basename(source.module).replace(TYPESCRIPT_FILE, '')}.${hash}.mjs`);
+      if (!existsSync(file)) writeAtomically(file, code);
     }
     const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(input));
     writeAtomically(manifest, JSON.stringify({ output: file, inputs: Object.fromEntries(inputs.map((input) => [input, statSync(input).mtimeMs])) }));
-    return { ...source, module: file };
+    return file === source.module ? source : { ...source, module: file };
   } catch {
     return source;
+  }
+}
+
+/**
+ * The options for a worker thread that runs `source` (as returned by prepareWorkerSource).
+ * A compiled module is plain JavaScript that imports only JavaScript packages, so the
+ * worker drops tsx's loader flags inherited from the driver (`tsx script.ts`, `node
+ * --import tsx`): under Node 20 each thread with them starts a loader-hooks thread of its
+ * own (~40 ms per worker, doubled when workers start together on two cores). Any other
+ * flag is kept, and other sources inherit every flag as usual.
+ */
+export function workerExecArgv(source: WorkflowSource): string[] | undefined {
+  if (!source.module.includes(COMPILED_WORKFLOW_DIR)) return undefined;
+  return withoutTsxFlags(process.execArgv);
+}
+
+const LOADER_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+const TSX_SPECIFIER = /^tsx(\/|$)|[\\/]tsx[\\/]/;
+
+export function withoutTsxFlags(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (LOADER_FLAGS.has(flag)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : execArgv[i + 1];
+      if (eq < 0) i++;
+      if (value !== undefined && TSX_SPECIFIER.test(value)) continue;
+      kept.push(arg);
+      if (eq < 0 && value !== undefined) kept.push(value);
+      continue;
+    }
+    kept.push(arg);
+  }
+  return kept;
+}
+
+interface Metafile {
+  inputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>;
+}
+
+const PACKAGE_SPECIFIER = /^(@[\w.~-]+\/)?[\w~-][\w.~-]*(\/|$)/;
+
+/** Whether the bundle leaves an import of a package whose entry points are TypeScript files. */
+function importsTypeScriptPackage(metafile: Metafile | undefined): boolean {
+  if (!metafile) return true;
+  for (const [input, { imports }] of Object.entries(metafile.inputs)) {
+    for (const { path, external } of imports) {
+      // Only package imports count: not built-ins, nor esbuild's own "<runtime>" helpers.
+      if (!external || !PACKAGE_SPECIFIER.test(path) || builtinModules.includes(path)) continue;
+      if (packageEntryIsTypeScript(path, dirname(resolve(input)))) return true;
+    }
+  }
+  return false;
+}
+
+const DECLARATION_FILE = /\.d\.[cm]?ts$/;
+
+/** Reads the package.json Node would find from `from`; an unreadable one counts as TypeScript (the safe side). */
+function packageEntryIsTypeScript(specifier: string, from: string): boolean {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, unknown>;
+        return [pkg.main, pkg.module, pkg.exports].some(function anyTypeScript(value: unknown): boolean {
+          if (typeof value === 'string') return TYPESCRIPT_FILE.test(value) && !DECLARATION_FILE.test(value);
+          // Type conditions only matter to the compiler, not to what Node loads.
+          if (value && typeof value === 'object') return Object.entries(value).some(([key, v]) => key !== 'types' && key !== 'typings' && anyTypeScript(v));
+          return false;
+        });
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
   }
 }
 

@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
 import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
+import { ResultSink, heapMb, messageBytes, post, workerLog } from './worker-context.js';
 
 export interface DynWorkerData {
   kind: 'dyn';
@@ -96,9 +96,9 @@ class DynWorker {
     }
   }
 
-  private post(message: Record<string, unknown>, transfer?: ArrayBuffer[]): void {
+  private post(message: Record<string, unknown>): void {
     message.copy = this.index;
-    post(message, transfer);
+    post(message);
   }
 
   async run(): Promise<void> {
@@ -152,9 +152,9 @@ class DynWorker {
         Atomics.store(this.steal, me, 0);
         const give = Math.floor((end - pos) / 4);
         if (give >= 1) {
-          const back = ownedBytes(encodeBatch(items.slice(end - give * 2, end)));
+          const back = messageBytes(encodeBatch(items.slice(end - give * 2, end)));
           end -= give * 2;
-          this.post({ type: 'tasks', bytes: back, n: give, done: false, returned: true }, [back.buffer as ArrayBuffer]);
+          this.post({ type: 'tasks', bytes: back, n: give, done: false, returned: true });
         }
       }
     }
@@ -169,7 +169,7 @@ class DynWorker {
       if (done) this.post({ type, n: 0, done });
       return;
     }
-    const bytes = ownedBytes(
+    const bytes = messageBytes(
       encodeBatch(out, (i) => {
         if (i % 2 === 0) return undefined;
         const t = this.data.tables.targets[out[i - 1] as number];
@@ -179,7 +179,7 @@ class DynWorker {
     );
     this.out = [];
     this.outSince = 0;
-    this.post({ type, bytes, n: out.length / 2, done }, [bytes.buffer as ArrayBuffer]);
+    this.post({ type, bytes, n: out.length / 2, done });
   }
 
   private sample(): void {

@@ -7,6 +7,7 @@ import {
   refuseStatefulPEs,
   requireWorkflowSource,
   prepareWorkerSource,
+  workerExecArgv,
   resolveInputs,
   topologicalOrder,
   rebuildWorkflow,
@@ -24,7 +25,7 @@ import { dynTables } from './dyn-plan.js';
 import type { DynWorkerData } from './dyn-worker.js';
 import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
 import { AUTOSCALE_TICK_MS, DEFAULT_TUNING, DYN_BATCH_ITEMS, DYN_PREFETCH } from './tuning.js';
-import { ownedBytes } from './worker-context.js';
+import { messageBytes } from './worker-context.js';
 import { WorkerGroup, type WorkerSpec } from './worker-group.js';
 
 /** dyn_auto_multi's default queue threshold (tasks waiting) above which it adds a worker. */
@@ -164,14 +165,14 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
       const n = flat.length / 2;
       rootsLeft -= n;
-      return { bytes: ownedBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
+      return { bytes: messageBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
     }
     return undefined;
   };
 
   const give = (worker: number, batch: QueuedBatch) => {
     held[worker]++;
-    group.post(threadOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
+    group.post(threadOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes });
   };
 
   const dispatch = () => {
@@ -235,6 +236,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     specs,
     signal: options.signal,
     memoryMb,
+    execArgv: workerExecArgv(workerSource),
     onMessage: (_thread, message) => {
       const w = message.copy as number;
       if (sink.handle(w, message)) return;

@@ -18,7 +18,7 @@ import {
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
 import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, ownedBytes, post, workerLog } from './worker-context.js';
+import { ResultSink, heapMb, messageBytes, post, workerLog } from './worker-context.js';
 
 export interface MultiWorkerData {
   kind: 'multi';
@@ -40,7 +40,7 @@ export interface UnitWiring {
 
 /** What a link end needs of a port: a MessagePort, or an in-thread stand-in. */
 interface LinkPort {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown): void;
   on(event: 'message', listener: (message: any) => void): unknown;
 }
 
@@ -323,7 +323,7 @@ export class MultiUnit {
       link.port.postMessage(entries);
       return;
     }
-    const bytes = ownedBytes(
+    const bytes = messageBytes(
       encodeBatch(entries, (i) => {
         if (i % 2 === 0) return undefined;
         const target = this.data.plan.targets[entries[i - 1] as number];
@@ -331,7 +331,7 @@ export class MultiUnit {
         return { peId: target.peId, port: target.port };
       }),
     );
-    link.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    link.port.postMessage(bytes);
   }
 
   /** Sends every partial batch that has credit; the rest go when their acknowledgement comes. */

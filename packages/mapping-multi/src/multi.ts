@@ -7,6 +7,7 @@ import {
   minimumProcesses,
   requireWorkflowSource,
   prepareWorkerSource,
+  workerExecArgv,
   resolveInputs,
   type InputSpec,
   type Mapping,
@@ -97,6 +98,7 @@ export const multiMapping: Mapping = {
       specs,
       signal: options.signal,
       memoryMb,
+      execArgv: workerExecArgv(workerSource),
       onMessage: (index, message) => {
         if (sink.handle(index, message)) return;
         if (message.type === 'ready') {

@@ -1,4 +1,4 @@
-import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { WorkerError, abortError, type D4Error } from '@d4/core';
 import { fromWireError, type WireError } from './wire-errors.js';
 import { workerFile } from './worker-file.js';
@@ -7,7 +7,8 @@ export interface WorkerSpec {
   /** What the worker runs, for error messages: "worker 3 (PE Identity2, instance 1)". */
   label: string;
   data: unknown;
-  transferList?: readonly TransferListItem[];
+  /** MessagePorts for the worker; never ArrayBuffers (see messageBytes in worker-context.ts). */
+  transferList?: readonly MessagePort[];
 }
 
 export interface WorkerGroupOptions {
@@ -17,6 +18,8 @@ export interface WorkerGroupOptions {
   signal?: AbortSignal;
   /** Heap limit per worker (MB): a worker that exceeds it dies and the run fails. */
   memoryMb?: number;
+  /** Node flags of the workers (core's workerExecArgv); default: the driver's own. */
+  execArgv?: string[];
 }
 
 /**
@@ -45,7 +48,7 @@ export class WorkerGroup {
     const file = workerFile();
     const resourceLimits: ResourceLimits | undefined = options.memoryMb ? { maxOldGenerationSizeMb: options.memoryMb } : undefined;
     options.specs.forEach((spec, index) => {
-      const worker = new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits });
+      const worker = new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits, execArgv: options.execArgv });
       worker.on('message', (message: any) => {
         if (this.stopping) return;
         if (message && message.type === 'error') {
@@ -92,8 +95,9 @@ export class WorkerGroup {
     return this.labels[index];
   }
 
-  post(index: number, message: unknown, transfer?: readonly TransferListItem[]): void {
-    if (!this.stopping) this.workers[index].postMessage(message, transfer as TransferListItem[] | undefined);
+  /** Copies the message (never transfers: see messageBytes in worker-context.ts). */
+  post(index: number, message: unknown): void {
+    if (!this.stopping) this.workers[index].postMessage(message);
   }
 
   fail(error: D4Error): void {
