@@ -126,6 +126,11 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const queue: QueuedBatch[] = [];
   let queuedTasks = 0;
   const held = new Array<number>(size).fill(0);
+  // Task counts of the batches each worker holds, oldest (running) first. Tasks in a
+  // worker's later batches wait as they would in dispel4py's queue, and the autoscaler
+  // counts them so (else prefetching hides the backlog it reacts to).
+  const heldSizes: number[][] = Array.from({ length: size }, () => []);
+  let waitingInWorkers = 0;
   const ready = new Array<boolean>(size).fill(false);
   const stealAsked = new Array<boolean>(size).fill(false);
   let readyCount = 0;
@@ -172,6 +177,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
 
   const give = (worker: number, batch: QueuedBatch) => {
     held[worker]++;
+    if (heldSizes[worker].push(batch.n) > 1) waitingInWorkers += batch.n;
     group.post(threadOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes });
   };
 
@@ -250,6 +256,8 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
           enqueue(message);
           if (message.done) {
             held[w]--;
+            heldSizes[w].shift();
+            if (heldSizes[w].length > 0) waitingInWorkers -= heldSizes[w][0];
             stealAsked[w] = false;
           }
           break;
@@ -273,7 +281,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   if (auto) {
     // dispel4py's rule: grow by one while the queue is above the threshold and not shrinking, else shrink by one.
     ticker = setInterval(() => {
-      const queued = queuedTasks;
+      const queued = queuedTasks + waitingInWorkers;
       const before = active;
       if (queued > threshold && queued >= lastQueued) {
         if (active < size) active++;
