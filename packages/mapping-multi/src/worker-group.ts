@@ -23,6 +23,25 @@ export interface WorkerGroupOptions {
 }
 
 /**
+ * Flags given to a worker explicitly may not include process-wide ones (--max-old-space-size,
+ * --v8-pool-size, …: they already apply to every thread). Node names the ones it refused in
+ * its error; they are dropped, with a separate value that follows one. Any other error is
+ * rethrown.
+ */
+function workerValidFlags(execArgv: string[], error: unknown): string[] {
+  const { code, message } = error as { code?: string; message?: string };
+  const listed = code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /: (.+)$/.exec(message ?? '')?.[1] : undefined;
+  if (!listed) throw error;
+  const refused = new Set(listed.split(', '));
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    if (!refused.has(execArgv[i])) kept.push(execArgv[i]);
+    else if (!execArgv[i].includes('=') && i + 1 < execArgv.length && !execArgv[i + 1].startsWith('-')) i++;
+  }
+  return kept;
+}
+
+/**
  * The driver's side of a run's worker threads. Any failure — a PE error a worker reports,
  * a worker that dies (process.exit() in a PE, out of memory, terminated), an abort —
  * terminates every worker and rejects `failed` once, with the first cause. A worker's
@@ -47,8 +66,22 @@ export class WorkerGroup {
     this.labels = options.specs.map((s) => s.label);
     const file = workerFile();
     const resourceLimits: ResourceLimits | undefined = options.memoryMb ? { maxOldGenerationSizeMb: options.memoryMb } : undefined;
+    let execArgv = options.execArgv;
     options.specs.forEach((spec, index) => {
-      const worker = new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits, execArgv: options.execArgv });
+      const start = () => new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits, execArgv });
+      let worker: Worker;
+      try {
+        worker = start();
+      } catch (error) {
+        if (execArgv === undefined) throw error;
+        execArgv = workerValidFlags(execArgv, error);
+        try {
+          worker = start();
+        } catch {
+          execArgv = undefined; // the driver's own flags, as Node passes them on by default
+          worker = start();
+        }
+      }
       worker.on('message', (message: any) => {
         if (this.stopping) return;
         if (message && message.type === 'error') {
