@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +7,7 @@ import type { WorkflowSource } from './mapping.js';
 
 const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 /** Changes whenever the compile options below change, so older compiled modules are not reused. */
-const COMPILE_SETTINGS = 'd4-worker-module v3: esm node20 keepNames inline-sourcemap import-meta no-ts-packages';
+const COMPILE_SETTINGS = 'd4-worker-module v4: esm node20 keepNames inline-sourcemap import-meta no-ts-packages named-by-path';
 
 /**
  * A TypeScript workflow compiled once, in the driver, into one ES module for workers.
@@ -65,8 +65,12 @@ export async function prepareWorkerSource(source: WorkflowSource): Promise<Workf
     if (!importsTypeScriptPackage(result.metafile)) {
       const code = result.outputFiles[0].text;
       const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-      file = join(cacheDir, `${basename(source.module).replace(TYPESCRIPT_FILE, '')}.${hash}.mjs`);
+      // Named by module (its name and a hash of its path) and content: a changed module gets a
+      // new file, and the files of its earlier versions are removed.
+      const prefix = `${basename(source.module).replace(TYPESCRIPT_FILE, '')}.${createHash('sha256').update(source.module).digest('hex').slice(0, 8)}.`;
+      file = join(cacheDir, `${prefix}${hash}.mjs`);
       if (!existsSync(file)) writeAtomically(file, code);
+      removeEarlierVersions(cacheDir, prefix, file);
     }
     const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(input));
     writeAtomically(manifest, JSON.stringify({ output: file, inputs: Object.fromEntries(inputs.map((input) => [input, statSync(input).mtimeMs])) }));
@@ -164,6 +168,22 @@ function reusable(manifest: string): string | undefined {
     return output;
   } catch {
     return undefined;
+  }
+}
+
+/** A compiled file stays a minute after it is replaced, for workers of a run that is just starting with it. */
+const KEEP_REPLACED_MS = 60_000;
+
+function removeEarlierVersions(cacheDir: string, prefix: string, current: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(cacheDir)) {
+    const path = join(cacheDir, name);
+    if (!name.startsWith(prefix) || !name.endsWith('.mjs') || path === current) continue;
+    try {
+      if (now - statSync(path).mtimeMs > KEEP_REPLACED_MS) unlinkSync(path);
+    } catch {
+      // another run removed it first
+    }
   }
 }
 

@@ -11,7 +11,7 @@ describe('prepareWorkerSource', () => {
   it('compiles a TypeScript workflow into one module that rebuilds the same graph and still finds its sibling files', async () => {
     const source = (await loadWorkflow(fixture('reads-sibling.ts'))).source!;
     const compiled = await prepareWorkerSource(source);
-    expect(compiled.module).toMatch(/\/node_modules\/\.cache\/d4\/reads-sibling\.[0-9a-f]{16}\.mjs$/);
+    expect(compiled.module).toMatch(/\/node_modules\/\.cache\/d4\/reads-sibling\.[0-9a-f]{8}\.[0-9a-f]{16}\.mjs$/);
     expect(compiled.exportName).toBe('default');
     const original = await loadWorkflow(source.module);
     const rebuilt = await loadWorkflow(compiled.module, { exportName: compiled.exportName });
@@ -29,6 +29,33 @@ describe('prepareWorkerSource', () => {
     const again = await prepareWorkerSource(source);
     expect(again.module).toBe(first.module); // same content, same file
     expect((await loadWorkflow(again.module, { args: { length: 2 } })).graph.pes().map((pe) => pe.id)).toEqual(['CountingProducer0', 'Identity1', 'Identity2']);
+  });
+
+  it('removes the compiled files of earlier versions of a module once they are a minute old', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'd4-versions-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      const module = join(dir, 'flow.ts');
+      const compile = async (text: string) => {
+        writeFileSync(module, text);
+        const later = new Date(Date.now() + Math.random() * 1e6);
+        utimesSync(module, later, later); // a new mtime, so the manifest is not reused
+        return (await prepareWorkerSource({ module, exportName: 'default' })).module;
+      };
+      const cache = join(dir, 'node_modules/.cache/d4');
+      const compiled = () => readdirSync(cache).filter((f) => f.endsWith('.mjs')).sort();
+      const first = await compile('export default () => 1;\n');
+      const second = await compile('export default () => 2;\n');
+      expect(second).not.toBe(first);
+      // Just replaced: kept for a run that may be starting with it.
+      expect(compiled()).toHaveLength(2);
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(first, old, old);
+      const third = await compile('export default () => 3;\n');
+      expect(compiled()).toEqual([third, second].map((f) => f.slice(cache.length + 1)).sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves JavaScript modules as they are', async () => {
@@ -58,7 +85,7 @@ describe('prepareWorkerSource', () => {
       expect(workerExecArgv(usesTs)).toBeUndefined();
       // A TypeScript file named only under "types" is for the compiler: this one is compiled.
       const compiled = await prepareWorkerSource({ module: join(dir, 'uses-js.ts'), exportName: 'default' });
-      expect(compiled.module).toMatch(/\/node_modules\/\.cache\/d4\/uses-js\.[0-9a-f]{16}\.mjs$/);
+      expect(compiled.module).toMatch(/\/node_modules\/\.cache\/d4\/uses-js\.[0-9a-f]{8}\.[0-9a-f]{16}\.mjs$/);
       expect(workerExecArgv(compiled)).toEqual(withoutTsxFlags(process.execArgv));
     } finally {
       rmSync(dir, { recursive: true, force: true });
