@@ -1,7 +1,8 @@
 /**
  * d4's bench harness: runs workloads on mappings as whole runs, each repetition in a fresh
  * child process, and prints one JSON line per (workload, mapping) on stdout; a short table
- * goes to stderr unless --json-only.
+ * goes to stderr unless --json-only. Repetitions take turns across the mappings (A B A B …,
+ * not A A B B), so a machine whose speed drifts during the bench affects every mapping alike.
  *
  *   npx tsx bench/src/run.ts [--workload NAME|all] [--mapping NAME[,NAME…]] [--items N]
  *       [--reps R] [-n N] [--redis-url URL] [--option KEY=VALUE …] [--timeout S] [--json-only]
@@ -172,44 +173,77 @@ interface BenchLine {
   cpus?: number;
 }
 
-async function bench(args: BenchArgs, workload: string, mapping: string): Promise<BenchLine> {
+/** One mapping's repetitions of one workload so far; `ended` once it failed or was skipped. */
+interface MappingRun {
+  spec: RepetitionSpec;
+  line: BenchLine;
+  runMs: number[];
+  processMs: number[];
+  maxRssKB: number;
+  ended?: BenchLine;
+}
+
+// The machine's figures go last on every line, whatever the outcome.
+const machine = () => ({ node: process.version, cpus: cpus().length });
+
+function startMappingRun(args: BenchArgs, workload: string, mapping: string): MappingRun {
   const items = args.items ?? WORKLOADS[workload].defaultItems;
-  const spec: RepetitionSpec = { workload, mapping, items, options: args.options };
   const extraOptions = Object.fromEntries(Object.entries(args.options).filter(([k]) => k !== 'numProcesses'));
-  const line: BenchLine = {
-    workload,
-    mapping,
-    items,
-    reps: 0,
-    ...(args.n !== undefined ? { n: args.n } : {}),
-    ...(Object.keys(extraOptions).length ? { options: extraOptions } : {}),
-    status: 'ok',
-  };
-  // The machine's figures go last on every line, whatever the outcome.
-  const machine = { node: process.version, cpus: cpus().length };
-  const runMs: number[] = [];
-  const processMs: number[] = [];
-  let maxRssKB = 0;
-  for (let rep = 0; rep < args.reps; rep++) {
-    const outcome = await runRepetition(spec, args.timeoutMs);
-    const report = outcome.report;
-    if (report.kind === 'skipped') return { ...line, status: 'skipped', reason: report.reason, ...machine };
-    // A wrong or failed repetition makes the whole result a failure, not a figure.
-    if (report.kind === 'failed') return { ...line, reps: rep, status: 'failed', error: { code: report.code, message: report.message }, ...machine };
-    runMs.push(report.runMs);
-    processMs.push(outcome.processMs);
-    maxRssKB = Math.max(maxRssKB, report.maxRssKB);
-  }
-  const med = median(runMs) / 1000;
   return {
-    ...line,
-    reps: runMs.length,
-    seconds: { median: round(med), min: round(Math.min(...runMs) / 1000), max: round(Math.max(...runMs) / 1000) },
-    itemsPerSecond: Math.round(items / med),
-    peakRssMB: round(maxRssKB / 1024, 4),
-    processSeconds: round(median(processMs) / 1000),
-    ...machine,
+    spec: { workload, mapping, items, options: args.options },
+    line: {
+      workload,
+      mapping,
+      items,
+      reps: 0,
+      ...(args.n !== undefined ? { n: args.n } : {}),
+      ...(Object.keys(extraOptions).length ? { options: extraOptions } : {}),
+      status: 'ok',
+    },
+    runMs: [],
+    processMs: [],
+    maxRssKB: 0,
   };
+}
+
+function record(run: MappingRun, outcome: RepetitionOutcome): void {
+  const report = outcome.report;
+  if (report.kind === 'skipped') run.ended = { ...run.line, status: 'skipped', reason: report.reason, ...machine() };
+  // A wrong or failed repetition makes the whole result a failure, not a figure.
+  else if (report.kind === 'failed') run.ended = { ...run.line, reps: run.runMs.length, status: 'failed', error: { code: report.code, message: report.message }, ...machine() };
+  else {
+    run.runMs.push(report.runMs);
+    run.processMs.push(outcome.processMs);
+    run.maxRssKB = Math.max(run.maxRssKB, report.maxRssKB);
+  }
+}
+
+function result(run: MappingRun): BenchLine {
+  if (run.ended) return run.ended;
+  const med = median(run.runMs) / 1000;
+  return {
+    ...run.line,
+    reps: run.runMs.length,
+    seconds: { median: round(med), min: round(Math.min(...run.runMs) / 1000), max: round(Math.max(...run.runMs) / 1000) },
+    itemsPerSecond: Math.round(run.line.items / med),
+    peakRssMB: round(run.maxRssKB / 1024, 4),
+    processSeconds: round(median(run.processMs) / 1000),
+    ...machine(),
+  };
+}
+
+/** Every mapping's repetitions of one workload, taking turns. */
+async function benchWorkload(args: BenchArgs, workload: string): Promise<BenchLine[]> {
+  const runs = args.mappings.map((mapping) => startMappingRun(args, workload, mapping));
+  const n = args.n !== undefined ? ` -n ${args.n}` : '';
+  for (let rep = 0; rep < args.reps; rep++) {
+    for (const run of runs) {
+      if (run.ended) continue;
+      if (!args.jsonOnly) process.stderr.write(`bench: ${workload} on ${run.line.mapping}${n}, repetition ${rep + 1} of ${args.reps} …\n`);
+      record(run, await runRepetition(run.spec, args.timeoutMs));
+    }
+  }
+  return runs.map(result);
 }
 
 function tableRow(cells: string[], widths: number[]): string {
@@ -246,9 +280,7 @@ async function main(): Promise<number> {
   }
   const lines: BenchLine[] = [];
   for (const workload of args.workloads) {
-    for (const mapping of args.mappings) {
-      if (!args.jsonOnly) process.stderr.write(`bench: ${workload} on ${mapping}${args.n !== undefined ? ` -n ${args.n}` : ''} …\n`);
-      const line = await bench(args, workload, mapping);
+    for (const line of await benchWorkload(args, workload)) {
       process.stdout.write(`${JSON.stringify(line)}\n`);
       lines.push(line);
     }
