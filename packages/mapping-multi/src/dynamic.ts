@@ -26,6 +26,7 @@ import type { DynWorkerData } from './dyn-worker.js';
 import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
 import { AUTOSCALE_TICK_MS, DEFAULT_TUNING, DYN_BATCH_ITEMS, DYN_PREFETCH } from './tuning.js';
 import { messageBytes } from './worker-context.js';
+import { HeldBatches } from './held-batches.js';
 import { WorkerGroup, type WorkerSpec } from './worker-group.js';
 
 /** dyn_auto_multi's default queue threshold (tasks waiting) above which it adds a worker. */
@@ -125,12 +126,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   // The shared queue: a stack, so new tasks go first (depth-first keeps the queue short).
   const queue: QueuedBatch[] = [];
   let queuedTasks = 0;
-  const held = new Array<number>(size).fill(0);
-  // Task counts of the batches each worker holds, oldest (running) first. Tasks in a
-  // worker's later batches wait as they would in dispel4py's queue, and the autoscaler
-  // counts them so (else prefetching hides the backlog it reacts to).
-  const heldSizes: number[][] = Array.from({ length: size }, () => []);
-  let waitingInWorkers = 0;
+  const held = new HeldBatches(size);
   const ready = new Array<boolean>(size).fill(false);
   const stealAsked = new Array<boolean>(size).fill(false);
   let readyCount = 0;
@@ -176,15 +172,14 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   };
 
   const give = (worker: number, batch: QueuedBatch) => {
-    held[worker]++;
-    if (heldSizes[worker].push(batch.n) > 1) waitingInWorkers += batch.n;
+    held.give(worker, batch.n);
     group.post(threadOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes });
   };
 
   const dispatch = () => {
     for (let round = 0; round < DYN_PREFETCH; round++) {
       for (let w = 0; w < size; w++) {
-        if (!ready[w] || held[w] > round) continue;
+        if (!ready[w] || held.count(w) > round) continue;
         // Roots only while the queue is short: a fast source cannot flood memory.
         if (rootsLeft > 0 && queue.length < 2 * size) {
           const batch = rootBatch(w);
@@ -203,10 +198,10 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     // Nothing left to hand out but a worker idles: ask a busy one to hand back part of its batch.
     if (queue.length === 0) {
       let idle = false;
-      for (let w = 0; w < active; w++) if (ready[w] && held[w] === 0) idle = true;
+      for (let w = 0; w < active; w++) if (ready[w] && held.count(w) === 0) idle = true;
       if (idle) {
         for (let w = 0; w < size; w++) {
-          if (held[w] > 0 && !stealAsked[w]) {
+          if (held.count(w) > 0 && !stealAsked[w]) {
             stealAsked[w] = true;
             steals++;
             Atomics.store(stealFlags, w, 1);
@@ -217,7 +212,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     }
   };
 
-  const quiet = () => readyCount === size && queue.length === 0 && rootsLeft === 0 && held.every((h) => h === 0);
+  const quiet = () => readyCount === size && queue.length === 0 && rootsLeft === 0 && held.none();
 
   const advance = () => {
     if (phase === 'running') {
@@ -255,9 +250,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
         case 'tasks':
           enqueue(message);
           if (message.done) {
-            held[w]--;
-            heldSizes[w].shift();
-            if (heldSizes[w].length > 0) waitingInWorkers -= heldSizes[w][0];
+            held.done(w);
             stealAsked[w] = false;
           }
           break;
@@ -281,7 +274,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   if (auto) {
     // dispel4py's rule: grow by one while the queue is above the threshold and not shrinking, else shrink by one.
     ticker = setInterval(() => {
-      const queued = queuedTasks + waitingInWorkers;
+      const queued = queuedTasks + held.waitingTasks;
       const before = active;
       if (queued > threshold && queued >= lastQueued) {
         if (active < size) active++;

@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals';
+import { HeldBatches } from '../src/held-batches.js';
+
+describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)', () => {
+  it('counts as waiting only the tasks behind each worker’s running batch', () => {
+    const held = new HeldBatches(2);
+    expect(held.none()).toBe(true);
+    held.give(0, 256); // runs at once
+    expect(held.waitingTasks).toBe(0);
+    held.give(0, 100); // waits behind it
+    held.give(1, 50);
+    held.give(1, 30);
+    expect(held.waitingTasks).toBe(130);
+    expect([held.count(0), held.count(1)]).toEqual([2, 2]);
+    held.done(0); // the 100 start
+    expect(held.waitingTasks).toBe(30);
+    held.done(1);
+    held.done(1);
+    expect(held.waitingTasks).toBe(0);
+    expect([held.count(0), held.count(1)]).toEqual([1, 0]);
+    expect(held.none()).toBe(false);
+    held.done(0);
+    expect(held.none()).toBe(true);
+  });
+});
