@@ -25,13 +25,12 @@ export interface WorkerGroupOptions {
 /**
  * Flags given to a worker explicitly may not include process-wide ones (--max-old-space-size,
  * --v8-pool-size, …: they already apply to every thread). Node names the ones it refused in
- * its error; they are dropped, with a separate value that follows one. Any other error is
- * rethrown.
+ * its error; they are dropped, with a separate value that follows one. Undefined (inherit
+ * the driver's flags, as Node does by default) when the error does not name them.
  */
-function workerValidFlags(execArgv: string[], error: unknown): string[] {
-  const { code, message } = error as { code?: string; message?: string };
-  const listed = code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /: (.+)$/.exec(message ?? '')?.[1] : undefined;
-  if (!listed) throw error;
+function workerValidFlags(execArgv: string[], message: string): string[] | undefined {
+  const listed = /: (.+)$/.exec(message)?.[1];
+  if (!listed) return undefined;
   const refused = new Set(listed.split(', '));
   const kept: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
@@ -73,8 +72,9 @@ export class WorkerGroup {
       try {
         worker = start();
       } catch (error) {
-        if (execArgv === undefined) throw error;
-        execArgv = workerValidFlags(execArgv, error);
+        const { code, message } = error as { code?: string; message?: string };
+        if (execArgv === undefined || code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+        execArgv = workerValidFlags(execArgv, message ?? '');
         try {
           worker = start();
         } catch {
