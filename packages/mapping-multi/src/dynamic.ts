@@ -195,10 +195,13 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
         give(w, batch);
       }
     }
-    // Nothing left to hand out but a worker idles: ask a busy one to hand back part of its batch.
+    // Nothing left to hand out but a thread idles: ask a busy copy to hand back part of its
+    // batch. A copy that idles in a thread where another copy is busy could not run anyway.
     if (queue.length === 0) {
+      const threadBusy = new Array<boolean>(threadCount).fill(false);
+      for (let w = 0; w < size; w++) if (held.count(w) > 0) threadBusy[threadOf[w]] = true;
       let idle = false;
-      for (let w = 0; w < active; w++) if (ready[w] && held.count(w) === 0) idle = true;
+      for (let w = 0; w < active; w++) if (ready[w] && !threadBusy[threadOf[w]]) idle = true;
       if (idle) {
         for (let w = 0; w < size; w++) {
           if (held.count(w) > 0 && !stealAsked[w]) {
