@@ -189,6 +189,9 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
           }
         }
         if (w >= active) continue;
+        let inThread = 0;
+        for (let v = threadOf[w]; v < size; v += threadCount) inThread += held.count(v);
+        if (inThread > round) continue;
         const batch = queue.pop();
         if (!batch) continue;
         queuedTasks -= batch.n;
