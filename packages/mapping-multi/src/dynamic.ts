@@ -126,7 +126,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   // The shared queue: a stack, so new tasks go first (depth-first keeps the queue short).
   const queue: QueuedBatch[] = [];
   let queuedTasks = 0;
-  const held = new HeldBatches(size);
+  const held = new HeldBatches(threadOf);
   const ready = new Array<boolean>(size).fill(false);
   const stealAsked = new Array<boolean>(size).fill(false);
   let readyCount = 0;
@@ -189,9 +189,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
           }
         }
         if (w >= active) continue;
-        let inThread = 0;
-        for (let v = threadOf[w]; v < size; v += threadCount) inThread += held.count(v);
-        if (inThread > round) continue;
+        if (held.inThread(threadOf[w]) > round) continue;
         const batch = queue.pop();
         if (!batch) continue;
         queuedTasks -= batch.n;
@@ -201,10 +199,8 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     // Nothing left to hand out but a thread idles: ask a busy copy to hand back part of its
     // batch. A copy that idles in a thread where another copy is busy could not run anyway.
     if (queue.length === 0) {
-      const threadBusy = new Array<boolean>(threadCount).fill(false);
-      for (let w = 0; w < size; w++) if (held.count(w) > 0) threadBusy[threadOf[w]] = true;
       let idle = false;
-      for (let w = 0; w < active; w++) if (ready[w] && !threadBusy[threadOf[w]]) idle = true;
+      for (let w = 0; w < active; w++) if (ready[w] && held.inThread(threadOf[w]) === 0) idle = true;
       if (idle) {
         for (let w = 0; w < size; w++) {
           if (held.count(w) > 0 && !stealAsked[w]) {

@@ -1,19 +1,27 @@
 /**
- * The task batches each worker copy of a dynamic run holds, oldest (the one running) first.
- * The tasks in later batches wait, as they would in dispel4py's one queue, so the autoscaler
- * counts them as queued; otherwise prefetching would hide the backlog it reacts to.
+ * The task batches each worker copy of a dynamic run holds, oldest (the one running) first,
+ * with running totals per thread and overall, so the driver's per-message dispatch never
+ * sums over copies. The tasks in later batches wait, as they would in dispel4py's one
+ * queue, so the autoscaler counts them as queued; otherwise prefetching would hide the
+ * backlog it reacts to.
  */
 export class HeldBatches {
   private readonly sizes: number[][];
+  private readonly perThread: number[];
+  private total = 0;
   private waiting = 0;
 
-  constructor(workers: number) {
-    this.sizes = Array.from({ length: workers }, () => []);
+  /** `threadOf[copy]` is the thread that hosts each copy. */
+  constructor(private readonly threadOf: readonly number[]) {
+    this.sizes = threadOf.map(() => []);
+    this.perThread = new Array<number>(Math.max(0, ...threadOf) + 1).fill(0);
   }
 
   /** A batch of `tasks` handed to `worker`: it runs at once if the worker holds nothing. */
   give(worker: number, tasks: number): void {
     if (this.sizes[worker].push(tasks) > 1) this.waiting += tasks;
+    this.perThread[this.threadOf[worker]]++;
+    this.total++;
   }
 
   /** The worker finished its running batch; its next batch, if any, starts. */
@@ -21,10 +29,17 @@ export class HeldBatches {
     const held = this.sizes[worker];
     held.shift();
     if (held.length > 0) this.waiting -= held[0];
+    this.perThread[this.threadOf[worker]]--;
+    this.total--;
   }
 
   count(worker: number): number {
     return this.sizes[worker].length;
+  }
+
+  /** Batches held by the copies of one thread. */
+  inThread(thread: number): number {
+    return this.perThread[thread];
   }
 
   /** Tasks in batches that no worker has started yet. */
@@ -34,6 +49,6 @@ export class HeldBatches {
 
   /** No worker holds a batch. */
   none(): boolean {
-    return this.sizes.every((held) => held.length === 0);
+    return this.total === 0;
   }
 }

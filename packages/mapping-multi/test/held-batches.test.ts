@@ -3,7 +3,7 @@ import { HeldBatches } from '../src/held-batches.js';
 
 describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)', () => {
   it('counts as waiting only the tasks behind each worker’s running batch', () => {
-    const held = new HeldBatches(2);
+    const held = new HeldBatches([0, 1]); // copy 0 on thread 0, copy 1 on thread 1
     expect(held.none()).toBe(true);
     held.give(0, 256); // runs at once
     expect(held.waitingTasks).toBe(0);
@@ -21,5 +21,15 @@ describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)'
     expect(held.none()).toBe(false);
     held.done(0);
     expect(held.none()).toBe(true);
+  });
+
+  it('totals the batches of the copies each thread hosts', () => {
+    const held = new HeldBatches([0, 1, 0, 1]);
+    held.give(0, 10);
+    held.give(2, 10);
+    held.give(3, 10);
+    expect([held.inThread(0), held.inThread(1)]).toEqual([2, 1]);
+    held.done(2);
+    expect([held.inThread(0), held.inThread(1)]).toEqual([1, 1]);
   });
 });
