@@ -124,22 +124,32 @@ const PACKAGE_SPECIFIER = /^(@[\w.~-]+\/)?[\w~-][\w.~-]*(\/|$)/;
 /** Whether the bundle leaves an import of a package whose entry points are TypeScript files. */
 function importsTypeScriptPackage(metafile: Metafile | undefined): boolean {
   if (!metafile) return true;
+  // Every file of a workflow imports the same few packages: each (folder, package) once.
+  const checked = new Set<string>();
   for (const [input, { imports }] of Object.entries(metafile.inputs)) {
+    const from = dirname(resolve(input));
     for (const { path, external } of imports) {
       // Only package imports count: not built-ins, nor esbuild's own "<runtime>" helpers.
       if (!external || !PACKAGE_SPECIFIER.test(path) || builtinModules.includes(path)) continue;
-      if (packageEntryIsTypeScript(path, dirname(resolve(input)))) return true;
+      const name = packageName(path);
+      if (checked.has(`${from}\0${name}`)) continue;
+      checked.add(`${from}\0${name}`);
+      if (packageEntryIsTypeScript(name, from)) return true;
     }
   }
   return false;
 }
 
+/** `@scope/name` or `name` of a package import such as `@scope/name/sub` or `name/sub`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
 const DECLARATION_FILE = /\.d\.[cm]?ts$/;
 
 /** Reads the package.json Node would find from `from`; an unreadable one counts as TypeScript (the safe side). */
-function packageEntryIsTypeScript(specifier: string, from: string): boolean {
-  const parts = specifier.split('/');
-  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+function packageEntryIsTypeScript(name: string, from: string): boolean {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'node_modules', name, 'package.json');
     if (existsSync(manifest)) {
