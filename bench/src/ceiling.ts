@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './stats.js';
 import { SpectrumPeak } from './workloads.js';
 
 const SAMPLES = 1024;
@@ -56,8 +57,6 @@ async function parallelRun(items: number, procs: number): Promise<number> {
   await Promise.all(done);
   return performance.now() - started;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

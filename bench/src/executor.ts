@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { Executor, type Future } from '@d4/executor';
+import { median } from './stats.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -30,11 +31,6 @@ function increment(x: number): number {
 
 function emit(result: Record<string, unknown>): void {
   console.log(JSON.stringify({ bench: 'executor', ...result }));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function timeIt(run: () => Promise<void>): Promise<number[]> {

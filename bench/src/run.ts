@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RepetitionReport, RepetitionSpec } from './protocol.js';
+import { median } from './stats.js';
 import { WORKLOADS } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -148,11 +149,6 @@ function runRepetition(spec: RepetitionSpec, timeoutMs: number): Promise<Repetit
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
 
 interface BenchLine {
