@@ -130,17 +130,18 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   _reject(error: unknown): boolean {
-    if (this.done()) return false;
-    this.#error = error;
-    this.#state = 'failed';
-    this.#complete();
-    return true;
+    return this.#end('failed', error);
   }
 
   _cancel(error: unknown): boolean {
+    return this.#end('cancelled', error);
+  }
+
+  /** Ends the future with an error, unless it has ended already. */
+  #end(state: 'failed' | 'cancelled', error: unknown): boolean {
     if (this.done()) return false;
     this.#error = error;
-    this.#state = 'cancelled';
+    this.#state = state;
     this.#complete();
     return true;
   }
