@@ -148,22 +148,33 @@ class DynWorker {
       const pending = this.engine.feed(target.pe, inputs);
       if (pending !== undefined) await pending;
       if (this.out.length >= this.maxFlat || this.clock.due(this.outSince)) this.sendOut('tasks', false);
-      if (stealable && Atomics.load(this.steal, me) !== 0) {
-        Atomics.store(this.steal, me, 0);
-        const give = Math.floor((end - pos) / 4);
-        if (give >= 1) {
-          const back = messageBytes(encodeBatch(items.slice(end - give * 2, end)));
-          end -= give * 2;
-          this.post({ type: 'tasks', bytes: back, n: give, done: false, returned: true });
-        }
-      }
+      if (Atomics.load(this.steal, me) !== 0) end = this.answerIdlePeer(items, pos, end, stealable);
     }
+    // A request still open is answered by the end of the batch: its 'done' carries the tasks.
+    Atomics.store(this.steal, me, 0);
     this.sendOut('tasks', true);
     this.sample();
   }
 
+  /**
+   * A copy elsewhere idles with nothing queued: it gets the tasks made so far and the last
+   * quarter of this batch (outputs alone may be a few cheap tasks, and the peer would ask
+   * again at once). With nothing to give yet (a source's batch, the last few tasks), the
+   * request stays open for the next item. Returns the batch's new end.
+   */
+  private answerIdlePeer(items: unknown[], pos: number, end: number, stealable: boolean): number {
+    const give = stealable ? Math.floor((end - pos) / 4) : 0;
+    if (give < 1 && this.out.length === 0) return end;
+    Atomics.store(this.steal, this.index, 0);
+    if (this.out.length > 0) this.sendOut('tasks', false, give < 1);
+    if (give < 1) return end;
+    const back = messageBytes(encodeBatch(items.slice(end - give * 2, end)));
+    this.post({ type: 'tasks', bytes: back, n: give, done: false, answered: true });
+    return end - give * 2;
+  }
+
   /** Sends the tasks made so far to the driver's queue; `done` also reports the batch finished. */
-  private sendOut(type: 'tasks' | 'ready' | 'posted', done: boolean): void {
+  private sendOut(type: 'tasks' | 'ready' | 'posted', done: boolean, answered = false): void {
     const out = this.out;
     if (out.length === 0) {
       if (done) this.post({ type, n: 0, done });
@@ -179,7 +190,7 @@ class DynWorker {
     );
     this.out = [];
     this.outSince = 0;
-    this.post({ type, bytes, n: out.length / 2, done });
+    this.post({ type, bytes, n: out.length / 2, done, answered });
   }
 
   private sample(): void {

@@ -24,7 +24,7 @@ import { DriverSink } from './driver-common.js';
 import { dynTables } from './dyn-plan.js';
 import type { DynWorkerData } from './dyn-worker.js';
 import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
-import { AUTOSCALE_TICK_MS, DEFAULT_TUNING, DYN_BATCH_ITEMS, DYN_PREFETCH } from './tuning.js';
+import { AUTOSCALE_TICK_MS, DYN_BATCH_ITEMS, DYN_FLUSH_MS, DYN_PREFETCH, DYN_QUEUED_PER_COPY } from './tuning.js';
 import { messageBytes } from './worker-context.js';
 import { HeldBatches } from './held-batches.js';
 import { WorkerGroup, type WorkerSpec } from './worker-group.js';
@@ -115,7 +115,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       progress: options.progress !== undefined,
       steal,
       batchItems: DYN_BATCH_ITEMS,
-      flushMs: DEFAULT_TUNING.flushMs,
+      flushMs: DYN_FLUSH_MS,
     };
     return { label: `worker thread ${t} (${name} worker${copies.length > 1 ? 's' : ''} ${copies.join(', ')})`, data };
   });
@@ -161,7 +161,9 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     for (const r of rootQueues) {
       const total = feedLength(r.feed);
       if (r.home !== worker || r.pos >= total) continue;
-      const stop = Math.min(total, r.pos + DYN_BATCH_ITEMS);
+      // A batch of root calls per copy: the source's copy runs it between its other batches,
+      // and each copy needs a batch of what it makes in that time.
+      const stop = Math.min(total, r.pos + DYN_BATCH_ITEMS * size);
       const flat: unknown[] = [];
       for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
       const n = flat.length / 2;
@@ -180,8 +182,9 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     for (let round = 0; round < DYN_PREFETCH; round++) {
       for (let w = 0; w < size; w++) {
         if (!ready[w] || held.count(w) > round) continue;
-        // Roots only while the queue is short: a fast source cannot flood memory.
-        if (rootsLeft > 0 && queue.length < 2 * size) {
+        // Roots only while few tasks are queued: a fast source cannot flood memory. Counted in
+        // tasks, not batches: a queue of a few small batches must not starve the source.
+        if (rootsLeft > 0 && queuedTasks < DYN_QUEUED_PER_COPY * size) {
           const batch = rootBatch(w);
           if (batch) {
             give(w, batch);
@@ -196,8 +199,9 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
         give(w, batch);
       }
     }
-    // Nothing left to hand out but a thread idles: ask a busy copy to hand back part of its
-    // batch. A copy that idles in a thread where another copy is busy could not run anyway.
+    // Nothing left to hand out but a thread idles: ask a busy copy for work, the tasks it made
+    // so far or else part of its batch. A copy that idles in a thread where another copy is
+    // busy could not run anyway.
     if (queue.length === 0) {
       let idle = false;
       for (let w = 0; w < active; w++) if (ready[w] && held.inThread(threadOf[w]) === 0) idle = true;
@@ -251,10 +255,9 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
           break;
         case 'tasks':
           enqueue(message);
-          if (message.done) {
-            held.done(w);
-            stealAsked[w] = false;
-          }
+          if (message.done) held.done(w);
+          // The copy answered the request (or finished its batch): it may be asked again.
+          if (message.done || message.answered) stealAsked[w] = false;
           break;
         case 'posted':
           enqueue(message);

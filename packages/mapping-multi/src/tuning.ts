@@ -23,5 +23,14 @@ export const DEFAULT_TUNING: Tuning = {
 export const DYN_PREFETCH = 2;
 /** dyn_*: task batch size. Smaller than multi's: a batch is the unit of load balancing. */
 export const DYN_BATCH_ITEMS = 256;
+/**
+ * dyn_*: a worker's new tasks wait at most this long before going to the shared queue.
+ * Longer than multi's: sending early helps only a worker with nothing to do, and the driver
+ * asks for them at once when one idles (the steal flag). A short interval cut a CPU-bound
+ * PE's output into batches of a few dozen tasks, each costing a round trip through the driver.
+ */
+export const DYN_FLUSH_MS = 50;
+/** dyn_*: root calls are fed while fewer than this many tasks per worker copy are queued (bounded memory). */
+export const DYN_QUEUED_PER_COPY = 2 * DYN_BATCH_ITEMS;
 /** dyn_auto_multi: how often the driver looks at the queue to scale. */
 export const AUTOSCALE_TICK_MS = 10;
