@@ -2,9 +2,7 @@
  * The graphs of the conformance kit. Each export is a factory, so that workers in other
  * threads, processes or hosts rebuild the same graph by importing this module.
  */
-import { WorkflowGraph, createIterativeChain } from '../graph.js';
-import { GenericPE, type PEInputs, type PEOutputs } from '../pe.js';
-import { ConsumerPE, IterativePE, ProducerPE } from '../patterns.js';
+import { WorkflowGraph, createIterativeChain, GenericPE, ConsumerPE, IterativePE, ProducerPE, type PEInputs, type PEOutputs } from '../index.js';
 
 /** Writes 1, 2, 3, … (one per call) on every output it has. */
 export class CountingProducer extends GenericPE {

@@ -3,10 +3,7 @@
  * same multiset of outputs as `simple`.
  */
 import { fileURLToPath } from 'node:url';
-import { loadWorkflow } from '../loader.js';
-import type { InputSpec } from '../inputs.js';
-import type { Mapping, RunOptions, RunOutputs, RunResult } from '../mapping.js';
-import { simpleMapping } from '../simple.js';
+import { loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '../index.js';
 
 export interface ConformanceCase {
   /** Export of the graphs module that builds the graph. */
