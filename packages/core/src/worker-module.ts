@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -34,6 +33,8 @@ export async function prepareWorkerSource(source: WorkflowSource): Promise<Workf
   if (!TYPESCRIPT_FILE.test(source.module) || process.env.D4_WORKER_COMPILE === '0') return source;
   const cacheDir = nearestCacheDir(dirname(source.module));
   if (!cacheDir) return source;
+  // Loaded here, not at the top: every worker thread imports core, and none of them hashes.
+  const { createHash } = await import('node:crypto');
   // A manifest lists the files the last compile read with their mtimes: while none changed,
   // the compiled module is reused without starting esbuild (~40 ms saved per run).
   const key = createHash('sha256').update(`${COMPILE_SETTINGS}\0${source.module}`).digest('hex').slice(0, 16);
