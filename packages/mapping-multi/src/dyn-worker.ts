@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
 import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, messageBytes, post, workerLog } from './worker-context.js';
+import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
 export interface DynWorkerData {
   kind: 'dyn';
@@ -136,6 +136,8 @@ class DynWorker {
     // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
     const stealable = items.length > 0 && targets[items[0] as number].port !== null;
     let end = items.length;
+    // Another PE's batch may run at another pace than the last one.
+    this.clock.readNext();
     for (let pos = 0; pos < end; ) {
       const target = targets[items[pos] as number];
       let inputs: PEInputs;
@@ -146,8 +148,16 @@ class DynWorker {
       }
       pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
-      if (pending !== undefined) await pending;
-      if (this.out.length >= this.maxFlat || this.clock.due(this.outSince)) this.sendOut('tasks', false);
+      if (pending !== undefined) {
+        await pending;
+        this.clock.readNext();
+      }
+      if (this.out.length >= this.maxFlat) this.sendOut('tasks', false);
+      else if (this.clock.due(oldestSince(this.outSince, this.sink.since))) {
+        // Results too: a caller streaming them (onOutput) must not wait for a slow batch's end.
+        this.sendOut('tasks', false);
+        this.sink.flush();
+      }
       if (Atomics.load(this.steal, me) !== 0) end = this.answerIdlePeer(items, pos, end, stealable);
     }
     // A request still open is answered by the end of the batch: its 'done' carries the tasks.

@@ -1,8 +1,11 @@
 /**
  * Decides when a partial batch is old enough to send, without reading the clock after
  * every item (performance.now() per item cost ~8% of a fast pipeline). The clock is read
- * every `every` items; `every` doubles while items are fast (many fit in a fraction of the
- * flush interval) and halves when they are slow, so slow PEs still flush on time.
+ * every `every` items, `every` being set at each read from the time items took since the
+ * last one: as many as fill an eighth of the flush interval (1 to 256). Items can turn slow
+ * at once (a copy of dyn_* going from a source's batch to a slow PE's, an item that awaits):
+ * `readNext()` makes the next check read the clock, so a slow PE's output is never held
+ * for `every` slow items.
  */
 export class FlushClock {
   private every = 1;
@@ -11,16 +14,19 @@ export class FlushClock {
 
   constructor(private readonly flushMs: number) {}
 
+  /** The next check reads the clock. */
+  readNext(): void {
+    this.count = this.every - 1;
+  }
+
   /** True when the oldest buffered item (buffered at `since`, 0 = nothing) waited too long. */
   due(since: number): boolean {
     if (since === 0 || ++this.count < this.every) return false;
-    this.count = 0;
     const now = performance.now();
-    const gap = now - this.lastRead;
+    const perItem = (now - this.lastRead) / this.count;
+    this.count = 0;
     this.lastRead = now;
-    if (gap < this.flushMs / 8) {
-      if (this.every < 256) this.every *= 2;
-    } else if (this.every > 1) this.every >>= 1;
+    this.every = perItem > 0 ? Math.max(1, Math.min(256, Math.floor(this.flushMs / 8 / perItem))) : 256;
     return now - since > this.flushMs;
   }
 }

@@ -18,7 +18,7 @@ import {
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
 import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, messageBytes, post, workerLog } from './worker-context.js';
+import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
 export interface MultiWorkerData {
   kind: 'multi';
@@ -218,8 +218,11 @@ export class MultiUnit {
         while (feedPos < stop) {
           const pending = this.engine.feed(pe, feed.items ? feed.items[feedPos] : {});
           feedPos++;
-          if (pending !== undefined) await pending;
-          if (this.clock.due(this.pendingSince)) this.flushAll();
+          if (pending !== undefined) {
+            await pending;
+            this.clock.readNext();
+          }
+          if (this.clock.due(oldestSince(this.pendingSince, this.sink.since))) this.flushAll();
           if (this.blocked) break;
         }
         if (feedPos >= total) {
@@ -283,8 +286,11 @@ export class MultiUnit {
       inputs[target.port] = items[current.pos + 1];
       current.pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
-      if (pending !== undefined) await pending;
-      if (this.clock.due(this.pendingSince)) this.flushAll();
+      if (pending !== undefined) {
+        await pending;
+        this.clock.readNext();
+      }
+      if (this.clock.due(oldestSince(this.pendingSince, this.sink.since))) this.flushAll();
       if (this.blocked) return;
     }
     this.current = null;

@@ -54,9 +54,13 @@ export class ResultSink extends OutputCollector {
       super.add(peId, port, value);
       return;
     }
+    if (this.buffer.length === 0) this.since = performance.now();
     this.buffer.push(this.index.get(peId)!.get(port)!, value);
     if (this.buffer.length >= this.batchItems * 2) this.flush();
   }
+
+  /** When the oldest value still buffered was written (0: none), for the workers' flush clocks. */
+  since = 0;
 
   get pending(): boolean {
     return this.buffer.length > 0;
@@ -67,12 +71,18 @@ export class ResultSink extends OutputCollector {
     const buffer = this.buffer;
     const bytes = messageBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
     this.buffer = [];
+    this.since = 0;
     post({ type: 'out', bytes });
   }
 
   countsForDriver(): RunOutputCounts | undefined {
     return this.mode === 'count' ? this.counts : undefined;
   }
+}
+
+/** The earlier of two "buffered since" times, where 0 means nothing is buffered. */
+export function oldestSince(a: number, b: number): number {
+  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
 }
 
 /** This thread's heap in use now, in MB (sampled for the stats; cheaper than process.memoryUsage()). */
