@@ -148,10 +148,7 @@ class DynWorker {
       }
       pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
-      if (pending !== undefined) {
-        await pending;
-        this.clock.readNext();
-      }
+      if (pending !== undefined) await this.clock.settle(pending);
       if (this.out.length >= this.maxFlat) this.sendOut('tasks', false);
       else if (this.clock.due(oldestSince(this.outSince, this.sink.since))) {
         // Results too: a caller streaming them (onOutput) must not wait for a slow batch's end.

@@ -19,6 +19,12 @@ export class FlushClock {
     this.count = this.every - 1;
   }
 
+  /** Waits for an item that returned a promise; such an item may have taken any time. */
+  async settle(pending: Promise<unknown>): Promise<void> {
+    await pending;
+    this.readNext();
+  }
+
   /** True when the oldest buffered item (buffered at `since`, 0 = nothing) waited too long. */
   due(since: number): boolean {
     if (since === 0 || ++this.count < this.every) return false;

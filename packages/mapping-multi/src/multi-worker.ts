@@ -218,10 +218,7 @@ export class MultiUnit {
         while (feedPos < stop) {
           const pending = this.engine.feed(pe, feed.items ? feed.items[feedPos] : {});
           feedPos++;
-          if (pending !== undefined) {
-            await pending;
-            this.clock.readNext();
-          }
+          if (pending !== undefined) await this.clock.settle(pending);
           if (this.clock.due(oldestSince(this.pendingSince, this.sink.since))) this.flushAll();
           if (this.blocked) break;
         }
@@ -286,10 +283,7 @@ export class MultiUnit {
       inputs[target.port] = items[current.pos + 1];
       current.pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
-      if (pending !== undefined) {
-        await pending;
-        this.clock.readNext();
-      }
+      if (pending !== undefined) await this.clock.settle(pending);
       if (this.clock.due(oldestSince(this.pendingSince, this.sink.since))) this.flushAll();
       if (this.blocked) return;
     }

@@ -34,6 +34,8 @@ export function messageBytes(buffer: Uint8Array): Uint8Array {
  */
 export class ResultSink extends OutputCollector {
   private buffer: unknown[] = [];
+  /** When the oldest value still buffered was written (0: none), for the workers' flush clocks. */
+  since = 0;
   private readonly index = new Map<string, Map<string, number>>();
 
   constructor(
@@ -59,8 +61,6 @@ export class ResultSink extends OutputCollector {
     if (this.buffer.length >= this.batchItems * 2) this.flush();
   }
 
-  /** When the oldest value still buffered was written (0: none), for the workers' flush clocks. */
-  since = 0;
 
   get pending(): boolean {
     return this.buffer.length > 0;
