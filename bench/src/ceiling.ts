@@ -4,11 +4,18 @@
  * together. Each process loads and warms up first and waits for a start signal, so the
  * figure is pure compute: the ceiling any mapping's speedup over `simple` can reach here.
  *
+ * A second split starts P bare worker threads cold (no d4 runtime: each imports the
+ * compiled workload module, builds a SpectrumPeak and runs its slice) and is timed from
+ * the first spawn to the last result. It is what Node itself costs a mapping that starts
+ * fresh threads: thread boot, module load and JIT warm-up on busy cores.
+ *
  *   npx tsx bench/src/ceiling.ts [--items N] [--procs P] [--reps R]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { prepareWorkerSource, workerExecArgv } from '@d4/core';
 import { median } from './stats.js';
 import { SpectrumPeak } from './workloads.js';
 
@@ -58,6 +65,37 @@ async function parallelRun(items: number, procs: number): Promise<number> {
   return performance.now() - started;
 }
 
+/** A bare worker thread: import the workload module, run the slice, post the checksum. */
+const COLD_THREAD = `
+const { workerData, parentPort } = require('node:worker_threads');
+import(workerData.module).then((workloads) => {
+  const pe = new workloads.SpectrumPeak(workerData.samples);
+  let check = 0;
+  for (let n = workerData.from; n < workerData.to; n++) check += pe._process(n)[1];
+  parentPort.postMessage(check);
+});
+`;
+
+/** Wall time from spawning `threads` cold worker threads to the last one's result, in ms. */
+async function coldThreadsRun(items: number, threads: number): Promise<number> {
+  // The same compiled module d4's workers import (compiled once, before the clock starts).
+  const source = await prepareWorkerSource({ module: fileURLToPath(new URL('./workloads.ts', import.meta.url)), exportName: 'fftPeaks' });
+  const module = pathToFileURL(source.module).href;
+  const started = performance.now();
+  const done = Array.from(
+    { length: threads },
+    (_, t) =>
+      new Promise<void>((resolve, reject) => {
+        const slice: Slice = { from: Math.floor((items * t) / threads), to: Math.floor((items * (t + 1)) / threads) };
+        const worker = new Worker(COLD_THREAD, { eval: true, workerData: { module, samples: SAMPLES, ...slice }, execArgv: workerExecArgv(source) });
+        worker.once('message', () => void worker.terminate().then(() => resolve()));
+        worker.once('error', reject);
+      }),
+  );
+  await Promise.all(done);
+  return performance.now() - started;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { items: { type: 'string', default: '25000' }, procs: { type: 'string', default: '2' }, reps: { type: 'string', default: '5' } },
@@ -70,14 +108,27 @@ async function main(): Promise<void> {
   }
   const one: number[] = [];
   const many: number[] = [];
+  const cold: number[] = [];
   for (let r = 0; r < reps; r++) {
     one.push(await parallelRun(items, 1));
     many.push(await parallelRun(items, procs));
+    cold.push(await coldThreadsRun(items, procs));
   }
-  const result = { items, procs, reps, oneProcessS: median(one) / 1000, splitS: median(many) / 1000, ceiling: median(one) / median(many) };
+  const seconds = (ms: number[]): number => median(ms) / 1000;
+  const result = {
+    items,
+    procs,
+    reps,
+    oneProcessS: seconds(one),
+    splitS: seconds(many),
+    ceiling: median(one) / median(many),
+    coldThreadsS: seconds(cold),
+    coldCeiling: median(one) / median(cold),
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.stderr.write(
-    `fft_peaks compute, no d4: ${items} items in 1 process ${result.oneProcessS.toFixed(3)} s; split over ${procs} processes ${result.splitS.toFixed(3)} s; ceiling ${result.ceiling.toFixed(2)}x (medians of ${reps})\n`,
+    `fft_peaks compute, no d4: ${items} items in 1 process ${result.oneProcessS.toFixed(3)} s; split over ${procs} warm processes ${result.splitS.toFixed(3)} s ` +
+      `(ceiling ${result.ceiling.toFixed(2)}x); over ${procs} cold threads ${result.coldThreadsS.toFixed(3)} s (${result.coldCeiling.toFixed(2)}x) (medians of ${reps})\n`,
   );
 }
 
