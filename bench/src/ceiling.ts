@@ -26,6 +26,11 @@ interface Slice {
   to: number;
 }
 
+/** Part `part` of `parts` near-equal slices of the items 0 … items-1. */
+function sliceOf(items: number, parts: number, part: number): Slice {
+  return { from: Math.floor((items * part) / parts), to: Math.floor((items * (part + 1)) / parts) };
+}
+
 /** Child: warm up, say ready, compute the slice on 'go', report its compute time. */
 function child(): void {
   const pe = new SpectrumPeak(SAMPLES);
@@ -58,7 +63,7 @@ async function parallelRun(items: number, procs: number): Promise<number> {
     (c, p) =>
       new Promise<void>((resolve) => {
         c.once('message', () => resolve());
-        c.send({ from: Math.floor((items * p) / procs), to: Math.floor((items * (p + 1)) / procs) } satisfies Slice);
+        c.send(sliceOf(items, procs, p));
       }),
   );
   await Promise.all(done);
@@ -76,18 +81,26 @@ import(workerData.module).then((workloads) => {
 });
 `;
 
-/** Wall time from spawning `threads` cold worker threads to the last one's result, in ms. */
-async function coldThreadsRun(items: number, threads: number): Promise<number> {
-  // The same compiled module d4's workers import (compiled once, before the clock starts).
+/** The compiled workload module d4's workers import, and the flags its threads start with. */
+interface ColdModule {
+  url: string;
+  execArgv: string[] | undefined;
+}
+
+async function coldModule(): Promise<ColdModule> {
   const source = await prepareWorkerSource({ module: fileURLToPath(new URL('./workloads.ts', import.meta.url)), exportName: 'fftPeaks' });
-  const module = pathToFileURL(source.module).href;
+  return { url: pathToFileURL(source.module).href, execArgv: workerExecArgv(source) };
+}
+
+/** Wall time from spawning `threads` cold worker threads to the last one's result, in ms. */
+async function coldThreadsRun(items: number, threads: number, module: ColdModule): Promise<number> {
   const started = performance.now();
   const done = Array.from(
     { length: threads },
     (_, t) =>
       new Promise<void>((resolve, reject) => {
-        const slice: Slice = { from: Math.floor((items * t) / threads), to: Math.floor((items * (t + 1)) / threads) };
-        const worker = new Worker(COLD_THREAD, { eval: true, workerData: { module, samples: SAMPLES, ...slice }, execArgv: workerExecArgv(source) });
+        const workerData = { module: module.url, samples: SAMPLES, ...sliceOf(items, threads, t) };
+        const worker = new Worker(COLD_THREAD, { eval: true, workerData, execArgv: module.execArgv });
         worker.once('message', () => void worker.terminate().then(() => resolve()));
         worker.once('error', reject);
       }),
@@ -109,10 +122,12 @@ async function main(): Promise<void> {
   const one: number[] = [];
   const many: number[] = [];
   const cold: number[] = [];
+  // Compiled once, before any clock starts.
+  const module = await coldModule();
   for (let r = 0; r < reps; r++) {
     one.push(await parallelRun(items, 1));
     many.push(await parallelRun(items, procs));
-    cold.push(await coldThreadsRun(items, procs));
+    cold.push(await coldThreadsRun(items, procs, module));
   }
   const seconds = (ms: number[]): number => median(ms) / 1000;
   const result = {
