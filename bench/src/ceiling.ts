@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { prepareWorkerSource, workerExecArgv } from '@d4/core';
+import { prepareWorkerSource, workerExecArgv } from '@d4/runtime';
 import { median } from './stats.js';
 import { SpectrumPeak } from './workloads.js';
 

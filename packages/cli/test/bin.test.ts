@@ -4,8 +4,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync, statSync } from 'node:fs';
-import { conformanceGraphsModule } from '@d4/core/conformance';
-import { binPath, spawnD4 } from './helpers.js';
+import { binPath, spawnD4, conformanceGraphsModule } from './helpers.js';
 
 describe('the d4 binary', () => {
   test('is executable and starts with a node shebang', () => {

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runCli, type RunCliOptions } from '../src/index.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+/** The conformance graphs (core's sample workflows), as a module path the CLI can run. */
+export const conformanceGraphsModule = createRequire(import.meta.url).resolve('@d4/core/conformance/graphs');
 export const binPath = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 export interface CliOutcome {

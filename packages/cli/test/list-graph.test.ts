@@ -1,9 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { conformanceGraphsModule } from '@d4/core/conformance';
 import { loadWorkflow } from '@d4/core';
 import { readFileSync } from 'node:fs';
 import { formatMappingList } from '../src/index.js';
-import { d4 } from './helpers.js';
+import { d4, conformanceGraphsModule } from './helpers.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

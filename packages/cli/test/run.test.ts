@@ -1,6 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { conformanceGraphsModule } from '@d4/core/conformance';
-import { BufferStream, d4 } from './helpers.js';
+import { BufferStream, d4, conformanceGraphsModule } from './helpers.js';
 
 const graphs = conformanceGraphsModule;
 

@@ -1,3 +1,7 @@
+/**
+ * `@d4/core`: the model and the user's API. What only backends need (the engine, port
+ * keys, result collectors, …) is in `@d4/core/internal`, re-exported by `@d4/runtime`.
+ */
 export * from './errors.js';
 export * from './pe.js';
 export * from './patterns.js';
@@ -6,10 +10,6 @@ export * from './routing.js';
 export * from './inputs.js';
 export * from './codec.js';
 export * from './mapping.js';
-export * from './collector.js';
-export { LocalEngine, topologicalOrder, unconnectedPorts, portKey, type EngineConfig } from './engine.js';
-export { simpleMapping, feedRoot, abortError } from './simple.js';
-export * from './loader.js';
-export { prepareWorkerSource, workerExecArgv, withoutTsxFlags } from './worker-module.js';
+export { simpleMapping } from './simple.js';
+export { loadWorkflow, rebuildWorkflow, requireWorkflowSource, type LoadWorkflowOptions } from './loader.js';
 export * from './registry.js';
-export * from './stateless.js';

@@ -5,7 +5,13 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { WorkflowLoadError, D4Error } from './errors.js';
 import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
 import type { WorkflowGraph } from './graph.js';
-import { COMPILED_WORKFLOW_DIR } from './worker-module.js';
+
+/**
+ * Where `@d4/runtime` writes workflow modules compiled for workers (inside a node_modules
+ * folder). The loader turns source maps on for modules from there, so stack traces name the
+ * user's files.
+ */
+export const COMPILED_WORKFLOW_DIR = `${'/'}node_modules${'/'}.cache${'/'}d4${'/'}`;
 
 export interface LoadWorkflowOptions {
   /** The export to use (`-a`). Default: the default export, else the one graph exported. */
@@ -110,7 +116,16 @@ function ensureTypeScriptLoader(): Promise<void> {
       await import(new URL('../assets/ts-probe.ts', import.meta.url).href);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-      const api = (await import('tsx/esm/api')) as { register: () => unknown };
+      let api: { register: () => unknown };
+      try {
+        api = (await import('tsx/esm/api')) as typeof api;
+      } catch (missing) {
+        throw new WorkflowLoadError(
+          `loading a TypeScript workflow needs tsx, which is not installed where @d4/core is: run \`npm install tsx\` in your project (or run the workflow as JavaScript, or start node with --import tsx)`,
+          'D4_TSX_MISSING',
+          { cause: missing },
+        );
+      }
       api.register();
     }
   })();

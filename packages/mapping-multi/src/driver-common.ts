@@ -1,4 +1,5 @@
-import { decode, defaultLog, mergeStats, type OutputCollector, type PEStats, type RunOptions, type RunOutputCounts } from '@d4/core';
+import { decode, defaultLog, type PEStats, type RunOptions, type RunOutputCounts } from '@d4/core';
+import { mergeStats, type OutputCollector } from '@d4/runtime';
 
 /**
  * What the driver does with the messages every kind of worker posts: results, logs,

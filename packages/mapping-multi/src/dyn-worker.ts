@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
+import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
+import { LocalEngine, portKey, unconnectedPorts } from '@d4/runtime';
 import type { DynTables } from './dyn-plan.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';

@@ -1,25 +1,5 @@
-import {
-  OutputCollector,
-  asLoadedWorkflow,
-  emptyStats,
-  encodeBatch,
-  intOption,
-  refuseStatefulPEs,
-  requireWorkflowSource,
-  prepareWorkerSource,
-  workerExecArgv,
-  resolveInputs,
-  topologicalOrder,
-  rebuildWorkflow,
-  type WorkflowGraph,
-  type WorkflowSource,
-  type InputSpec,
-  type Mapping,
-  type RootFeed,
-  type RunOptions,
-  type RunResult,
-  type WorkflowInput,
-} from '@d4/core';
+import { asLoadedWorkflow, encodeBatch, intOption, requireWorkflowSource, resolveInputs, rebuildWorkflow, type WorkflowGraph, type WorkflowSource, type InputSpec, type Mapping, type RootFeed, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { OutputCollector, emptyStats, refuseStatefulPEs, prepareWorkerSource, workerExecArgv, topologicalOrder } from '@d4/runtime';
 import { DriverSink } from './driver-common.js';
 import { dynTables } from './dyn-plan.js';
 import type { DynWorkerData } from './dyn-worker.js';

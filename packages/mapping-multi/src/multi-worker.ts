@@ -1,20 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import {
-  LocalEngine,
-  createRouter,
-  decode,
-  encodeBatch,
-  portKey,
-  rebuildWorkflow,
-  unconnectedPorts,
-  type GenericPE,
-  type PEEdge,
-  type PEInputs,
-  type RootFeed,
-  type Router,
-  type ValueOrigin,
-  type WorkflowSource,
-} from '@d4/core';
+import { createRouter, decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
+import { LocalEngine, portKey, unconnectedPorts } from '@d4/runtime';
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
 import { FlushClock } from './flush-clock.js';

@@ -1,20 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import {
-  OutputCollector,
-  asLoadedWorkflow,
-  emptyStats,
-  intOption,
-  minimumProcesses,
-  requireWorkflowSource,
-  prepareWorkerSource,
-  workerExecArgv,
-  resolveInputs,
-  type InputSpec,
-  type Mapping,
-  type RunOptions,
-  type RunResult,
-  type WorkflowInput,
-} from '@d4/core';
+import { asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { OutputCollector, emptyStats, prepareWorkerSource, workerExecArgv } from '@d4/runtime';
 import { DriverSink } from './driver-common.js';
 import { instancePlan, partitionPlan, type MultiPlan } from './multi-plan.js';
 import type { MultiWorkerData } from './multi-worker.js';

@@ -1,4 +1,5 @@
-import { portKey, unconnectedPorts, type WorkflowGraph } from '@d4/core';
+import { type WorkflowGraph } from '@d4/core';
+import { portKey, unconnectedPorts } from '@d4/runtime';
 
 /** An address items are sent to: a PE's input port (or, for a root call, no port). */
 export interface PortTarget {

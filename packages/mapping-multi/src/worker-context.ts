@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import { OutputCollector, encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
+import { encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
+import { OutputCollector } from '@d4/runtime';
 
 /** Messages a worker posts to the driver (besides the mapping's own). */
 export function post(message: unknown): void {

@@ -1,5 +1,6 @@
 import { Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { WorkerError, abortError, type D4Error } from '@d4/core';
+import { WorkerError, type D4Error } from '@d4/core';
+import { abortError } from '@d4/runtime';
 import { fromWireError, type WireError } from './wire-errors.js';
 import { workerFile } from './worker-file.js';
 

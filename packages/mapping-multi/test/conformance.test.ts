@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { conformanceCases, runConformanceCase } from '@d4/core/conformance';
+import { conformanceCases, runConformanceCase } from '@d4/runtime/conformance';
 import { mappings } from '../src/index.js';
 
 /**

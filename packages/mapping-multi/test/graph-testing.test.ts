@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { loadWorkflow, simpleMapping } from '@d4/core';
-import { compareOutputs } from '@d4/core/conformance';
+import { compareOutputs } from '@d4/runtime/conformance';
 import { mappings } from '../src/index.js';
 
 /**

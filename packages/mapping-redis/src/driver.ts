@@ -3,36 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import {
-  CodecError,
-  D4Error,
-  InputError,
-  LocalEngine,
-  OutputCollector,
-  PEError,
-  WorkerError,
-  abortError,
-  asLoadedWorkflow,
-  decode,
-  defaultLog,
-  mergeStats,
-  minimumProcesses,
-  refuseStatefulPEs,
-  statefulReason,
-  requireWorkflowSource,
-  prepareWorkerSource,
-  resolveInputs,
-  unconnectedPorts,
-  type GenericPE,
-  type InputSpec,
-  type PEStats,
-  type RootFeed,
-  type RunOptions,
-  type RunResult,
-  type WorkflowGraph,
-  type WorkflowInput,
-  type WorkflowSource,
-} from '@d4/core';
+import { CodecError, D4Error, InputError, PEError, WorkerError, asLoadedWorkflow, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { LocalEngine, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';

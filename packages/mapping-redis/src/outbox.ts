@@ -1,4 +1,5 @@
-import { createRouter, encode, encodeBatch, CodecError, OutputCollector, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { createRouter, encode, encodeBatch, CodecError, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { OutputCollector } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';

@@ -1,24 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import {
-  D4Error,
-  LocalEngine,
-  abortError,
-  PEError,
-  WorkerError,
-  decode,
-  encode,
-  mergeStats,
-  previewValue,
-  rebuildWorkflow,
-  type WorkflowSource,
-  unconnectedPorts,
-  type GenericPE,
-  type LogFn,
-  type PEStats,
-  type WorkflowGraph,
-} from '@d4/core';
+import { D4Error, PEError, WorkerError, decode, encode, previewValue, rebuildWorkflow, type WorkflowSource, type GenericPE, type LogFn, type PEStats, type WorkflowGraph } from '@d4/core';
+import { LocalEngine, abortError, mergeStats, unconnectedPorts } from '@d4/runtime';
 import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';

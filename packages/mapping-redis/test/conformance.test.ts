@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { checkConformance, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/core/conformance';
+import { checkConformance, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/runtime/conformance';
 import { loadWorkflow, type Mapping } from '@d4/core';
 import { mappings } from '../src/index.js';
 import { allKeys, startRedis, type TestRedis } from './redis-server.js';

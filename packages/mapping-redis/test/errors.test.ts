@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, D4Error, type LogFn } from '@d4/core';
-import { conformanceGraphsModule } from '@d4/core/conformance';
+import { conformanceGraphsModule } from '@d4/runtime/conformance';
 import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
 import { loadWorkflow } from '@d4/core';
 import { mappings } from '../src/index.js';

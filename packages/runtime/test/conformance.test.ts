@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { checkConformance, compareOutputs, conformanceCases } from '../src/conformance/index.js';
-import { simpleMapping, type Mapping } from '../src/index.js';
+import { simpleMapping, type Mapping } from '@d4/core';
 
 describe('conformance kit', () => {
   it('passes for simple on every case', async () => {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadWorkflow, prepareWorkerSource, simpleMapping, withoutTsxFlags, workerExecArgv } from '../src/index.js';
+import { loadWorkflow, simpleMapping } from '@d4/core';
+import { prepareWorkerSource, withoutTsxFlags, workerExecArgv } from '../src/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 

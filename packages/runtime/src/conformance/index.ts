@@ -2,8 +2,8 @@
  * The conformance kit: every mapping package runs the same graphs and must produce the
  * same multiset of outputs as `simple`.
  */
-import { fileURLToPath } from 'node:url';
-import { loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '../index.js';
+import { createRequire } from 'node:module';
+import { loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '@d4/core';
 
 export interface ConformanceCase {
   /** Export of the graphs module that builds the graph. */
@@ -33,8 +33,12 @@ export const conformanceCases: readonly ConformanceCase[] = [
   { name: 'broadcast', inputs: { '*': 40 }, stateful: true, compare: 'set', minProcesses: 5 },
 ];
 
-/** Absolute path of the graphs module, for workers that rebuild a case's graph. */
-export const conformanceGraphsModule = fileURLToPath(new URL(`./graphs${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+/**
+ * Absolute path of the graphs module, for workers that rebuild a case's graph. The graphs
+ * are core's (`@d4/core/conformance/graphs`: core's own tests use them too); the kit that
+ * runs and checks them is here.
+ */
+export const conformanceGraphsModule = createRequire(import.meta.url).resolve('@d4/core/conformance/graphs');
 
 export interface ConformanceOutcome {
   case: ConformanceCase;

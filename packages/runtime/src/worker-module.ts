@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { builtinModules } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { WorkflowSource } from './mapping.js';
+import { COMPILED_WORKFLOW_DIR } from '@d4/core/internal';
+import type { WorkflowSource } from '@d4/core';
 
 const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 /** Changes whenever the compile options below change, so older compiled modules are not reused. */
@@ -27,7 +28,6 @@ const COMPILE_SETTINGS = 'd4-worker-module v4: esm node20 keepNames inline-sourc
  * back to the original source too: workers then load it through tsx as before.
  */
 /** Where compiled worker modules are written (inside a node_modules folder). */
-export const COMPILED_WORKFLOW_DIR = `${'/'}node_modules${'/'}.cache${'/'}d4${'/'}`;
 
 export async function prepareWorkerSource(source: WorkflowSource): Promise<WorkflowSource> {
   if (!TYPESCRIPT_FILE.test(source.module) || process.env.D4_WORKER_COMPILE === '0') return source;
