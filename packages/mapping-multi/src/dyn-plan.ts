@@ -6,6 +6,8 @@ import { portTables } from './port-tables.js';
  * the call's whole inputs object, any other target one value on one input port.
  */
 export interface DynTables {
+  /** Every PE of the graph, in join order: a worker checks that it rebuilt the same graph. */
+  peIds: string[];
   targets: Array<{ peId: string; port: string | null }>;
   results: Array<{ peId: string; port: string }>;
   /** Target index of each root PE. */
@@ -19,5 +21,5 @@ export function dynTables(graph: WorkflowGraph): DynTables {
     rootTargets[root.id] = index;
   });
   const { targets, results } = portTables(graph, roots.map((root) => ({ peId: root.id, port: null })));
-  return { targets, results, rootTargets };
+  return { peIds: graph.pes().map((pe) => pe.id), targets, results, rootTargets };
 }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
-import { LocalEngine, portKey, unconnectedPorts } from '@d4/runtime';
+import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
 import type { DynTables } from './dyn-plan.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
@@ -221,6 +221,7 @@ export async function runDynWorker(data: DynWorkerData): Promise<void> {
   const seen = new Set<GenericPE>();
   for (const index of data.copies) {
     const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+    checkSameGraph(graph, data.tables.peIds, data.source.module);
     const pes = graph.pes();
     if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several worker copies in one thread need a factory export');
     for (const pe of pes) seen.add(pe);

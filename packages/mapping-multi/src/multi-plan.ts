@@ -9,6 +9,8 @@ import { GraphError, ProcessAssignmentError, assignProcesses, type GenericPE, ty
  * sub-graph, each PE of it with one instance (`-s`).
  */
 export interface MultiPlan {
+  /** Every PE of the graph, in join order: a worker checks that it rebuilt the same graph. */
+  peIds: string[];
   units: UnitPlan[];
   /** Instances of each PE. */
   numInstances: Record<string, number>;
@@ -45,7 +47,7 @@ export function instancePlan(graph: WorkflowGraph, size: number, feeds: readonly
       return units.length - 1;
     });
   }
-  return { units, numInstances, instanceUnits, ...tables(graph), processes: assignment.processes, partitioned: false };
+  return { peIds: graph.pes().map((pe) => pe.id), units, numInstances, instanceUnits, ...tables(graph), processes: assignment.processes, partitioned: false };
 }
 
 /**
@@ -97,7 +99,7 @@ export function partitionPlan(graph: WorkflowGraph, size: number, feeds: readonl
       processes[pe.id] = [u];
     }
   });
-  return { units, numInstances, instanceUnits, ...tables(graph), processes, partitioned: true };
+  return { peIds: pes.map((pe) => pe.id), units, numInstances, instanceUnits, ...tables(graph), processes, partitioned: true };
 }
 
 function tables(graph: WorkflowGraph): Pick<MultiPlan, 'targets' | 'results'> {

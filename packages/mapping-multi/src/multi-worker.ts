@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { createRouter, decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
-import { LocalEngine, portKey, unconnectedPorts } from '@d4/runtime';
+import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
 import { FlushClock } from './flush-clock.js';
@@ -370,6 +370,7 @@ export class MultiUnit {
  */
 export async function runMultiWorker(data: MultiWorkerData): Promise<void> {
   const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+  checkSameGraph(graph, data.plan.peIds, data.source.module);
   const allPes = graph.pes();
   const edges = graph.peEdges();
   const localPairs = new Map<string, [LocalPort, LocalPort]>();
@@ -380,11 +381,7 @@ export async function runMultiWorker(data: MultiWorkerData): Promise<void> {
     return pair[end];
   };
   const units = data.units.map((wiring) => {
-    const pes = data.plan.units[wiring.unit].peIds.map((id) => {
-      const pe = allPes.find((p) => p.id === id);
-      if (!pe) throw new Error(`the rebuilt graph has no PE ${id}; the workflow module builds a different graph in a worker (does it depend on time, randomness or the environment?)`);
-      return pe;
-    });
+    const pes = data.plan.units[wiring.unit].peIds.map((id) => allPes.find((p) => p.id === id)!);
     const ports = {
       inbound: wiring.inbound.map((l) => l.port ?? localEnd(l.from, wiring.unit, 1)),
       outbound: wiring.outbound.map((l) => l.port ?? localEnd(wiring.unit, l.to, 0)),

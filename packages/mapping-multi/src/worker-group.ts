@@ -1,7 +1,7 @@
 import { Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { WorkerError, type D4Error } from '@d4/core';
-import { abortError } from '@d4/runtime';
-import { fromWireError, type WireError } from './wire-errors.js';
+import { abortError, fromWireError, type WireError } from '@d4/runtime';
+
 import { workerFile } from './worker-file.js';
 
 export interface WorkerSpec {

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runMultiWorker, type MultiWorkerData } from './multi-worker.js';
 import { runDynWorker, type DynWorkerData } from './dyn-worker.js';
-import { toWireError } from './wire-errors.js';
+import { toWireError } from '@d4/runtime';
 import { post } from './worker-context.js';
 
 const data = workerData as MultiWorkerData | DynWorkerData;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PEError, WorkerError, WorkflowGraph, loadMapping } from '@d4/core';
+import { PEError, WorkerError, WorkflowGraph, WorkflowLoadError, loadMapping } from '@d4/core';
 import { Numbers, Pass } from './fixtures/workflows.js';
 import { mappings } from '../src/index.js';
 import { workflow } from './helpers.js';
@@ -8,6 +8,13 @@ const all = ['multi', 'dyn_multi', 'dyn_auto_multi'] as const;
 
 describe('failures end the run with a clear error, never a hang', () => {
   for (const name of all) {
+    it(`${name}: a module that builds another graph in the workers is refused with D4_WORKFLOW_MISMATCH`, async () => {
+      const error = await mappings[name].run(await workflow('differsInWorkers'), { '*': 5 }, { numProcesses: 3 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowLoadError);
+      expect(error).toMatchObject({ code: 'D4_WORKFLOW_MISMATCH', message: expect.stringMatching(/could not rebuild the workflow: the workflow rebuilt from .* has PEs Numbers0, Pass1, Pass2, but the job was planned with Numbers0, Pass1;/) });
+    });
+
+
     it(`${name}: a PE that throws fails the run with its id, the item and the stack`, async () => {
       const error = await mappings[name].run(await workflow('failing', { bad: 7 }), { '*': 50 }, { numProcesses: 3 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PEError);

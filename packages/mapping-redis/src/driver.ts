@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { CodecError, D4Error, InputError, PEError, WorkerError, asLoadedWorkflow, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
-import { LocalEngine, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
+import { D4Error, WorkerError, asLoadedWorkflow, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { LocalEngine, fromWireError, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
@@ -12,7 +12,7 @@ import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './opti
 import { Outbox } from './outbox.js';
 import { makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
-import type { LocalProcessConfig, WorkerConsumer, WorkerReport } from './worker.js';
+import type { LocalProcessConfig, WorkerConsumer, WorkerFailure, WorkerReport } from './worker.js';
 
 /** What `onJob` receives once the job exists: enough to join it or to watch it. */
 export interface JobInfo {
@@ -417,7 +417,7 @@ class Driver {
         return;
       }
       case 'x':
-        this.fail(workerFailure(decode<Record<string, unknown>>(value)));
+        this.fail(workerFailure(decode<WorkerFailure>(value)));
         return;
       default:
         return;
@@ -671,21 +671,8 @@ function workerEntry(): string {
   return fileURLToPath(new URL(here.endsWith('.ts') ? '../dist/worker-process.js' : './worker-process.js', here));
 }
 
-function workerFailure(report: Record<string, unknown>): D4Error {
-  const message = String(report.message ?? 'unknown error');
-  if (report.code === 'D4_PE_FAILED' && typeof report.peId === 'string') {
-    const cause = new Error(String(report.causeMessage ?? message));
-    if (typeof report.stack === 'string') cause.stack = report.stack;
-    return new PEError(report.peId, (report.phase as 'process' | 'preprocess' | 'postprocess') ?? 'process', report.item, cause);
-  }
-  if (report.code === 'D4_CODEC') return new CodecError(message);
-  if (typeof report.code === 'string' && report.code.startsWith('D4_GROUPING')) return new InputError(message, report.code);
-  if (typeof report.code === 'string' && report.code.startsWith('D4_')) {
-    const error = new D4Error(report.code, `worker ${String(report.consumer)}: ${message}`);
-    if (typeof report.name === 'string') error.name = report.name;
-    return error;
-  }
-  return new WorkerError(`worker ${String(report.consumer)} failed: ${message}`, 'D4_WORKER_FAILED');
+function workerFailure(report: WorkerFailure): D4Error {
+  return fromWireError(report.error, `worker ${report.consumer}`);
 }
 
 /** A pause that does not keep the process alive on its own. */

@@ -1,4 +1,4 @@
-import { ProcessAssignmentError, WorkflowLoadError, assignProcesses, statefulReason, type WorkflowGraph } from '@d4/core';
+import { ProcessAssignmentError, assignProcesses, statefulReason, type WorkflowGraph } from '@d4/core';
 
 export type RedisMappingName = 'redis' | 'dyn_redis' | 'dyn_auto_redis' | 'hybrid_redis';
 
@@ -81,16 +81,4 @@ export function makePlan(graph: WorkflowGraph, mapping: RedisMappingName, numPro
   const localSlots: number[][] = Array.from({ length: localWorkers }, () => []);
   slots.forEach((_, s) => localSlots[s % Math.max(1, localWorkers)]?.push(s));
   return { mapping, numProcesses, pes: planPEs, slots, localWorkers, localSlots };
-}
-
-/** A worker's rebuilt graph must have the PEs the driver planned, in the same order. */
-export function checkSameGraph(graph: WorkflowGraph, plan: Plan, module: string): void {
-  const ids = graph.pes().map((pe) => pe.id);
-  const planned = plan.pes.map((p) => p.id);
-  if (ids.length !== planned.length || ids.some((id, i) => id !== planned[i])) {
-    throw new WorkflowLoadError(
-      `the workflow rebuilt from ${module} has PEs ${ids.join(', ')}, but the job was planned with ${planned.join(', ')}; every worker must load the same version of the module (same file, same arguments)`,
-      'D4_WORKFLOW_MISMATCH',
-    );
-  }
 }

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { D4Error, PEError, WorkerError, decode, encode, previewValue, rebuildWorkflow, type WorkflowSource, type GenericPE, type LogFn, type PEStats, type WorkflowGraph } from '@d4/core';
-import { LocalEngine, abortError, mergeStats, unconnectedPorts } from '@d4/runtime';
+import { D4Error, WorkerError, decode, encode, rebuildWorkflow, type WorkflowSource, type GenericPE, type LogFn, type PEStats, type WorkflowGraph } from '@d4/core';
+import { LocalEngine, abortError, checkSameGraph, mergeStats, toWireError, unconnectedPorts, type WireError } from '@d4/runtime';
 import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
-import { checkSameGraph, type Plan } from './plan.js';
+import type { Plan } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { Tuning } from './options.js';
 
@@ -30,6 +30,12 @@ export interface WorkerConfig {
   signal?: AbortSignal;
   /** The driver's compiled copy of the job's module (workers on its host): no tsx to load. */
   localSource?: WorkflowSource;
+}
+
+/** What a failing worker tells the driver (the driver stream's 'x' entry). */
+export interface WorkerFailure {
+  consumer: string;
+  error: WireError;
 }
 
 /** One local worker as the driver starts it. */
@@ -116,7 +122,7 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
     let graph: WorkflowGraph;
     try {
       graph = (await rebuildWorkflow(config.localSource ?? meta.source)).flatten().validate();
-      checkSameGraph(graph, meta.plan, meta.source.module);
+      checkSameGraph(graph, meta.plan.pes.map((p) => p.id), meta.source.module);
     } catch (error) {
       // A local worker cannot load what the driver loaded: the run cannot go on. A joiner
       // on another host with a different checkout fails alone.
@@ -545,31 +551,10 @@ function jobGone(job: string): D4Error {
   return new D4Error('D4_REDIS_JOB_GONE', `job ${job} is over or was never started on this server (its keys are gone); start a run first, and join it with the job id it prints`);
 }
 
-/** Tells the driver why this worker fails, without writing anything of the failed batch. */
+/** Tells the driver why this worker fails (runtime's wire format), without writing anything of the failed batch. */
 async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
   const scripts = defineScripts(redis);
-  const err = error as Partial<PEError> & Error;
-  const cause = (err?.cause as Error | undefined) ?? undefined;
-  const report: Record<string, unknown> = {
-    consumer,
-    code: err?.code,
-    name: err?.name,
-    message: err?.message ?? String(error),
-    stack: err?.stack,
-  };
-  if (error instanceof PEError) {
-    report.peId = error.peId;
-    // PEError keeps the phase only in its message ("… failed in postprocess(): …").
-    report.phase = /failed in (preprocess|postprocess)\(\)/.exec(error.message)?.[1] ?? 'process';
-    report.causeMessage = cause?.message;
-    report.stack = error.peStack;
-    try {
-      encode(error.item);
-      report.item = error.item;
-    } catch {
-      report.item = previewValue(error.item);
-    }
-  }
+  const report: WorkerFailure = { consumer, error: toWireError(error) };
   await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(report), 0]);
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, D4Error, type LogFn } from '@d4/core';
+import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, WorkflowLoadError, D4Error, type LogFn } from '@d4/core';
 import { conformanceGraphsModule } from '@d4/runtime/conformance';
 import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
 import { loadWorkflow } from '@d4/core';
@@ -191,4 +191,12 @@ test('workers wait for a driver that a long source call blocks (beyond their own
   const result = await mappings.dyn_redis.run(await fixture('blockingSource'), { '*': 10 }, { ...base(), aliveMs: 300 });
   expect(sortedNumbers(result.outputs.Identity1.output)).toEqual(range(1, 10));
   expect(result.stats.deadWorkers).toEqual([]);
+});
+
+test('a module that builds another graph in the workers is refused with D4_WORKFLOW_MISMATCH, as the same class on every mapping', async () => {
+  for (const name of ['dyn_redis', 'redis'] as const) {
+    const error = await mappings[name].run(await fixture('differsInWorkers'), { '*': 5 }, base()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowLoadError);
+    expect(error).toMatchObject({ code: 'D4_WORKFLOW_MISMATCH', message: expect.stringMatching(/^worker L\d could not rebuild the workflow: the workflow rebuilt from .* has PEs CountingProducer0, Identity1, Identity2, but the job was planned with CountingProducer0, Identity1;/) });
+  }
 });
