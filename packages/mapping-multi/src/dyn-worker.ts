@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
-import type { DynTables } from './dyn-plan.js';
+import type { DynamicPlan } from '@d4/runtime';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
@@ -11,7 +11,7 @@ export interface DynWorkerData {
   /** The worker copies this thread runs (indices in 0..size-1). */
   copies: number[];
   size: number;
-  tables: DynTables;
+  tables: DynamicPlan;
   results: 'stream' | 'count';
   progress: boolean;
   /** One Int32 per worker: the driver sets it to ask the worker to hand back part of its batch. */

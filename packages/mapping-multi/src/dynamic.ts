@@ -1,7 +1,7 @@
 import { asLoadedWorkflow, encodeBatch, intOption, requireWorkflowSource, resolveInputs, rebuildWorkflow, type WorkflowGraph, type WorkflowSource, type InputSpec, type Mapping, type RootFeed, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { OutputCollector, emptyStats, refuseStatefulPEs, prepareWorkerSource, workerExecArgv, topologicalOrder } from '@d4/runtime';
 import { DriverSink } from './driver-common.js';
-import { dynTables } from './dyn-plan.js';
+import { ScalingRecord, dynamicPlan, initialActiveWorkers, queueLengthRule } from '@d4/runtime';
 import type { DynWorkerData } from './dyn-worker.js';
 import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
 import { AUTOSCALE_TICK_MS, DYN_BATCH_ITEMS, DYN_FLUSH_MS, DYN_PREFETCH, DYN_QUEUED_PER_COPY } from './tuning.js';
@@ -19,12 +19,8 @@ interface QueuedBatch {
   n: number;
 }
 
-/** One change of the number of active workers (dyn_auto_multi). */
-export interface ActiveSample {
-  atMs: number;
-  active: number;
-  queued: number;
-}
+/** One change of the number of active workers (dyn_auto_multi): the runtime's. */
+export type { ActiveSample } from '@d4/runtime';
 
 function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Mapping {
   return {
@@ -70,7 +66,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const size = intOption(options, 'numProcesses', cores(), 1);
   const threshold = auto ? intOption(options, 'threshold', DEFAULT_THRESHOLD, 0) : 0;
   const memoryMb = memoryOption(options);
-  const tables = dynTables(graph);
+  const tables = dynamicPlan(graph);
   const order = topologicalOrder(graph.pes(), graph.peEdges()).map((pe) => pe.id);
   const steal = new SharedArrayBuffer(4 * size);
   const stealFlags = new Int32Array(steal);
@@ -118,9 +114,8 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const rootQueues = feeds.map((feed, i) => ({ feed, pos: 0, home: rootHome(i), target: tables.rootTargets[feed.peId] }));
   let rootsLeft = rootQueues.reduce((sum, r) => sum + feedLength(r.feed), 0);
 
-  let active = auto ? Math.floor((size - 1) / 2) + 1 : size;
-  const activeOverTime: ActiveSample[] = [{ atMs: 0, active, queued: 0 }];
-  let lastQueued = 0;
+  let active = auto ? initialActiveWorkers(size) : size;
+  const scalingRecord = new ScalingRecord(active, () => performance.now(), { cap: MAX_ACTIVE_SAMPLES, withQueue: true, startedAt: started });
   let phase: 'running' | 'post' | 'finishing' = 'running';
   let wave = -1;
   let postedAwaited = 0;
@@ -257,18 +252,13 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
 
   let ticker: NodeJS.Timeout | undefined;
   if (auto) {
-    // dispel4py's rule: grow by one while the queue is above the threshold and not shrinking, else shrink by one.
+    let scaling = { active, lastQueued: 0 };
     ticker = setInterval(() => {
       const queued = queuedTasks + held.waitingTasks;
       const before = active;
-      if (queued > threshold && queued >= lastQueued) {
-        if (active < size) active++;
-      } else if (active > 1) active--;
-      lastQueued = queued;
-      // The record of changes is capped so that very long runs keep constant memory.
-      if (active !== before && activeOverTime.length < MAX_ACTIVE_SAMPLES) {
-        activeOverTime.push({ atMs: Math.round(performance.now() - started), active, queued });
-      }
+      scaling = queueLengthRule(scaling, queued, { threshold, max: size });
+      active = scaling.active;
+      scalingRecord.note(active, queued);
       if (active > before) dispatch();
     }, AUTOSCALE_TICK_MS);
   }
@@ -282,11 +272,11 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const extra: Record<string, unknown> = { workers: size, threads: threadCount, startupMs: readyAt - started, runMs: ended - readyAt, tailMs: ended - quietAt, steals, peakWorkerHeapMb: sink.peakWorkerHeapMb };
   if (auto) {
     extra.threshold = threshold;
-    extra.activeWorkers = activeOverTime;
-    extra.meanActiveWorkers = meanActive(activeOverTime, ended - started);
+    extra.activeWorkers = scalingRecord.samples;
+    extra.meanActiveWorkers = scalingRecord.mean(ended - started);
     if (options.verbose) {
       process.stderr.write(
-        `${name}: active workers over time: ${activeOverTime.map((s) => `${s.active}@${s.atMs}ms`).join(' ')} (mean ${(extra.meanActiveWorkers as number).toFixed(2)} of ${size}, threshold ${threshold})\n`,
+        `${name}: active workers over time: ${scalingRecord.samples.map((s) => `${s.active}@${s.atMs}ms`).join(' ')} (mean ${(extra.meanActiveWorkers as number).toFixed(2)} of ${size}, threshold ${threshold})\n`,
       );
     }
   } else if (options.verbose) {
@@ -312,14 +302,4 @@ async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Prom
 
 function feedLength(feed: RootFeed): number {
   return feed.items ? feed.items.length : feed.count ?? 0;
-}
-
-function meanActive(samples: ActiveSample[], totalMs: number): number {
-  if (totalMs <= 0) return samples[samples.length - 1].active;
-  let sum = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const until = i + 1 < samples.length ? samples[i + 1].atMs : totalMs;
-    sum += samples[i].active * Math.max(0, until - samples[i].atMs);
-  }
-  return sum / totalMs;
 }

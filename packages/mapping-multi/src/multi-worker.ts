@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { createRouter, decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
 import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
-import type { MultiPlan } from './multi-plan.js';
+import type { MultiPlan } from '@d4/runtime';
 import type { Tuning } from './tuning.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';

@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { OutputCollector, emptyStats, prepareWorkerSource, workerExecArgv } from '@d4/runtime';
 import { DriverSink } from './driver-common.js';
-import { instancePlan, partitionPlan, type MultiPlan } from './multi-plan.js';
+import { instancePlan, partitionPlan, type MultiPlan } from '@d4/runtime';
 import type { MultiWorkerData } from './multi-worker.js';
 import { boolOption, cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
 import { DEFAULT_TUNING } from './tuning.js';

@@ -4,7 +4,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { D4Error, WorkerError, asLoadedWorkflow, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
-import { LocalEngine, fromWireError, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
+import { LocalEngine, ScalingRecord, fromWireError, idleTimeRule, type WorkerIdleness, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
@@ -118,8 +118,7 @@ class Driver {
   private readonly outcome: Promise<void>;
   private failure: unknown;
   private active: number;
-  private readonly activeTimeline: { atMs: number; active: number }[] = [];
-  private activeChanges = 0;
+  private scaling: ScalingRecord | undefined;
   private lastDataAt = 0;
 
   constructor(
@@ -287,7 +286,7 @@ class Driver {
     every(Math.max(1000, Math.floor(tuning.keyTtlMs / 4)), () => this.renewExpiry());
     every(Math.max(50, Math.floor(tuning.aliveMs / 2)), () => this.checkLiveness());
     if (this.plan.mapping === 'dyn_auto_redis') {
-      this.activeTimeline.push({ atMs: 0, active: this.active });
+      this.scaling = new ScalingRecord(this.active, () => performance.now(), { cap: 1000, startedAt: this.started });
       every(Math.max(20, Math.floor(tuning.idleThreshold / 2)), () => this.autoscale());
     }
   }
@@ -524,27 +523,16 @@ class Driver {
     const members = (await this.redis.smembers(this.keys.workers)).filter((m) => !this.dead.has(m));
     if (members.length === 0) return;
     const values = await this.redis.mget(...members.map((m) => this.keys.alive(m)));
-    const thr = this.parsed.tuning.idleThreshold;
-    let idle = false;
-    values.forEach((v) => {
-      // A heartbeat holds "rank:ms since the worker's last item".
+    // A heartbeat holds "rank:ms since the worker's last item".
+    const workers: WorkerIdleness[] = [];
+    for (const v of values) {
       const colon = v?.indexOf(':') ?? -1;
-      if (v === null || colon < 0) return;
-      const rank = Number(v.slice(0, colon));
-      if (rank >= this.active) return;
-      const idleMs = Number(v.slice(colon + 1));
-      if (idleMs > thr) idle = true;
-    });
-    const max = Math.max(this.plan.localWorkers, members.length);
-    let next = this.active;
-    // dispel4py's rule; with no live active worker (they died) the pool grows as well.
-    if (idle) next = Math.max(1, this.active - 1);
-    else if (this.active < max) next = this.active + 1;
+      if (v !== null && colon >= 0) workers.push({ rank: Number(v.slice(0, colon)), idleMs: Number(v.slice(colon + 1)) });
+    }
+    const next = idleTimeRule(this.active, workers, { idleThreshold: this.parsed.tuning.idleThreshold, max: Math.max(this.plan.localWorkers, members.length) });
     if (next === this.active) return;
     this.active = next;
-    // The record keeps the first 1000 changes (a long run may change every -thr/2 ms).
-    this.activeChanges++;
-    if (this.activeTimeline.length < 1000) this.activeTimeline.push({ atMs: Math.round(performance.now() - this.started), active: next });
+    this.scaling?.note(next);
     if (this.options.verbose) process.stderr.write(`d4 dyn_auto_redis: ${next} active worker${next === 1 ? '' : 's'}\n`);
     await this.redis.hset(this.keys.counters, 'active', next);
     await this.scripts.broadcast([this.keys.meta, this.keys.workers], [this.keys.prefix + 'c:', 'active', String(next)]);
@@ -645,7 +633,7 @@ class Driver {
         duplicates: workers.reduce((n, w) => n + w.duplicates, 0),
         deadWorkers: [...this.dead],
         tailMs: this.lastDataAt ? end - this.lastDataAt : 0,
-        ...(this.plan.mapping === 'dyn_auto_redis' ? { activeWorkers: this.activeTimeline, activeChanges: this.activeChanges } : {}),
+        ...(this.scaling ? { activeWorkers: this.scaling.samples, activeChanges: this.scaling.changes } : {}),
       },
     };
   }

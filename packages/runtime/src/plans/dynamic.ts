@@ -5,7 +5,7 @@ import { portTables } from './port-tables.js';
  * Addresses of a dynamic run. A task is (target, value): a root target (port null) takes
  * the call's whole inputs object, any other target one value on one input port.
  */
-export interface DynTables {
+export interface DynamicPlan {
   /** Every PE of the graph, in join order: a worker checks that it rebuilt the same graph. */
   peIds: string[];
   targets: Array<{ peId: string; port: string | null }>;
@@ -14,7 +14,7 @@ export interface DynTables {
   rootTargets: Record<string, number>;
 }
 
-export function dynTables(graph: WorkflowGraph): DynTables {
+export function dynamicPlan(graph: WorkflowGraph): DynamicPlan {
   const roots = graph.roots();
   const rootTargets: Record<string, number> = {};
   roots.forEach((root, index) => {

@@ -1,5 +1,5 @@
 import { type WorkflowGraph } from '@d4/core';
-import { portKey, unconnectedPorts } from '@d4/runtime';
+import { portKey, unconnectedPorts } from '@d4/core/internal';
 
 /** An address items are sent to: a PE's input port (or, for a root call, no port). */
 export interface PortTarget {

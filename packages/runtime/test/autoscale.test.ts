@@ -1,0 +1,80 @@
+import { describe, expect, it } from '@jest/globals';
+import { ScalingRecord, idleTimeRule, initialActiveWorkers, queueLengthRule } from '../src/index.js';
+
+describe("the queue-length rule (dyn_auto_multi, dispel4py's)", () => {
+  const limits = { threshold: 10, max: 4 };
+
+  it('grows by one while the queue is above the threshold and not shrinking, up to the pool', () => {
+    let state = { active: 1, lastQueued: 0 };
+    const seen: number[] = [];
+    for (const queued of [50, 60, 60, 70, 80]) {
+      state = queueLengthRule(state, queued, limits);
+      seen.push(state.active);
+    }
+    expect(seen).toEqual([2, 3, 4, 4, 4]);
+  });
+
+  it('shrinks by one when the queue shrinks or falls to the threshold, never below one', () => {
+    let state = { active: 4, lastQueued: 100 };
+    const seen: number[] = [];
+    for (const queued of [90, 95, 10, 0, 0, 0]) {
+      state = queueLengthRule(state, queued, limits);
+      seen.push(state.active);
+    }
+    expect(seen).toEqual([3, 4, 3, 2, 1, 1]);
+  });
+
+  it('starts with half the pool, rounded up', () => {
+    expect([1, 2, 3, 4, 7].map(initialActiveWorkers)).toEqual([1, 1, 2, 2, 4]);
+  });
+});
+
+describe("the idle-time rule (dyn_auto_redis, dispel4py's)", () => {
+  const limits = { idleThreshold: 1000, max: 3 };
+
+  it('pauses one active worker while one of them idles longer than the threshold', () => {
+    expect(idleTimeRule(3, [{ rank: 0, idleMs: 0 }, { rank: 1, idleMs: 1500 }, { rank: 2, idleMs: 0 }], limits)).toBe(2);
+    expect(idleTimeRule(1, [{ rank: 0, idleMs: 5000 }], limits)).toBe(1);
+  });
+
+  it('ignores paused workers (rank at or above the active count) and grows while every active one works', () => {
+    expect(idleTimeRule(1, [{ rank: 0, idleMs: 10 }, { rank: 1, idleMs: 9000 }, { rank: 2, idleMs: 9000 }], limits)).toBe(2);
+    expect(idleTimeRule(3, [{ rank: 0, idleMs: 999 }, { rank: 1, idleMs: 0 }, { rank: 2, idleMs: 0 }], limits)).toBe(3);
+  });
+
+  it('grows when no active worker is alive to report', () => {
+    expect(idleTimeRule(1, [], limits)).toBe(2);
+  });
+});
+
+describe('the scaling record', () => {
+  it('keeps the changes with their time on the run clock, and the time-weighted mean', () => {
+    let now = 5000;
+    const record = new ScalingRecord(2, () => now, { withQueue: true, startedAt: 4900 });
+    now += 100;
+    record.note(3, 40);
+    now += 50;
+    record.note(3, 45); // no change: not recorded
+    now += 150;
+    record.note(1, 0);
+    expect(record.samples).toEqual([
+      { atMs: 0, active: 2, queued: 0 },
+      { atMs: 200, active: 3, queued: 40 },
+      { atMs: 400, active: 1, queued: 0 },
+    ]);
+    expect(record.changes).toBe(2);
+    // 2 for 200 ms, 3 for 200 ms, 1 for 100 ms.
+    expect(record.mean(500)).toBe((2 * 200 + 3 * 200 + 1 * 100) / 500);
+  });
+
+  it('stops recording at its cap but still counts the changes (constant memory on long runs)', () => {
+    let now = 0;
+    const record = new ScalingRecord(1, () => now, { cap: 3 });
+    for (let i = 0; i < 100; i++) {
+      now += 10;
+      record.note(i % 2 === 0 ? 2 : 1);
+    }
+    expect(record.samples).toHaveLength(3);
+    expect(record.changes).toBe(100);
+  });
+});
