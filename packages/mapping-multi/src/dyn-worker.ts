@@ -1,9 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
-import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
-import type { DynamicPlan } from '@d4/runtime';
-import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
+import { FlushClock, LocalEngine, ResultSink, checkSameGraph, heapMb, oldestSince, ownBytes, portKey, reportingLog, unconnectedPorts, type DynamicPlan } from '@d4/runtime';
+import { post } from './thread-transport.js';
 
 export interface DynWorkerData {
   kind: 'dyn';
@@ -72,7 +70,7 @@ class DynWorker {
     this.steal = new Int32Array(data.steal);
     this.maxFlat = data.batchItems * 2;
     this.clock = new FlushClock(data.flushMs);
-    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems);
+    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems, post);
     this.engine = new LocalEngine({
       pes,
       localEdges: [],
@@ -84,7 +82,7 @@ class DynWorker {
       },
       unconnectedPorts: unconnectedPorts(pes, edges),
       collector: this.sink,
-      log: workerLog,
+      log: reportingLog(post),
     });
   }
 
@@ -176,7 +174,7 @@ class DynWorker {
     Atomics.store(this.steal, this.index, 0);
     if (this.out.length > 0) this.sendOut('tasks', false, give < 1);
     if (give < 1) return end;
-    const back = messageBytes(encodeBatch(items.slice(end - give * 2, end)));
+    const back = ownBytes(encodeBatch(items.slice(end - give * 2, end)));
     this.post({ type: 'tasks', bytes: back, n: give, done: false, answered: true });
     return end - give * 2;
   }
@@ -188,7 +186,7 @@ class DynWorker {
       if (done) this.post({ type, n: 0, done });
       return;
     }
-    const bytes = messageBytes(
+    const bytes = ownBytes(
       encodeBatch(out, (i) => {
         if (i % 2 === 0) return undefined;
         const t = this.data.tables.targets[out[i - 1] as number];
@@ -207,7 +205,7 @@ class DynWorker {
     this.nextSample = now + 50;
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress) this.post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+    if (this.data.progress) post({ type: 'progress', source: this.index, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
   }
 }
 

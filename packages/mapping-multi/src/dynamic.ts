@@ -1,11 +1,8 @@
 import { asLoadedWorkflow, encodeBatch, intOption, requireWorkflowSource, resolveInputs, rebuildWorkflow, type WorkflowGraph, type WorkflowSource, type InputSpec, type Mapping, type RootFeed, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
-import { OutputCollector, emptyStats, refuseStatefulPEs, prepareWorkerSource, workerExecArgv, topologicalOrder } from '@d4/runtime';
-import { DriverSink } from './driver-common.js';
-import { ScalingRecord, dynamicPlan, initialActiveWorkers, queueLengthRule } from '@d4/runtime';
+import { OutputCollector, abortError, emptyStats, refuseStatefulPEs, prepareWorkerSource, workerExecArgv, topologicalOrder } from '@d4/runtime';
+import { resultMode, AUTOSCALE_TICK_MS, DYN_BATCH_ITEMS, DYN_FLUSH_MS, DYN_PREFETCH, DYN_QUEUED_PER_COPY, DriverReports, RunControl, ScalingRecord, dynamicPlan, initialActiveWorkers, ownBytes, queueLengthRule, type WorkerMessage } from '@d4/runtime';
 import type { DynWorkerData } from './dyn-worker.js';
-import { cores, memoryOption, numProcessesOption, resultMode, workerMemoryOption } from './options.js';
-import { AUTOSCALE_TICK_MS, DYN_BATCH_ITEMS, DYN_FLUSH_MS, DYN_PREFETCH, DYN_QUEUED_PER_COPY } from './tuning.js';
-import { messageBytes } from './worker-context.js';
+import { cores, memoryOption, numProcessesOption, workerMemoryOption } from './options.js';
 import { HeldBatches } from './held-batches.js';
 import { WorkerGroup, type WorkerSpec } from './worker-group.js';
 
@@ -97,7 +94,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   });
 
   const collector = new OutputCollector(options);
-  const sink = new DriverSink(collector, tables.results, options);
+  const sink = new DriverReports(collector, tables.results, options);
 
   // The shared queue: a stack, so new tasks go first (depth-first keeps the queue short).
   const queue: QueuedBatch[] = [];
@@ -143,7 +140,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
       const n = flat.length / 2;
       rootsLeft -= n;
-      return { bytes: messageBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
+      return { bytes: ownBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
     }
     return undefined;
   };
@@ -214,14 +211,20 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     }
   };
 
-  const group = new WorkerGroup({
+  if (options.signal?.aborted) throw abortError(options.signal);
+  // The group's callbacks reach `control` only on worker events, after it is made below.
+  const group: WorkerGroup = new WorkerGroup({
     specs,
-    signal: options.signal,
     memoryMb,
     execArgv: workerExecArgv(workerSource),
-    onMessage: (_thread, message) => {
+    fail: (error) => control.fail(error),
+    stopped: () => control.stopped,
+    onMessage: (thread, message) => {
+      if (isReport(message)) {
+        sink.handle(message, group.label(thread));
+        return;
+      }
       const w = message.copy as number;
-      if (sink.handle(w, message)) return;
       switch (message.type) {
         case 'ready':
           ready[w] = true;
@@ -250,6 +253,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     },
   });
 
+  const control = new RunControl(() => group.stop(), options.signal);
   let ticker: NodeJS.Timeout | undefined;
   if (auto) {
     let scaling = { active, lastQueued: 0 };
@@ -263,7 +267,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     }, AUTOSCALE_TICK_MS);
   }
   try {
-    await group.run(finished);
+    await control.run(finished);
   } finally {
     if (ticker) clearInterval(ticker);
   }
@@ -302,4 +306,9 @@ async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Prom
 
 function feedLength(feed: RootFeed): number {
   return feed.items ? feed.items.length : feed.count ?? 0;
+}
+
+/** The runtime's reports (results, logs, progress); the rest is the pool's own protocol. */
+function isReport(message: { type: string }): message is WorkerMessage {
+  return message.type === 'results' || message.type === 'log' || message.type === 'progress';
 }

@@ -1,6 +1,6 @@
 import { Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import { WorkerError, type D4Error } from '@d4/core';
-import { abortError, fromWireError, type WireError } from '@d4/runtime';
+import { fromWireError, type WireError } from '@d4/runtime';
 
 import { workerFile } from './worker-file.js';
 
@@ -8,7 +8,7 @@ export interface WorkerSpec {
   /** What the worker runs, for error messages: "worker 3 (PE Identity2, instance 1)". */
   label: string;
   data: unknown;
-  /** MessagePorts for the worker; never ArrayBuffers (see messageBytes in worker-context.ts). */
+  /** MessagePorts for the worker; never ArrayBuffers (see ownBytes in the runtime). */
   transferList?: readonly MessagePort[];
 }
 
@@ -16,10 +16,13 @@ export interface WorkerGroupOptions {
   specs: readonly WorkerSpec[];
   /** Every message a worker posts, except 'error' messages (which fail the run). */
   onMessage: (index: number, message: any) => void;
-  signal?: AbortSignal;
+  /** Fails the run once (the runtime's RunControl): a worker died, or reported an error. */
+  fail: (error: D4Error) => void;
+  /** True once the run is stopping: messages and exits from then on are expected. */
+  stopped: () => boolean;
   /** Heap limit per worker (MB): a worker that exceeds it dies and the run fails. */
   memoryMb?: number;
-  /** Node flags of the workers (core's workerExecArgv); default: the driver's own. */
+  /** Node flags of the workers (the runtime's workerExecArgv); default: the driver's own. */
   execArgv?: string[];
 }
 
@@ -42,31 +45,22 @@ function workerValidFlags(execArgv: string[], message: string): string[] | undef
 }
 
 /**
- * The driver's side of a run's worker threads. Any failure — a PE error a worker reports,
- * a worker that dies (process.exit() in a PE, out of memory, terminated), an abort —
- * terminates every worker and rejects `failed` once, with the first cause. A worker's
- * death is seen through its 'exit'/'error' events, so it is reported at once, not after a
- * timeout.
+ * The worker threads of a run. Any failure — a PE error a worker reports, a worker that
+ * dies (process.exit() in a PE, out of memory, terminated) — fails the run once through
+ * `fail`, which stops every worker. A worker's death is seen through its 'exit'/'error'
+ * events, so it is reported at once, not after a timeout.
  */
 export class WorkerGroup {
   readonly workers: Worker[] = [];
-  /** Rejects with the first failure; never resolves. */
-  readonly failed: Promise<never>;
-  private rejectFailed!: (error: D4Error) => void;
-  private stopping = false;
   private readonly labels: string[];
-  private readonly onAbort?: () => void;
-  private readonly signal?: AbortSignal;
+  private stopping: Promise<void> | undefined;
 
-  constructor(options: WorkerGroupOptions) {
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
-    });
-    this.failed.catch(() => {}); // observed by whoever races it; never an unhandled rejection
+  constructor(private readonly options: WorkerGroupOptions) {
     this.labels = options.specs.map((s) => s.label);
     const file = workerFile();
     const resourceLimits: ResourceLimits | undefined = options.memoryMb ? { maxOldGenerationSizeMb: options.memoryMb } : undefined;
     let execArgv = options.execArgv;
+    const quiet = () => this.stopping !== undefined || options.stopped();
     options.specs.forEach((spec, index) => {
       const start = () => new Worker(file, { workerData: spec.data, transferList: spec.transferList as TransferListItem[] | undefined, resourceLimits, execArgv });
       let worker: Worker;
@@ -84,20 +78,21 @@ export class WorkerGroup {
         }
       }
       worker.on('message', (message: any) => {
-        if (this.stopping) return;
+        if (quiet()) return;
         if (message && message.type === 'error') {
-          this.fail(fromWireError(message.error as WireError, `${spec.label}`));
+          options.fail(fromWireError(message.error as WireError, `${spec.label}`));
           return;
         }
         try {
           options.onMessage(index, message);
         } catch (error) {
-          this.fail(error as D4Error);
+          options.fail(error as D4Error);
         }
       });
       worker.on('error', (error: Error & { code?: string }) => {
+        if (quiet()) return;
         const oom = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        this.fail(
+        options.fail(
           new WorkerError(
             `${spec.label} died${oom ? ' out of memory' : ''}: ${error.message}${oom ? '; a PE keeps too much data (raise --worker-memory, or keep less per item)' : ''}`,
             oom ? 'D4_WORKER_OUT_OF_MEMORY' : 'D4_WORKER_DIED',
@@ -105,10 +100,12 @@ export class WorkerGroup {
           ),
         );
       });
-      worker.on('messageerror', (error) => this.fail(new WorkerError(`${spec.label} sent a message that cannot be read: ${error.message}`, 'D4_WORKER_MESSAGE', { cause: error })));
+      worker.on('messageerror', (error) => {
+        if (!quiet()) options.fail(new WorkerError(`${spec.label} sent a message that cannot be read: ${error.message}`, 'D4_WORKER_MESSAGE', { cause: error }));
+      });
       worker.on('exit', (code) => {
-        if (this.stopping) return;
-        this.fail(
+        if (quiet()) return;
+        options.fail(
           new WorkerError(
             `${spec.label} exited with code ${code} before the run finished; a PE may have called process.exit(), or the thread was terminated`,
             'D4_WORKER_EXITED',
@@ -117,43 +114,20 @@ export class WorkerGroup {
       });
       this.workers.push(worker);
     });
-    if (options.signal) {
-      this.signal = options.signal;
-      this.onAbort = () => this.fail(abortError(options.signal!));
-      if (options.signal.aborted) this.onAbort();
-      else options.signal.addEventListener('abort', this.onAbort, { once: true });
-    }
   }
 
   label(index: number): string {
     return this.labels[index];
   }
 
-  /** Copies the message (never transfers: see messageBytes in worker-context.ts). */
+  /** Copies the message (never transfers: see ownBytes in the runtime). */
   post(index: number, message: unknown): void {
     if (!this.stopping) this.workers[index].postMessage(message);
   }
 
-  fail(error: D4Error): void {
-    if (this.stopping) return;
-    this.rejectFailed(error);
-    void this.stop();
-  }
-
   /** Stops every worker (idempotent). Exits after this are expected, not failures. */
-  async stop(): Promise<void> {
-    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
-    if (this.stopping) return;
-    this.stopping = true;
-    await Promise.all(this.workers.map((w) => w.terminate().catch(() => 0)));
-  }
-
-  /** Runs `body` until it settles or the group fails, whichever comes first; always stops the workers. */
-  async run<T>(body: Promise<T>): Promise<T> {
-    try {
-      return await Promise.race([body, this.failed]);
-    } finally {
-      await this.stop();
-    }
+  stop(): Promise<void> {
+    this.stopping ??= Promise.all(this.workers.map((w) => w.terminate().catch(() => 0))).then(() => undefined);
+    return this.stopping;
   }
 }

@@ -4,12 +4,12 @@
  * is reported to the driver, which stops every worker and fails the run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runMultiWorker, type MultiWorkerData } from './multi-worker.js';
+import { runFixedWorker, toWireError } from '@d4/runtime';
+import type { FixedThreadData } from './multi.js';
 import { runDynWorker, type DynWorkerData } from './dyn-worker.js';
-import { toWireError } from '@d4/runtime';
-import { post } from './worker-context.js';
+import { post, threadTransport } from './thread-transport.js';
 
-const data = workerData as MultiWorkerData | DynWorkerData;
+const data = workerData as FixedThreadData | DynWorkerData;
 
 function report(error: unknown): void {
   post({ type: 'error', error: toWireError(error) });
@@ -21,7 +21,7 @@ process.on('unhandledRejection', report);
 parentPort!.on('message', () => {});
 
 try {
-  if (data.kind === 'multi') await runMultiWorker(data);
+  if (data.kind === 'fixed') await runFixedWorker(data.job, threadTransport(data.ports));
   else await runDynWorker(data);
 } catch (error) {
   report(error);

@@ -146,6 +146,53 @@ export class ReadField extends ProducerPE {
   }
 }
 
+/**
+ * Counts its lifecycle: preprocess() and process() calls, and reports them from postprocess()
+ * as `{instance, preprocessed, calls}` on an unconnected port. The conformance kit checks
+ * that every instance that ran was preprocessed once and postprocessed once, and that the
+ * instances together saw every item once.
+ */
+export class LifecycleCounter extends GenericPE {
+  private preprocessed = 0;
+  private calls = 0;
+  constructor() {
+    super('LifecycleCounter');
+    this.addInput('input').addOutput('output').addOutput('lifecycle');
+  }
+  override preprocess(): void {
+    this.preprocessed += 1;
+  }
+  process(inputs: PEInputs): PEOutputs {
+    this.calls += 1;
+    return { output: inputs.input };
+  }
+  override postprocess(): void {
+    this.write('lifecycle', { instance: this.instance, preprocessed: this.preprocessed, calls: this.calls });
+  }
+}
+
+/** Throws on the item equal to `bad` (7 by default), passes the others on. */
+export class FailsOn extends IterativePE {
+  constructor(private readonly bad = 7) {
+    super('FailsOn');
+  }
+  _process(data: number): number {
+    if (data === this.bad) throw new RangeError(`${data} is not allowed here`);
+    return data;
+  }
+}
+
+/** Passes items on after a timer (a slow PE that yields: a run of it can be aborted midway). */
+export class Sleepy extends IterativePE {
+  constructor(private readonly ms = 5) {
+    super('Sleepy');
+  }
+  async _process(data: number): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, this.ms));
+    return data;
+  }
+}
+
 export class Collect extends ConsumerPE {
   constructor() {
     super('Collect');
@@ -232,4 +279,21 @@ export function globalSum(): WorkflowGraph {
 
 export function broadcast(): WorkflowGraph {
   return chain(new CountingProducer(), new Identity(), new SeeAll());
+}
+
+/** Two instances that count their lifecycle, between a producer and a pass-through. */
+export function lifecycle(): WorkflowGraph {
+  const counter = new LifecycleCounter();
+  counter.numprocesses = 2;
+  return chain(new CountingProducer(), counter, new Identity());
+}
+
+/** A PE that throws on item 7. */
+export function failing(): WorkflowGraph {
+  return chain(new CountingProducer(), new Identity(), new FailsOn(7), new Identity());
+}
+
+/** A slow pipeline that would take minutes with its usual input (the kit aborts it). */
+export function slow(): WorkflowGraph {
+  return chain(new CountingProducer(), new Sleepy(5), new Identity());
 }

@@ -1,9 +1,10 @@
 /**
  * The conformance kit: every mapping package runs the same graphs and must produce the
- * same multiset of outputs as `simple`.
+ * same multiset of outputs as `simple`, and keep the runtime's contract: the lifecycle of
+ * every instance, the shape of a PE's error, and an abort that ends the run.
  */
 import { createRequire } from 'node:module';
-import { loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '@d4/core';
+import { PEError, loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '@d4/core';
 
 export interface ConformanceCase {
   /** Export of the graphs module that builds the graph. */
@@ -101,4 +102,79 @@ export async function checkConformance(mapping: Mapping, options: RunOptions = {
   }
   if (failures.length) throw new Error(`conformance failed:\n${failures.join('\n')}`);
   return outcomes;
+}
+
+/** One broken promise of the runtime's contract, as a readable line. */
+export type ContractViolation = string;
+
+/**
+ * preprocess() once and postprocess() once per instance that ran, and every item seen once
+ * over all instances: the lifecycle graph's counter reports `{instance, preprocessed, calls}`
+ * from each postprocess(). Returns what is wrong (empty when nothing is).
+ */
+export async function checkLifecycle(mapping: Mapping, options: RunOptions = {}, items = 200): Promise<ContractViolation[]> {
+  const result = await mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'lifecycle' }), { '*': items }, options);
+  const reports = (result.outputs.LifecycleCounter1?.lifecycle ?? []) as Array<{ instance: number; preprocessed: number; calls: number }>;
+  const out: ContractViolation[] = [];
+  const instances = result.stats.pes.LifecycleCounter1?.instances ?? 0;
+  if (reports.length !== instances) out.push(`${instances} instances of LifecycleCounter1 ran, but ${reports.length} postprocess() reports came back`);
+  const seen = new Set<number>();
+  for (const r of reports) {
+    if (r.preprocessed !== 1) out.push(`instance ${r.instance} was preprocessed ${r.preprocessed} times before its postprocess()`);
+    if (seen.has(r.instance)) out.push(`instance ${r.instance} was postprocessed more than once`);
+    seen.add(r.instance);
+  }
+  const calls = reports.reduce((n, r) => n + r.calls, 0);
+  if (calls !== items) out.push(`the instances processed ${calls} items, not ${items}`);
+  const passed = result.outputs.Identity2?.output?.length ?? 0;
+  if (passed !== items) out.push(`${passed} items came out of the pipeline, not ${items}`);
+  return out;
+}
+
+/** A PE that throws fails the run with D4_PE_FAILED, the PE id, the item and the cause. */
+export async function checkFailure(mapping: Mapping, options: RunOptions = {}): Promise<ContractViolation[]> {
+  const error = await mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'failing' }), { '*': 20 }, options).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) return ['the run succeeded although PE FailsOn2 throws on item 7'];
+  const out: ContractViolation[] = [];
+  const e = error as Partial<PEError> & Error;
+  if (!(error instanceof PEError)) out.push(`the error is a ${e?.name ?? typeof error}, not a PEError`);
+  if (e.code !== 'D4_PE_FAILED') out.push(`the error's code is ${String(e.code)}, not D4_PE_FAILED`);
+  if (e.peId !== 'FailsOn2') out.push(`the error names PE ${String(e.peId)}, not FailsOn2`);
+  if (JSON.stringify(e.item) !== JSON.stringify({ input: 7 })) out.push(`the error's item is ${JSON.stringify(e.item)}, not {"input":7}`);
+  if (e.phase !== 'process') out.push(`the error's phase is ${String(e.phase)}, not process`);
+  if (!String(e.message).includes('7 is not allowed here')) out.push(`the message does not carry the PE's own: ${e.message}`);
+  return out;
+}
+
+/** An abort signal ends a run midway with D4_ABORTED (the run would take minutes otherwise). */
+export async function checkAbort(mapping: Mapping, options: RunOptions = {}): Promise<ContractViolation[]> {
+  const controller = new AbortController();
+  let outputs = 0;
+  const run = mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'slow' }), { '*': 100_000 }, {
+    ...options,
+    signal: controller.signal,
+    onOutput: () => {
+      if (++outputs === 1) controller.abort('enough');
+    },
+  });
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) return ['the run ended normally although it was aborted'];
+  const code = (error as { code?: string }).code;
+  return code === 'D4_ABORTED' ? [] : [`the aborted run failed with ${String(code)} (${(error as Error).message}), not D4_ABORTED`];
+}
+
+/** Runs the three contract checks and throws with every violation. */
+export async function checkContract(mapping: Mapping, options: RunOptions = {}): Promise<void> {
+  const violations = [
+    ...(await checkLifecycle(mapping, options)).map((v) => `lifecycle: ${v}`),
+    ...(await checkFailure(mapping, options)).map((v) => `failure: ${v}`),
+    ...(await checkAbort(mapping, options)).map((v) => `abort: ${v}`),
+  ];
+  if (violations.length) throw new Error(`${mapping.name} breaks the runtime's contract:\n  ${violations.join('\n  ')}`);
 }

@@ -136,3 +136,42 @@ function refuseCyclicPartitions(groups: GenericPE[][], edges: readonly PEEdge[])
   };
   groups.forEach((_, g) => visit(g));
 }
+
+/**
+ * Which worker runs each unit: consecutive units (a PE's neighbours in join order) share a
+ * worker, so that most hops of a pipeline stay inside one, up to an even share per worker;
+ * two instances of one PE never share a worker (they would share its PE objects).
+ */
+export function placeUnits(plan: MultiPlan, workers: number): number[] {
+  const share = Math.ceil(plan.units.length / workers);
+  const load = new Array<number>(workers).fill(0);
+  const pesIn: Array<Set<string>> = Array.from({ length: workers }, () => new Set());
+  const workerOf: number[] = [];
+  let t = 0;
+  plan.units.forEach((unit, u) => {
+    const fits = (k: number, strict: boolean) => (!strict || load[k] < share) && unit.peIds.every((id) => !pesIn[k].has(id));
+    let k = t;
+    for (let tries = 0; tries < workers && !fits(k, true); tries++) k = (k + 1) % workers;
+    if (!fits(k, true)) {
+      k = 0;
+      while (!fits(k, false)) k++;
+    }
+    workerOf[u] = k;
+    load[k]++;
+    for (const id of unit.peIds) pesIn[k].add(id);
+    if (load[k] >= share) t = (k + 1) % workers;
+    else t = k;
+  });
+  return workerOf;
+}
+
+/** The fewest workers that can host a plan: the most instances of one PE. */
+export function minimumWorkers(plan: MultiPlan): number {
+  return Math.max(1, ...Object.values(plan.numInstances));
+}
+
+/** How a unit is named in messages: "PE Identity2 instance 1", or "partition A0, B1". */
+export function describeUnit(plan: MultiPlan, u: number): string {
+  const unit = plan.units[u];
+  return plan.partitioned ? `partition ${unit.peIds.join(', ')}` : `PE ${unit.peIds[0]} instance ${unit.instance[unit.peIds[0]]}`;
+}

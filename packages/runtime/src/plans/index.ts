@@ -7,7 +7,7 @@
  * - placement (`placementPlan`): roots in the driver, then fixed, dynamic or hybrid (stateful
  *   PEs pinned, stateless shared).
  */
-export { instancePlan, partitionPlan, type MultiPlan, type UnitPlan } from './fixed.js';
+export { instancePlan, partitionPlan, placeUnits, minimumWorkers, describeUnit, type MultiPlan, type UnitPlan } from './fixed.js';
 export { dynamicPlan, type DynamicPlan } from './dynamic.js';
 export { placementPlan, type PlacementKind, type PlacementPlan, type PlanPE, type PlanSlot, type PEMode } from './placement.js';
 export { portTables, type PortTarget } from './port-tables.js';

@@ -1,28 +1,28 @@
 import { getHeapStatistics } from 'node:v8';
-import { parentPort } from 'node:worker_threads';
 import { encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
-import { OutputCollector } from '@d4/runtime';
+import { OutputCollector } from '@d4/core/internal';
+import type { WorkerMessage } from '../protocol.js';
 
-/** Messages a worker posts to the driver (besides the mapping's own). */
-export function post(message: unknown): void {
-  parentPort!.postMessage(message);
-}
+/** Where a worker's messages to the driver go (the transport's `report`). */
+export type Report = (message: WorkerMessage) => void;
 
 /** PEs' log() in a worker: sent to the driver, which calls the run's `log` option (or stderr). */
-export const workerLog: LogFn = (peId, instance, message) => post({ type: 'log', peId, instance, message });
+export function reportingLog(report: Report): LogFn {
+  return (peId, instance, message) => report({ type: 'log', peId, instance, message });
+}
 
 /**
- * A batch's bytes as a message body of exactly their own size (the codec returns a view into
- * its reusable buffer, and a posted view carries its whole buffer).
+ * Bytes of exactly their own size, owned by the caller (the codec returns a view into its
+ * reused buffer, which the next encode overwrites, and a posted view would carry the whole
+ * buffer).
  *
- * Bodies are copied, never transferred: transferring detaches an ArrayBuffer, and the first
- * detach in a thread switches off a V8 fast path for good, so that every typed-array access
- * in optimized code checks for detachment from then on. PEs that compute on typed arrays
- * (FFTs, images) then run ~20% slower in that thread (fft_peaks: 54 -> 65 µs per item).
- * Copying a batch costs a memcpy; that check costs every element access for the rest of
- * the thread's life, and in the driver's thread, the embedding application's too.
+ * Across worker threads bodies are copied, never transferred: transferring detaches an
+ * ArrayBuffer, and the first detach in a thread switches off a V8 fast path for good, so
+ * that every typed-array access in optimized code checks for detachment from then on. PEs
+ * that compute on typed arrays (FFTs, images) then run ~20% slower in that thread
+ * (fft_peaks: 54 -> 65 µs per item). Copying a batch costs a memcpy.
  */
-export function messageBytes(buffer: Uint8Array): Uint8Array {
+export function ownBytes(buffer: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(buffer.byteLength);
   bytes.set(buffer);
   return bytes;
@@ -43,6 +43,7 @@ export class ResultSink extends OutputCollector {
     readonly mode: 'stream' | 'count',
     private readonly results: ReadonlyArray<{ peId: string; port: string }>,
     private readonly batchItems: number,
+    private readonly report: Report,
   ) {
     super({ collect: 'count' });
     results.forEach((r, i) => {
@@ -62,7 +63,6 @@ export class ResultSink extends OutputCollector {
     if (this.buffer.length >= this.batchItems * 2) this.flush();
   }
 
-
   get pending(): boolean {
     return this.buffer.length > 0;
   }
@@ -70,10 +70,10 @@ export class ResultSink extends OutputCollector {
   flush(): void {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
-    const bytes = messageBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
+    const bytes = ownBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
     this.buffer = [];
     this.since = 0;
-    post({ type: 'out', bytes });
+    this.report({ type: 'results', bytes });
   }
 
   countsForDriver(): RunOutputCounts | undefined {

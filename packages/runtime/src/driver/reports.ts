@@ -1,14 +1,23 @@
 import { decode, defaultLog, type PEStats, type RunOptions, type RunOutputCounts } from '@d4/core';
-import { mergeStats, type OutputCollector } from '@d4/runtime';
+import { mergeStats, type OutputCollector } from '@d4/core/internal';
+import type { WorkerMessage } from '../protocol.js';
+import { fromWireError } from '../wire-errors.js';
 
 /**
- * What the driver does with the messages every kind of worker posts: results, logs,
- * progress and the final figures.
+ * What the driver does with what workers report, for every backend: results to the run's
+ * collector (kept, counted or streamed to onOutput), PEs' log lines to the run's log,
+ * progress into the live counters, each unit's final figures into the run's stats. A
+ * reported error is thrown, rebuilt as the worker's D4Error: the caller fails the run.
  */
-export class DriverSink {
+export class DriverReports {
   readonly stats: Record<string, PEStats> = {};
   peakWorkerHeapMb = 0;
-  private readonly progressByWorker: Array<Record<string, number>> = [];
+  batchesSent = 0;
+  itemsSent = 0;
+  /** Units (or workers) that reported 'ready' and 'done'. */
+  ready = 0;
+  done = 0;
+  private readonly progressBySource: Array<Record<string, number>> = [];
 
   constructor(
     private readonly collector: OutputCollector,
@@ -16,32 +25,41 @@ export class DriverSink {
     private readonly options: RunOptions,
   ) {}
 
-  /** Handles a common message; returns false for a mapping-specific one. */
-  handle(index: number, message: any): boolean {
+  /** Handles one message; `where` names the sender for errors that are not d4's own. */
+  handle(message: WorkerMessage, where: string): void {
     switch (message.type) {
-      case 'out': {
+      case 'results': {
         const items = decode<unknown[]>(message.bytes);
         for (let i = 0; i < items.length; i += 2) {
           const r = this.results[items[i] as number];
           this.collector.add(r.peId, r.port, items[i + 1]);
         }
-        return true;
+        return;
       }
       case 'log':
         (this.options.log ?? defaultLog)(message.peId, message.instance, message.message);
-        return true;
+        return;
       case 'progress': {
         const progress = this.options.progress;
-        if (!progress) return true;
-        // Keyed by the unit (multi) or copy (dyn_*) that sent it: one thread may host several.
-        this.progressByWorker[message.unit ?? message.copy ?? index] = message.calls;
+        if (!progress) return;
+        // Kept per source, absolute: one thread or process may host several sources.
+        this.progressBySource[message.source] = message.calls;
         const total: Record<string, number> = {};
-        for (const calls of this.progressByWorker) if (calls) for (const [id, n] of Object.entries(calls)) total[id] = (total[id] ?? 0) + n;
+        for (const calls of this.progressBySource) if (calls) for (const [id, n] of Object.entries(calls)) total[id] = (total[id] ?? 0) + n;
         Object.assign(progress.calls, total);
-        return true;
+        return;
       }
-      default:
-        return false;
+      case 'ready':
+        this.ready++;
+        return;
+      case 'done':
+        this.final(message.stats, message.counts, message.peakHeapMb);
+        this.batchesSent += message.batchesSent;
+        this.itemsSent += message.itemsSent;
+        this.done++;
+        return;
+      case 'error':
+        throw fromWireError(message.error, where);
     }
   }
 
@@ -51,7 +69,7 @@ export class DriverSink {
     if (progress) for (const [id, s] of Object.entries(this.stats)) progress.calls[id] = s.calls;
   }
 
-  /** A worker's final figures. */
+  /** A unit's or worker's final figures. */
   final(stats: Record<string, PEStats>, counts: RunOutputCounts | undefined, peakHeapMb: number | undefined): void {
     mergeStats(this.stats, stats);
     if (counts) {

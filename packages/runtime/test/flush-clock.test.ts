@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FlushClock } from '../src/flush-clock.js';
+import { FlushClock } from '../src/index.js';
 
 describe('FlushClock', () => {
   it('after fast items, readNext() makes the next check read the clock (a slow PE is not held for up to 256 items)', () => {

@@ -1,67 +1,27 @@
-import type { MessagePort } from 'node:worker_threads';
-import { createRouter, decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
-import { LocalEngine, checkSameGraph, portKey, unconnectedPorts } from '@d4/runtime';
-import type { MultiPlan } from '@d4/runtime';
-import type { Tuning } from './tuning.js';
+import { createRouter, decode, encodeBatch, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
+import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
+import type { MultiPlan } from '../plans/fixed.js';
+import { ACK, END_OF_STREAM, type LinkFrame } from '../protocol.js';
+import type { Link } from '../transport.js';
 import { FlushClock } from './flush-clock.js';
-import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
+import { ResultSink, heapMb, oldestSince, ownBytes, reportingLog, type Report } from './result-sink.js';
+import type { Tuning } from './tuning.js';
 
-export interface MultiWorkerData {
-  kind: 'multi';
+/** What a worker of a fixed plan runs: the same for every worker but `units`. */
+export interface FixedWorkerJob {
   source: WorkflowSource;
   plan: MultiPlan;
-  /** The units this thread runs, each with its links. */
-  units: UnitWiring[];
+  /** The units this worker hosts. */
+  units: number[];
   results: 'stream' | 'count';
   progress: boolean;
   tuning: Tuning;
 }
 
-export interface UnitWiring {
-  unit: number;
-  /** A link from a unit in the same thread has no port: the thread pairs them up itself. */
-  inbound: Array<{ from: number; port?: MessagePort }>;
-  outbound: Array<{ to: number; port?: MessagePort }>;
-}
-
-/** What a link end needs of a port: a MessagePort, or an in-thread stand-in. */
-interface LinkPort {
-  postMessage(message: unknown): void;
-  on(event: 'message', listener: (message: any) => void): unknown;
-}
-
-/**
- * Both ends of a link between two units of the same thread. Batches pass as arrays, by
- * reference (as between PEs in `simple`), with no encoding; delivery is synchronous, which
- * is safe because a delivery only queues the batch and wakes the receiver's loop.
- */
-class LocalPort implements LinkPort {
-  other!: LocalPort;
-  private listener: ((message: any) => void) | undefined;
-  on(_event: 'message', listener: (message: any) => void): this {
-    this.listener = listener;
-    return this;
-  }
-  postMessage(message: unknown): void {
-    this.other.listener!(message);
-  }
-  static pair(): [LocalPort, LocalPort] {
-    const a = new LocalPort();
-    const b = new LocalPort();
-    a.other = b;
-    b.other = a;
-    return [a, b];
-  }
-}
-
-/** On a link: the receiver's acknowledgement of one processed batch, and end of stream. */
-const ACK = 1;
-const EOS = 'eos';
-
 /** The sending end of a link to one downstream unit; `inflight` batches are not yet acknowledged. */
 interface OutLink {
   readonly to: number;
-  readonly port: LinkPort;
+  readonly port: Link;
   readonly local: boolean;
   entries: unknown[];
   inflight: number;
@@ -75,13 +35,13 @@ interface Route {
 }
 
 interface InboxEntry {
-  readonly port: LinkPort;
+  readonly port: Link;
   /** Absent for end-of-stream. */
   readonly batch?: Uint8Array | unknown[];
 }
 
 interface CurrentBatch {
-  readonly port: LinkPort;
+  readonly port: Link;
   readonly items: unknown[];
   pos: number;
 }
@@ -92,15 +52,14 @@ interface LocalTarget {
 }
 
 /**
- * One unit of a `multi` run in its worker thread: a PE instance, or a partition's
- * sub-graph. Items arrive in batches from upstream units, are processed one by one, and
+ * One unit of a fixed plan in its worker: a PE instance, or a partition's sub-graph. Items arrive in batches from upstream units, are processed one by one, and
  * what the unit writes is batched per downstream unit. A batch is acknowledged when it has
  * been processed; a sender stops while it has `credit` unacknowledged batches towards a
  * receiver, so a slow consumer slows its producers and queues stay bounded.
  * The unit ends when every upstream unit sent end-of-stream and its queue is drained: then
  * it runs postprocess(), sends what that writes, and sends end-of-stream downstream.
  */
-export class MultiUnit {
+export class FixedUnit {
   private readonly engine: LocalEngine;
   private readonly sink: ResultSink;
   private readonly links: OutLink[] = [];
@@ -125,30 +84,30 @@ export class MultiUnit {
   private itemsSent = 0;
 
   constructor(
-    private readonly data: MultiWorkerData,
-    private readonly wiring: UnitWiring,
-    ports: { inbound: LinkPort[]; outbound: LinkPort[] },
+    private readonly job: FixedWorkerJob,
+    private readonly unit: number,
+    ports: { inbound: Link[]; outbound: Array<{ to: number; link: Link; local: boolean }> },
     pes: GenericPE[],
     allPes: GenericPE[],
     edges: readonly PEEdge[],
+    private readonly report: Report,
   ) {
-    const { plan, tuning } = data;
+    const { plan, tuning } = job;
     this.maxFlat = tuning.batchItems * 2;
     this.clock = new FlushClock(tuning.flushMs);
     const mine = new Set(pes);
     for (const pe of pes) {
-      pe.instance = plan.units[wiring.unit].instance[pe.id];
+      pe.instance = plan.units[unit].instance[pe.id];
       pe.numInstances = plan.numInstances[pe.id];
     }
-    for (const [i, { to }] of wiring.outbound.entries()) {
-      const port = ports.outbound[i];
-      const link: OutLink = { to, port, local: port instanceof LocalPort, entries: [], inflight: 0 };
-      port.on('message', () => this.onAck(link));
+    for (const { to, link: port, local } of ports.outbound) {
+      const link: OutLink = { to, port, local, entries: [], inflight: 0 };
+      port.onFrame(() => this.onAck(link));
       this.links.push(link);
       this.linkByUnit[to] = link;
     }
-    for (const port of ports.inbound) port.on('message', (message: Uint8Array | unknown[] | string) => this.onInbound(port, message));
-    this.eosExpected = wiring.inbound.length;
+    for (const port of ports.inbound) port.onFrame((frame) => this.onInbound(port, frame));
+    this.eosExpected = ports.inbound.length;
 
     const targetIndex = new Map(plan.targets.map((t, i) => [portKey(t.peId, t.port), i]));
     const externalPorts = new Set<string>();
@@ -172,7 +131,7 @@ export class MultiUnit {
       const pe = pes.find((p) => p.id === t.peId);
       return pe ? { pe, port: t.port } : undefined;
     });
-    this.sink = new ResultSink(data.results, plan.results, tuning.batchItems);
+    this.sink = new ResultSink(job.results, plan.results, tuning.batchItems, report);
     this.engine = new LocalEngine({
       pes,
       localEdges: edges.filter((e) => mine.has(e.from) && mine.has(e.to)),
@@ -180,9 +139,9 @@ export class MultiUnit {
       external: (pe, port, value) => this.send(pe, port, value),
       unconnectedPorts: unconnectedPorts(allPes, edges),
       collector: this.sink,
-      log: workerLog,
+      log: reportingLog(report),
     });
-    this.feeds = plan.units[wiring.unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
+    this.feeds = plan.units[unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
   }
 
   async run(): Promise<void> {
@@ -229,19 +188,19 @@ export class MultiUnit {
     await this.engine.postprocess();
     for (const link of this.links) {
       if (link.entries.length) this.sendBatch(link);
-      link.port.postMessage(EOS);
+      link.port.send(END_OF_STREAM);
     }
     this.sink.flush();
     this.sample(performance.now());
-    post({ type: 'done', unit: this.wiring.unit, stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap, batchesSent: this.batchesSent, itemsSent: this.itemsSent });
+    this.report({ type: 'done', source: this.unit, stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap, batchesSent: this.batchesSent, itemsSent: this.itemsSent });
   }
 
   private sample(now: number): void {
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress && now > this.nextProgress) {
+    if (this.job.progress && now > this.nextProgress) {
       this.nextProgress = now + 200;
-      post({ type: 'progress', unit: this.wiring.unit, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+      this.report({ type: 'progress', source: this.unit, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
     }
   }
 
@@ -274,7 +233,7 @@ export class MultiUnit {
       if (this.blocked) return;
     }
     this.current = null;
-    current.port.postMessage(ACK);
+    current.port.send(ACK);
   }
 
   /** A write on a port that leaves this unit: routed to the destination instance(s). */
@@ -291,7 +250,7 @@ export class MultiUnit {
     link.entries.push(target, value);
     if (this.pendingSince === 0) this.pendingSince = performance.now();
     if (link.entries.length >= this.maxFlat) {
-      if (link.inflight < this.data.tuning.credit) {
+      if (link.inflight < this.job.tuning.credit) {
         this.sendBatch(link);
         // The flush timer measures the oldest unsent item: restart it if nothing else waits.
         if (this.links.every((l) => l.entries.length === 0)) this.pendingSince = 0;
@@ -306,18 +265,18 @@ export class MultiUnit {
     this.batchesSent++;
     this.itemsSent += entries.length / 2;
     if (link.local) {
-      link.port.postMessage(entries);
+      link.port.send(entries);
       return;
     }
-    const bytes = messageBytes(
+    const bytes = ownBytes(
       encodeBatch(entries, (i) => {
         if (i % 2 === 0) return undefined;
-        const target = this.data.plan.targets[entries[i - 1] as number];
+        const target = this.job.plan.targets[entries[i - 1] as number];
         for (const byPort of this.routes.values()) for (const list of byPort.values()) for (const r of list) if (r.target === entries[i - 1]) return r.origin;
         return { peId: target.peId, port: target.port };
       }),
     );
-    link.port.postMessage(bytes);
+    link.port.send(bytes);
   }
 
   /** Sends every partial batch that has credit; the rest go when their acknowledgement comes. */
@@ -325,7 +284,7 @@ export class MultiUnit {
     let left = false;
     for (const link of this.links) {
       if (link.entries.length === 0) continue;
-      if (link.inflight < this.data.tuning.credit) this.sendBatch(link);
+      if (link.inflight < this.job.tuning.credit) this.sendBatch(link);
       else left = true;
     }
     this.sink.flush();
@@ -335,12 +294,12 @@ export class MultiUnit {
   private onAck(link: OutLink): void {
     link.inflight--;
     if (link.entries.length >= this.maxFlat || (this.idle && link.entries.length > 0)) this.sendBatch(link);
-    if (this.blocked) this.blocked = this.links.some((l) => l.entries.length >= this.maxFlat && l.inflight >= this.data.tuning.credit);
+    if (this.blocked) this.blocked = this.links.some((l) => l.entries.length >= this.maxFlat && l.inflight >= this.job.tuning.credit);
     this.wake();
   }
 
-  private onInbound(port: LinkPort, message: Uint8Array | unknown[] | string): void {
-    this.inbox.push(message === EOS ? { port } : { port, batch: message as Uint8Array | unknown[] });
+  private onInbound(port: Link, frame: LinkFrame): void {
+    this.inbox.push(frame === END_OF_STREAM ? { port } : { port, batch: frame as Uint8Array | unknown[] });
     this.wake();
   }
 
@@ -363,31 +322,3 @@ export class MultiUnit {
   }
 }
 
-/**
- * A worker thread of `multi` runs one or more units, each in its own cooperative loop.
- * The graph is rebuilt once per thread; the driver never puts two instances of one PE in
- * the same thread, so each unit has PE objects of its own.
- */
-export async function runMultiWorker(data: MultiWorkerData): Promise<void> {
-  const graph = (await rebuildWorkflow(data.source)).flatten().validate();
-  checkSameGraph(graph, data.plan.peIds, data.source.module);
-  const allPes = graph.pes();
-  const edges = graph.peEdges();
-  const localPairs = new Map<string, [LocalPort, LocalPort]>();
-  const localEnd = (from: number, to: number, end: 0 | 1): LocalPort => {
-    const key = `${from}>${to}`;
-    let pair = localPairs.get(key);
-    if (!pair) localPairs.set(key, (pair = LocalPort.pair()));
-    return pair[end];
-  };
-  const units = data.units.map((wiring) => {
-    const pes = data.plan.units[wiring.unit].peIds.map((id) => allPes.find((p) => p.id === id)!);
-    const ports = {
-      inbound: wiring.inbound.map((l) => l.port ?? localEnd(l.from, wiring.unit, 1)),
-      outbound: wiring.outbound.map((l) => l.port ?? localEnd(wiring.unit, l.to, 0)),
-    };
-    return new MultiUnit(data, wiring, ports, pes, allPes, edges);
-  });
-  post({ type: 'ready' });
-  await Promise.all(units.map((unit) => unit.run()));
-}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadWorkflow } from '@d4/core';
+import { checkAbort, checkConformance, checkContract, checkFailure, checkLifecycle, conformanceCases, conformanceGraphsModule } from '../src/conformance/index.js';
+import { memoryMapping } from '../src/index.js';
+
+describe('the runtime on its in-memory transport', () => {
+  it('gives the same outputs as simple on every conformance case, at the smallest size and larger', async () => {
+    for (const testCase of conformanceCases) {
+      for (const n of [testCase.minProcesses, testCase.minProcesses + 3]) {
+        await checkConformance(memoryMapping, { numProcesses: n }, [testCase]);
+      }
+    }
+  });
+
+  it('gives the same outputs partitioned', async () => {
+    const outcomes = await checkConformance(memoryMapping, { partitioned: true, numProcesses: 4 });
+    expect(outcomes.every((o) => o.actual.stats.partitioned === true)).toBe(true);
+  });
+
+  it("keeps the runtime's contract: lifecycle per instance, a PE's error, abort", async () => {
+    await checkContract(memoryMapping, { numProcesses: 5 });
+  });
+
+  it('reports per-PE stats and the plan', async () => {
+    const result = await memoryMapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'pipeline' }), { '*': 100 }, { numProcesses: 11 });
+    expect(result.stats.pes.Identity1).toMatchObject({ instances: 2, calls: 100, writes: 100 });
+    expect(result.stats.processes).toMatchObject({ CountingProducer0: [0], Identity1: [1, 2] });
+    expect(result.stats.instances).toBe(11);
+    expect(result.outputs.Identity5.output).toHaveLength(100);
+  });
+});
+
+describe('the contract checks themselves fail for a mapping that breaks the contract', () => {
+  const broken = {
+    ...memoryMapping,
+    name: 'broken',
+    run: async (...args: Parameters<typeof memoryMapping.run>) => {
+      const result = await memoryMapping.run(...args).catch((e: unknown) => {
+        throw Object.assign(new Error('lost it'), { code: 'D4_SOMETHING' });
+      });
+      const lifecycle = result.outputs.LifecycleCounter1?.lifecycle as Array<{ preprocessed: number }> | undefined;
+      if (lifecycle) lifecycle[0].preprocessed = 2;
+      return result;
+    },
+  };
+
+  it('names what is wrong', async () => {
+    expect(await checkLifecycle(broken, { numProcesses: 4 })).toEqual([expect.stringMatching(/^instance \d was preprocessed 2 times/)]);
+    expect(await checkFailure(broken, { numProcesses: 4 })).toEqual(
+      expect.arrayContaining(['the error is a Error, not a PEError', "the error's code is D4_SOMETHING, not D4_PE_FAILED", 'the error names PE undefined, not FailsOn2']),
+    );
+    expect(await checkAbort(broken, { numProcesses: 4 })).toEqual(['the aborted run failed with D4_SOMETHING (lost it), not D4_ABORTED']);
+  });
+});
