@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { conformanceCases, runConformanceCase } from '@d4/runtime/conformance';
+import { checkContract, conformanceCases, runConformanceCase } from '@d4/runtime/conformance';
 import { mappings } from '../src/index.js';
 
 /**
@@ -46,3 +46,14 @@ for (const name of ['dyn_multi', 'dyn_auto_multi'] as const) {
     }
   });
 }
+
+describe("the runtime's contract (the kit's lifecycle, failure and abort checks)", () => {
+  for (const name of ['multi', 'dyn_multi', 'dyn_auto_multi'] as const) {
+    it(`${name}`, async () => {
+      await checkContract(mappings[name], { numProcesses: 4 });
+    });
+  }
+  it('multi, partitioned', async () => {
+    await checkContract(mappings.multi, { numProcesses: 2, partitioned: true });
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { checkConformance, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/runtime/conformance';
+import { checkConformance, checkContract, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/runtime/conformance';
 import { loadWorkflow, type Mapping } from '@d4/core';
 import { mappings } from '../src/index.js';
 import { allKeys, startRedis, type TestRedis } from './redis-server.js';
@@ -57,6 +57,13 @@ describe('hybrid_redis', () => {
   test('runs every case like simple', async () => {
     const outcomes = await checkConformance(mappings.hybrid_redis, { ...base(), numProcesses: 3 });
     expect(outcomes.map((o) => o.case.name)).toEqual(conformanceCases.map((c) => c.name));
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+});
+
+describe("the runtime's contract (the kit's lifecycle, failure and abort checks)", () => {
+  test.each([mappings.redis, mappings.dyn_redis, mappings.dyn_auto_redis, mappings.hybrid_redis] as Mapping[])('$name', async (mapping) => {
+    await checkContract(mapping, { ...base(), numProcesses: 4 });
     expect(await allKeys(server.client)).toEqual([]);
   });
 });

@@ -149,21 +149,24 @@ export async function checkFailure(mapping: Mapping, options: RunOptions = {}): 
   return out;
 }
 
-/** An abort signal ends a run midway with D4_ABORTED (the run would take minutes otherwise). */
+/**
+ * An abort signal ends a run midway with D4_ABORTED (the run would take minutes otherwise).
+ * The signal fires at the first output, or after a second where outputs come late (a
+ * shared FIFO queue runs every source item before the first downstream one).
+ */
 export async function checkAbort(mapping: Mapping, options: RunOptions = {}): Promise<ContractViolation[]> {
   const controller = new AbortController();
-  let outputs = 0;
+  const timer = setTimeout(() => controller.abort('enough'), 1000);
   const run = mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'slow' }), { '*': 100_000 }, {
     ...options,
     signal: controller.signal,
-    onOutput: () => {
-      if (++outputs === 1) controller.abort('enough');
-    },
+    onOutput: () => controller.abort('enough'),
   });
   const error = await run.then(
     () => undefined,
     (e: unknown) => e,
   );
+  clearTimeout(timer);
   if (error === undefined) return ['the run ended normally although it was aborted'];
   const code = (error as { code?: string }).code;
   return code === 'D4_ABORTED' ? [] : [`the aborted run failed with ${String(code)} (${(error as Error).message}), not D4_ABORTED`];
