@@ -1,8 +1,8 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { FixedTransport, WorkerMessage } from '@d4/runtime';
+import type { FixedTransport, PoolCommand, PoolReply, PoolTransport, WorkerMessage } from '@d4/runtime';
 
 /** A message to the driver thread (structured clone: bytes are copied, never transferred). */
-export function post(message: WorkerMessage | Record<string, unknown>): void {
+export function post(message: WorkerMessage | PoolReply): void {
   parentPort!.postMessage(message);
 }
 
@@ -17,6 +17,14 @@ export function threadTransport(ports: Record<string, MessagePort>): FixedTransp
       const port = ports[`${from}>${to}`];
       return { send: (frame) => port.postMessage(frame), onFrame: (listener) => port.on('message', listener) };
     },
+    report: post,
+  };
+}
+
+/** The worker-thread transport of a shared pool: the driver's commands over the parent port. */
+export function poolThreadTransport(): PoolTransport {
+  return {
+    onCommand: (listener) => parentPort!.on('message', (command: PoolCommand) => listener(command)),
     report: post,
   };
 }

@@ -4,12 +4,12 @@
  * is reported to the driver, which stops every worker and fails the run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runFixedWorker, toWireError } from '@d4/runtime';
+import { runFixedWorker, runPoolWorker, toWireError } from '@d4/runtime';
 import type { FixedThreadData } from './multi.js';
-import { runDynWorker, type DynWorkerData } from './dyn-worker.js';
-import { post, threadTransport } from './thread-transport.js';
+import type { PoolThreadData } from './dynamic.js';
+import { poolThreadTransport, post, threadTransport } from './thread-transport.js';
 
-const data = workerData as FixedThreadData | DynWorkerData;
+const data = workerData as FixedThreadData | PoolThreadData;
 
 function report(error: unknown): void {
   post({ type: 'error', error: toWireError(error) });
@@ -22,7 +22,7 @@ parentPort!.on('message', () => {});
 
 try {
   if (data.kind === 'fixed') await runFixedWorker(data.job, threadTransport(data.ports));
-  else await runDynWorker(data);
+  else await runPoolWorker(data.job, poolThreadTransport());
 } catch (error) {
   report(error);
 }

@@ -1,9 +1,11 @@
 import { WorkflowLoadError, decode, encode, rebuildWorkflow, type GenericPE, type Mapping, type WorkflowSource } from '@d4/core';
 import { runFixedJob, type FixedBackend, type FixedLaunch } from './driver/fixed-job.js';
+import { runPoolJob, type PoolBackend, type PoolLaunch } from './driver/pool-job.js';
 import { minimumWorkers } from './plans/fixed.js';
-import type { LinkFrame, WorkerMessage } from './protocol.js';
+import type { LinkFrame, PoolCommand, PoolReply, WorkerMessage } from './protocol.js';
 import type { FixedTransport, Link } from './transport.js';
 import { runFixedWorker } from './worker/fixed-worker.js';
+import { runPoolWorker } from './worker/pool-worker.js';
 import { toWireError } from './wire-errors.js';
 
 /**
@@ -103,4 +105,52 @@ export const memoryMapping: Mapping = {
     { name: 'partitioned', flags: '--partitioned', description: "partitioned mode: each partition runs sequentially in one worker", type: 'boolean' },
   ],
   run: (workflow, inputs, options) => runFixedJob(memoryBackend(), workflow, inputs, options),
+};
+
+/**
+ * The in-memory transport of a shared pool: each worker copy its own host in the caller's
+ * thread; commands and replies pass through core's codec on a later turn of the event loop.
+ */
+const memoryPool: PoolBackend = {
+  workerNoun: 'in-memory worker',
+  hostsStat: 'hosts',
+  hosts: () => Number.MAX_SAFE_INTEGER,
+  async launch(launch: PoolLaunch) {
+    if (launch.jobs.length > 1) await checkFreshPEs(launch.jobs[0].source);
+    let live = true;
+    const listeners: Array<(command: PoolCommand) => void> = [];
+    launch.jobs.forEach((job, h) => {
+      const transport = {
+        onCommand: (listener: (command: PoolCommand) => void) => {
+          listeners[h] = listener;
+        },
+        report: (message: WorkerMessage | PoolReply) => {
+          const copy = decode<WorkerMessage | PoolReply>(encode(message));
+          setImmediate(() => live && launch.deliver(h, copy));
+        },
+      };
+      runPoolWorker(job, transport).catch((error: unknown) => {
+        if (live) launch.deliver(h, { type: 'error', error: toWireError(error) });
+      });
+    });
+    return {
+      post: (host: number, command: PoolCommand) => {
+        const copy = decode<PoolCommand>(encode(command));
+        setImmediate(() => live && listeners[host]?.(copy));
+      },
+      label: (h: number) => `in-memory worker ${h}`,
+      stop: async () => {
+        live = false;
+      },
+    };
+  },
+};
+
+/** `dyn_memory`: the runtime's shared pool on the in-memory transport (stateless PEs only), for tests. */
+export const memoryPoolMapping: Mapping = {
+  name: 'dyn_memory',
+  description: "dynamic distribution on the runtime's in-memory transport (a shared pool of worker copies in the caller's thread): for testing backends and the runtime",
+  stateful: false,
+  options: [{ name: 'numProcesses', flags: '-n, --num <n>', description: 'worker copies taking tasks from the shared queue', type: 'number' }],
+  run: (workflow, inputs, options) => runPoolJob(memoryPool, 'dyn_memory', false, workflow, inputs, options),
 };

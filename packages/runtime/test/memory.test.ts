@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadWorkflow } from '@d4/core';
 import { checkAbort, checkConformance, checkContract, checkFailure, checkLifecycle, conformanceCases, conformanceGraphsModule } from '../src/conformance/index.js';
-import { memoryMapping } from '../src/index.js';
+import { memoryMapping, memoryPoolMapping } from '../src/index.js';
 
 describe('the runtime on its in-memory transport', () => {
   it('gives the same outputs as simple on every conformance case, at the smallest size and larger', async () => {
@@ -27,6 +27,29 @@ describe('the runtime on its in-memory transport', () => {
     expect(result.stats.processes).toMatchObject({ CountingProducer0: [0], Identity1: [1, 2] });
     expect(result.stats.instances).toBe(11);
     expect(result.outputs.Identity5.output).toHaveLength(100);
+  });
+});
+
+describe("the runtime's shared pool on its in-memory transport", () => {
+  it('gives the same outputs as simple on every stateless case, and refuses the stateful ones', async () => {
+    for (const testCase of conformanceCases) {
+      if (testCase.stateful) {
+        await expect(checkConformance(memoryPoolMapping, { numProcesses: 3 }, [testCase])).rejects.toMatchObject({ code: 'D4_STATEFUL_REFUSED' });
+        continue;
+      }
+      for (const n of [1, 3]) await checkConformance(memoryPoolMapping, { numProcesses: n }, [testCase]);
+    }
+  });
+
+  it("keeps the runtime's contract: lifecycle per worker copy, a PE's error, abort", async () => {
+    await checkContract(memoryPoolMapping, { numProcesses: 3 });
+  });
+
+  it('refuses a module that exports one graph object (its workers would share PE objects)', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const module = fileURLToPath(new URL('./fixtures/graph-object.ts', import.meta.url));
+    await expect(memoryPoolMapping.run(await loadWorkflow(module), { '*': 3 }, { numProcesses: 2 })).rejects.toMatchObject({ code: 'D4_WORKFLOW_SHARED_PES', message: expect.stringContaining('export a factory') });
+    await expect(memoryMapping.run(await loadWorkflow(module), { '*': 3 }, { numProcesses: 2 })).rejects.toMatchObject({ code: 'D4_WORKFLOW_SHARED_PES' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { HeldBatches } from '../src/held-batches.js';
+import { HeldBatches } from '../src/index.js';
 
 describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)', () => {
   it('counts as waiting only the tasks behind each worker’s running batch', () => {

@@ -1,15 +1,28 @@
-import { parentPort } from 'node:worker_threads';
 import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
-import { FlushClock, LocalEngine, ResultSink, checkSameGraph, heapMb, oldestSince, ownBytes, portKey, reportingLog, unconnectedPorts, type DynamicPlan } from '@d4/runtime';
-import { post } from './thread-transport.js';
+import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
+import { checkSameGraph } from '../graph-check.js';
+import type { DynamicPlan } from '../plans/dynamic.js';
+import type { PoolCommand, PoolReply, WorkerMessage } from '../protocol.js';
+import { FlushClock } from './flush-clock.js';
+import { ResultSink, heapMb, oldestSince, ownBytes, reportingLog } from './result-sink.js';
 
-export interface DynWorkerData {
-  kind: 'dyn';
+/**
+ * What a host (thread, process) of a shared pool is given by the backend: commands from the
+ * driver for its copies, and a way to report. A host may run several copies.
+ */
+export interface PoolTransport {
+  /** Commands for this host's copies, in the order the driver sent them. */
+  onCommand(listener: (command: PoolCommand) => void): void;
+  report(message: WorkerMessage | PoolReply): void;
+}
+
+/** What a host of a shared pool runs: the same for every host but `copies`. */
+export interface PoolWorkerJob {
   source: WorkflowSource;
   /** The worker copies this thread runs (indices in 0..size-1). */
   copies: number[];
   size: number;
-  tables: DynamicPlan;
+  plan: DynamicPlan;
   results: 'stream' | 'count';
   progress: boolean;
   /** One Int32 per worker: the driver sets it to ask the worker to hand back part of its batch. */
@@ -30,7 +43,7 @@ interface Target {
  * leaving that port (every edge, so tee and split/merge graphs lose nothing), sent back to
  * the driver's shared queue in batches.
  */
-class DynWorker {
+class PoolWorker {
   private readonly engine: LocalEngine;
   private readonly sink: ResultSink;
   private readonly targets: Target[];
@@ -39,14 +52,15 @@ class DynWorker {
   private readonly maxFlat: number;
   private out: unknown[] = [];
   private outSince = 0;
-  private readonly inbox: any[] = [];
+  private readonly inbox: PoolCommand[] = [];
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private readonly clock: FlushClock;
   private nextSample = 0;
 
   constructor(
-    private readonly data: DynWorkerData,
+    private readonly data: PoolWorkerJob,
+    private readonly transport: PoolTransport,
     private readonly index: number,
     private readonly pes: GenericPE[],
     edges: readonly PEEdge[],
@@ -56,8 +70,8 @@ class DynWorker {
       pe.numInstances = data.size;
     }
     const byId = new Map(pes.map((pe) => [pe.id, pe]));
-    this.targets = data.tables.targets.map((t) => ({ pe: byId.get(t.peId)!, port: t.port }));
-    const targetIndex = new Map(data.tables.targets.map((t, i) => [t.port === null ? '' : portKey(t.peId, t.port), i]));
+    this.targets = data.plan.targets.map((t) => ({ pe: byId.get(t.peId)!, port: t.port }));
+    const targetIndex = new Map(data.plan.targets.map((t, i) => [t.port === null ? '' : portKey(t.peId, t.port), i]));
     const externalPorts = new Set<string>();
     for (const e of edges) {
       externalPorts.add(portKey(e.from.id, e.fromPort));
@@ -70,7 +84,7 @@ class DynWorker {
     this.steal = new Int32Array(data.steal);
     this.maxFlat = data.batchItems * 2;
     this.clock = new FlushClock(data.flushMs);
-    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems, post);
+    this.sink = new ResultSink(data.results, data.plan.results, data.batchItems, (m) => transport.report(m));
     this.engine = new LocalEngine({
       pes,
       localEdges: [],
@@ -82,11 +96,11 @@ class DynWorker {
       },
       unconnectedPorts: unconnectedPorts(pes, edges),
       collector: this.sink,
-      log: reportingLog(post),
+      log: reportingLog((m) => transport.report(m)),
     });
   }
 
-  receive(message: unknown): void {
+  receive(message: PoolCommand): void {
     this.inbox.push(message);
     const waiter = this.waiter;
     if (waiter) {
@@ -95,9 +109,8 @@ class DynWorker {
     }
   }
 
-  private post(message: Record<string, unknown>): void {
-    message.copy = this.index;
-    post(message);
+  private post(message: DistributiveOmit<PoolReply, 'copy'>): void {
+    this.transport.report({ ...message, copy: this.index } as PoolReply);
   }
 
   async run(): Promise<void> {
@@ -112,9 +125,9 @@ class DynWorker {
         });
         continue;
       }
-      const message = this.inbox.shift();
+      const message = this.inbox.shift()!;
       if (message.type === 'batch') {
-        await this.processBatch(message.bytes as Uint8Array);
+        await this.processBatch(message.bytes);
       } else if (message.type === 'post') {
         const pe = this.pes.find((p) => p.id === message.peId)!;
         await this.engine.postprocessOne(pe);
@@ -189,7 +202,7 @@ class DynWorker {
     const bytes = ownBytes(
       encodeBatch(out, (i) => {
         if (i % 2 === 0) return undefined;
-        const t = this.data.tables.targets[out[i - 1] as number];
+        const t = this.data.plan.targets[out[i - 1] as number];
         for (const [pe, byPort] of this.routes) for (const [port, list] of byPort) if (list.includes(out[i - 1] as number)) return { peId: pe.id, port };
         return { peId: t.peId, port: t.port ?? '' };
       }),
@@ -205,26 +218,29 @@ class DynWorker {
     this.nextSample = now + 50;
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress) post({ type: 'progress', source: this.index, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
+    if (this.data.progress) this.transport.report({ type: 'progress', source: this.index, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
   }
 }
 
 /**
- * A thread of a dynamic run hosts one or more worker copies, each with PE objects of its
- * own (the driver only puts several copies in a thread when rebuilding the graph gives
- * fresh PE objects each time, i.e. the module exports a factory). Messages carry the copy.
+ * A host of a shared pool runs one or more worker copies, each with PE objects of its own
+ * (the driver only puts several copies in a host when rebuilding the graph gives fresh PE
+ * objects each time, i.e. the module exports a factory). Commands carry the copy.
  */
-export async function runDynWorker(data: DynWorkerData): Promise<void> {
-  const copies = new Map<number, DynWorker>();
+export async function runPoolWorker(data: PoolWorkerJob, transport: PoolTransport): Promise<void> {
+  const copies = new Map<number, PoolWorker>();
   const seen = new Set<GenericPE>();
   for (const index of data.copies) {
     const graph = (await rebuildWorkflow(data.source)).flatten().validate();
-    checkSameGraph(graph, data.tables.peIds, data.source.module);
+    checkSameGraph(graph, data.plan.peIds, data.source.module);
     const pes = graph.pes();
     if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several worker copies in one thread need a factory export');
     for (const pe of pes) seen.add(pe);
-    copies.set(index, new DynWorker(data, index, pes, graph.peEdges()));
+    copies.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges()));
   }
-  parentPort!.on('message', (message: { copy: number }) => copies.get(message.copy)!.receive(message));
+  transport.onCommand((command) => copies.get(command.copy)!.receive(command));
   await Promise.all([...copies.values()].map((copy) => copy.run()));
 }
+
+/** Omit over each member of a union (the built-in Omit merges the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
