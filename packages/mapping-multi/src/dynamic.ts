@@ -7,7 +7,7 @@ export { DEFAULT_THRESHOLD };
 /** One change of the number of active workers (dyn_auto_multi): the runtime's. */
 export type { ActiveSample } from '@d4/runtime';
 
-/** What a worker thread of dyn_multi / dyn_auto_multi is given: the copies it hosts, and the steal flags. */
+/** What a worker thread of dyn_multi / dyn_auto_multi is given: the workers it hosts (their job carries the steal flags). */
 export interface PoolThreadData {
   kind: 'pool';
   job: PoolWorkerJob;
@@ -15,9 +15,9 @@ export interface PoolThreadData {
 
 /**
  * dyn_multi and dyn_auto_multi as a transport of the runtime's shared pool: the worker
- * copies live in worker threads (several per thread when the module exports a factory), the
- * driver's commands and the copies' replies go over the threads' parent ports, and the
- * requests for work of an idle copy over a SharedArrayBuffer the driver and threads share.
+ * workers live in worker threads (several per thread when the module exports a factory), the
+ * driver's commands and the workers' replies go over the threads' parent ports, and the
+ * requests for work of an idle worker over a SharedArrayBuffer the driver and threads share.
  */
 function threadPool(name: string): PoolBackend {
   return {
@@ -27,7 +27,7 @@ function threadPool(name: string): PoolBackend {
     launch(launch: PoolLaunch) {
       const specs: WorkerSpec[] = launch.jobs.map((job, t) => {
         const data: PoolThreadData = { kind: 'pool', job };
-        return { label: `worker thread ${t} (${name} worker${job.copies.length > 1 ? 's' : ''} ${job.copies.join(', ')})`, data };
+        return { label: `worker thread ${t} (${name} worker${job.workers.length > 1 ? 's' : ''} ${job.workers.join(', ')})`, data };
       });
       const group = new WorkerGroup({
         specs,
@@ -51,11 +51,11 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
       : 'dynamic distribution on worker threads: any worker runs any (PE, item) task from one shared queue (stateless PEs only)',
     stateful: false,
     options: [
-      numProcessesOption('worker copies taking tasks from the shared queue; default: the CPU cores'),
+      numProcessesOption('workers taking tasks from the shared queue; default: the CPU cores'),
       {
         name: 'threads',
         flags: '--threads <n>',
-        description: 'worker threads that host the -n worker copies (default: the CPU cores, when the module exports a factory; else one thread per copy)',
+        description: 'worker threads that host the -n workers (default: the CPU cores, when the module exports a factory; else one thread per worker)',
         type: 'number' as const,
       },
       ...(auto

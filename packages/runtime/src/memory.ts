@@ -108,7 +108,7 @@ export const memoryMapping: Mapping = {
 };
 
 /**
- * The in-memory transport of a shared pool: each worker copy its own host in the caller's
+ * The in-memory transport of a shared pool: each worker its own host in the caller's
  * thread; commands and replies pass through core's codec on a later turn of the event loop.
  */
 const memoryPool: PoolBackend = {
@@ -149,8 +149,8 @@ const memoryPool: PoolBackend = {
 /** `dyn_memory`: the runtime's shared pool on the in-memory transport (stateless PEs only), for tests. */
 export const memoryPoolMapping: Mapping = {
   name: 'dyn_memory',
-  description: "dynamic distribution on the runtime's in-memory transport (a shared pool of worker copies in the caller's thread): for testing backends and the runtime",
+  description: "dynamic distribution on the runtime's in-memory transport (a shared pool of workers in the caller's thread): for testing backends and the runtime",
   stateful: false,
-  options: [{ name: 'numProcesses', flags: '-n, --num <n>', description: 'worker copies taking tasks from the shared queue', type: 'number' }],
+  options: [{ name: 'numProcesses', flags: '-n, --num <n>', description: 'workers taking tasks from the shared queue', type: 'number' }],
   run: (workflow, inputs, options) => runPoolJob(memoryPool, 'dyn_memory', false, workflow, inputs, options),
 };

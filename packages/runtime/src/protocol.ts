@@ -33,22 +33,22 @@ export const ACK = 1;
 /** The sender has sent its last batch on this link. */
 export const END_OF_STREAM = 'eos';
 
-/** What the driver of a shared pool sends a worker copy. */
+/** What the driver of a shared pool sends a worker. */
 export type PoolCommand =
   /** A batch of tasks `encodeBatch([targetIndex, value, …])` to run. */
-  | { type: 'batch'; copy: number; bytes: Uint8Array }
+  | { type: 'batch'; worker: number; bytes: Uint8Array }
   /** Run postprocess() of this PE (one close wave: PE by PE in graph order). */
-  | { type: 'post'; copy: number; peId: string }
+  | { type: 'post'; worker: number; peId: string }
   /** Send the final figures and end. */
-  | { type: 'finish'; copy: number };
+  | { type: 'finish'; worker: number };
 
-/** What a worker copy of a shared pool tells its driver, besides the runtime's reports. */
+/** What a worker of a shared pool tells its driver, besides the runtime's reports. */
 export type PoolReply =
   /**
    * New tasks for the shared queue (`bytes` of `n` tasks, absent when none): after
    * preprocess ('ready'), during or at the end of a batch ('tasks'; `done` when the batch is
    * finished, `answered` when it answers a request for work), after a postprocess ('posted').
    */
-  | { type: 'ready' | 'tasks' | 'posted'; copy: number; bytes?: Uint8Array; n: number; done: boolean; answered?: boolean }
-  /** The copy's final figures. */
-  | { type: 'final'; copy: number; stats: Record<string, PEStats>; counts?: RunOutputCounts; peakHeapMb: number };
+  | { type: 'ready' | 'tasks' | 'posted'; worker: number; bytes?: Uint8Array; n: number; done: boolean; answered?: boolean }
+  /** The worker's final figures. */
+  | { type: 'final'; worker: number; stats: Record<string, PEStats>; counts?: RunOutputCounts; peakHeapMb: number };

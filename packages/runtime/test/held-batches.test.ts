@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { HeldBatches } from '../src/index.js';
 
-describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)', () => {
+describe('HeldBatches (what dyn_* workers hold, for dispatch and the autoscaler)', () => {
   it('counts as waiting only the tasks behind each worker’s running batch', () => {
-    const held = new HeldBatches([0, 1]); // copy 0 on thread 0, copy 1 on thread 1
+    const held = new HeldBatches([0, 1]); // worker 0 on thread 0, worker 1 on thread 1
     expect(held.none()).toBe(true);
     held.give(0, 256); // runs at once
     expect(held.waitingTasks).toBe(0);
@@ -23,13 +23,13 @@ describe('HeldBatches (what dyn_* copies hold, for dispatch and the autoscaler)'
     expect(held.none()).toBe(true);
   });
 
-  it('totals the batches of the copies each thread hosts', () => {
+  it('totals the batches of the workers each thread hosts', () => {
     const held = new HeldBatches([0, 1, 0, 1]);
     held.give(0, 10);
     held.give(2, 10);
     held.give(3, 10);
-    expect([held.inThread(0), held.inThread(1)]).toEqual([2, 1]);
+    expect([held.inHost(0), held.inHost(1)]).toEqual([2, 1]);
     held.done(2);
-    expect([held.inThread(0), held.inThread(1)]).toEqual([1, 1]);
+    expect([held.inHost(0), held.inHost(1)]).toEqual([1, 1]);
   });
 });

@@ -1,26 +1,26 @@
 /**
- * The task batches each worker copy of a dynamic run holds, oldest (the one running) first,
+ * The task batches each worker of a dynamic run holds, oldest (the one running) first,
  * with running totals per thread and overall, so the driver's per-message dispatch never
- * sums over copies. The tasks in later batches wait, as they would in dispel4py's one
+ * sums over workers. The tasks in later batches wait, as they would in dispel4py's one
  * queue, so the autoscaler counts them as queued; otherwise prefetching would hide the
  * backlog it reacts to.
  */
 export class HeldBatches {
   private readonly sizes: number[][];
-  private readonly perThread: number[];
+  private readonly perHost: number[];
   private total = 0;
   private waiting = 0;
 
-  /** `threadOf[copy]` is the thread that hosts each copy. */
-  constructor(private readonly threadOf: readonly number[]) {
-    this.sizes = threadOf.map(() => []);
-    this.perThread = new Array<number>(Math.max(0, ...threadOf) + 1).fill(0);
+  /** `hostOf[worker]` is the host (thread, process) of each worker. */
+  constructor(private readonly hostOf: readonly number[]) {
+    this.sizes = hostOf.map(() => []);
+    this.perHost = new Array<number>(Math.max(0, ...hostOf) + 1).fill(0);
   }
 
   /** A batch of `tasks` handed to `worker`: it runs at once if the worker holds nothing. */
   give(worker: number, tasks: number): void {
     if (this.sizes[worker].push(tasks) > 1) this.waiting += tasks;
-    this.perThread[this.threadOf[worker]]++;
+    this.perHost[this.hostOf[worker]]++;
     this.total++;
   }
 
@@ -29,7 +29,7 @@ export class HeldBatches {
     const held = this.sizes[worker];
     held.shift();
     if (held.length > 0) this.waiting -= held[0];
-    this.perThread[this.threadOf[worker]]--;
+    this.perHost[this.hostOf[worker]]--;
     this.total--;
   }
 
@@ -37,9 +37,9 @@ export class HeldBatches {
     return this.sizes[worker].length;
   }
 
-  /** Batches held by the copies of one thread. */
-  inThread(thread: number): number {
-    return this.perThread[thread];
+  /** Batches held by the workers of one host. */
+  inHost(host: number): number {
+    return this.perHost[host];
   }
 
   /** Tasks in batches that no worker has started yet. */

@@ -24,11 +24,11 @@ interface QueuedBatch {
   n: number;
 }
 
-/** What a backend is given to start the hosts of a pool (threads, processes) and their worker copies. */
+/** What a backend is given to start the hosts of a pool (threads, processes) and their workers. */
 export interface PoolLaunch {
   /** What each host runs (`runPoolWorker(jobs[h], transport)` in host h). */
   jobs: PoolWorkerJob[];
-  /** The host of each worker copy. */
+  /** The host of each worker. */
   hostOf: number[];
   options: RunOptions;
   /** Every message a host sends to the driver. */
@@ -49,7 +49,7 @@ export interface PoolBackend {
   readonly workerNoun: string;
   /** The stats key that counts hosts ('threads'). */
   readonly hostsStat: string;
-  /** How many hosts the worker copies share when the module rebuilds fresh PEs. */
+  /** How many hosts the workers share when the module rebuilds fresh PEs. */
   hosts(options: RunOptions): number;
   launch(launch: PoolLaunch): Promise<LaunchedPool> | LaunchedPool;
 }
@@ -76,8 +76,8 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
   const stealFlags = new Int32Array(steal);
   const results = resultMode(options);
 
-  // Worker copies share threads (as many as the cores) when the module can give each copy
-  // fresh PE objects; otherwise each copy gets a thread of its own.
+  // Workers share threads (as many as the cores) when the module can give each worker
+  // fresh PE objects; otherwise each worker gets a thread of its own.
   const fresh = await rebuildsFresh(source, graph);
   // Workers import a compiled copy of a .ts workflow: no tsx in every thread.
   const workerSource = await prepareWorkerSource(source);
@@ -85,7 +85,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
   const hostOf = Array.from({ length: size }, (_, w) => w % hostCount);
   const jobs: PoolWorkerJob[] = Array.from({ length: hostCount }, (_, t) => ({
     source: workerSource,
-    copies: hostOf.flatMap((host, w) => (host === t ? [w] : [])),
+    workers: hostOf.flatMap((host, w) => (host === t ? [w] : [])),
     size,
     plan: tables,
     results,
@@ -135,8 +135,8 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
     for (const r of rootQueues) {
       const total = feedLength(r.feed);
       if (r.home !== worker || r.pos >= total) continue;
-      // A batch of root calls per copy: the source's copy runs it between its other batches,
-      // and each copy needs a batch of what it makes in that time.
+      // A batch of root calls per worker: the source's worker runs it between its other batches,
+      // and each worker needs a batch of what it makes in that time.
       const stop = Math.min(total, r.pos + DYN_BATCH_ITEMS * size);
       const flat: unknown[] = [];
       for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
@@ -149,7 +149,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
 
   const give = (worker: number, batch: QueuedBatch) => {
     held.give(worker, batch.n);
-    launched!.post(hostOf[worker], { type: 'batch', copy: worker, bytes: batch.bytes });
+    launched!.post(hostOf[worker], { type: 'batch', worker, bytes: batch.bytes });
   };
 
   const dispatch = () => {
@@ -166,19 +166,19 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
           }
         }
         if (w >= active) continue;
-        if (held.inThread(hostOf[w]) > round) continue;
+        if (held.inHost(hostOf[w]) > round) continue;
         const batch = queue.pop();
         if (!batch) continue;
         queuedTasks -= batch.n;
         give(w, batch);
       }
     }
-    // Nothing left to hand out but a thread idles: ask a busy copy for work, the tasks it made
-    // so far or else part of its batch. A copy that idles in a thread where another copy is
+    // Nothing left to hand out but a thread idles: ask a busy worker for work, the tasks it made
+    // so far or else part of its batch. A worker that idles in a thread where another worker is
     // busy could not run anyway.
     if (queue.length === 0) {
       let idle = false;
-      for (let w = 0; w < active; w++) if (ready[w] && held.inThread(hostOf[w]) === 0) idle = true;
+      for (let w = 0; w < active; w++) if (ready[w] && held.inHost(hostOf[w]) === 0) idle = true;
       if (idle) {
         for (let w = 0; w < size; w++) {
           if (held.count(w) > 0 && !stealAsked[w]) {
@@ -205,11 +205,11 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
       wave++;
       if (wave < order.length) {
         postedAwaited = size;
-        for (let w = 0; w < size; w++) launched!.post(hostOf[w], { type: 'post', copy: w, peId: order[wave] });
+        for (let w = 0; w < size; w++) launched!.post(hostOf[w], { type: 'post', worker: w, peId: order[wave] });
         return;
       }
       phase = 'finishing';
-      for (let w = 0; w < size; w++) launched!.post(hostOf[w], { type: 'finish', copy: w });
+      for (let w = 0; w < size; w++) launched!.post(hostOf[w], { type: 'finish', worker: w });
     }
   };
 
@@ -229,7 +229,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
     }
   };
   const onReply = (message: PoolReply) => {
-    const w = message.copy;
+    const w = message.worker;
     switch (message.type) {
       case 'ready':
         ready[w] = true;
@@ -239,7 +239,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
       case 'tasks':
         enqueue(message);
         if (message.done) held.done(w);
-        // The copy answered the request (or finished its batch): it may be asked again.
+        // The worker answered the request (or finished its batch): it may be asked again.
         if (message.done || message.answered) stealAsked[w] = false;
         break;
       case 'posted':
@@ -297,7 +297,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
 
 /**
  * Whether rebuilding the graph from its module gives new PE objects (a factory export), so
- * that several worker copies can live in one thread. A module that exports a graph object
+ * that several workers can live in one thread. A module that exports a graph object
  * gives the same objects on every import.
  */
 async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Promise<boolean> {

@@ -8,19 +8,19 @@ import { ResultSink, heapMb, oldestSince, ownBytes, reportingLog } from './resul
 
 /**
  * What a host (thread, process) of a shared pool is given by the backend: commands from the
- * driver for its copies, and a way to report. A host may run several copies.
+ * driver for its workers, and a way to report. A host may run several workers.
  */
 export interface PoolTransport {
-  /** Commands for this host's copies, in the order the driver sent them. */
+  /** Commands for this host's workers, in the order the driver sent them. */
   onCommand(listener: (command: PoolCommand) => void): void;
   report(message: WorkerMessage | PoolReply): void;
 }
 
-/** What a host of a shared pool runs: the same for every host but `copies`. */
+/** What a host of a shared pool runs: the same for every host but `workers`. */
 export interface PoolWorkerJob {
   source: WorkflowSource;
-  /** The worker copies this thread runs (indices in 0..size-1). */
-  copies: number[];
+  /** The workers this host runs (indices in 0..size-1). */
+  workers: number[];
   size: number;
   plan: DynamicPlan;
   results: 'stream' | 'count';
@@ -37,7 +37,7 @@ interface Target {
 }
 
 /**
- * A worker of dyn_multi / dyn_auto_multi. It keeps one copy of every PE (preprocess once,
+ * A worker of a shared pool (dyn_multi, dyn_auto_multi, dyn_memory). It keeps one copy of every PE (preprocess once,
  * postprocess once when the driver asks, PE by PE in graph order) and runs whatever
  * (PE, item) tasks the driver hands it, in batches. Each write becomes one task per edge
  * leaving that port (every edge, so tee and split/merge graphs lose nothing), sent back to
@@ -109,8 +109,8 @@ class PoolWorker {
     }
   }
 
-  private post(message: DistributiveOmit<PoolReply, 'copy'>): void {
-    this.transport.report({ ...message, copy: this.index } as PoolReply);
+  private post(message: DistributiveOmit<PoolReply, 'worker'>): void {
+    this.transport.report({ ...message, worker: this.index } as PoolReply);
   }
 
   async run(): Promise<void> {
@@ -176,7 +176,7 @@ class PoolWorker {
   }
 
   /**
-   * A copy elsewhere idles with nothing queued: it gets the tasks made so far and the last
+   * A worker elsewhere idles with nothing queued: it gets the tasks made so far and the last
    * quarter of this batch (outputs alone may be a few cheap tasks, and the peer would ask
    * again at once). With nothing to give yet (a source's batch, the last few tasks), the
    * request stays open for the next item. Returns the batch's new end.
@@ -223,23 +223,23 @@ class PoolWorker {
 }
 
 /**
- * A host of a shared pool runs one or more worker copies, each with PE objects of its own
- * (the driver only puts several copies in a host when rebuilding the graph gives fresh PE
- * objects each time, i.e. the module exports a factory). Commands carry the copy.
+ * A host of a shared pool runs one or more workers, each with PE objects of its own
+ * (the driver only puts several workers in a host when rebuilding the graph gives fresh PE
+ * objects each time, i.e. the module exports a factory). Commands carry the worker.
  */
 export async function runPoolWorker(data: PoolWorkerJob, transport: PoolTransport): Promise<void> {
-  const copies = new Map<number, PoolWorker>();
+  const workers = new Map<number, PoolWorker>();
   const seen = new Set<GenericPE>();
-  for (const index of data.copies) {
+  for (const index of data.workers) {
     const graph = (await rebuildWorkflow(data.source)).flatten().validate();
     checkSameGraph(graph, data.plan.peIds, data.source.module);
     const pes = graph.pes();
-    if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several worker copies in one thread need a factory export');
+    if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several workers in one thread need a factory export');
     for (const pe of pes) seen.add(pe);
-    copies.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges()));
+    workers.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges()));
   }
-  transport.onCommand((command) => copies.get(command.copy)!.receive(command));
-  await Promise.all([...copies.values()].map((copy) => copy.run()));
+  transport.onCommand((command) => workers.get(command.worker)!.receive(command));
+  await Promise.all([...workers.values()].map((worker) => worker.run()));
 }
 
 /** Omit over each member of a union (the built-in Omit merges the members). */
