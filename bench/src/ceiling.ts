@@ -9,13 +9,20 @@
  * the first spawn to the last result. It is what Node itself costs a mapping that starts
  * fresh threads: thread boot, module load and JIT warm-up on busy cores.
  *
- *   npx tsx bench/src/ceiling.ts [--items N] [--procs P] [--reps R]
+ * With --mappings, the same invocation also times whole runs of fft_peaks (each in a fresh
+ * process, taking turns with the ceilings) on `simple`, on `dyn_multi -n P` and on `multi`
+ * with P SpectrumPeak instances, and prints each parallel mapping's speed-up over simple,
+ * the cold-thread ceiling and their ratio: the figure the runtime issue's goal is set in.
+ *
+ *   npx tsx bench/src/ceiling.ts [--items N] [--procs P] [--reps R] [--mappings]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { prepareWorkerSource, workerExecArgv } from '@d4/runtime';
+import type { RepetitionSpec } from './protocol.js';
+import { runRepetition } from './repetition.js';
 import { median } from './stats.js';
 import { SpectrumPeak } from './workloads.js';
 
@@ -76,8 +83,9 @@ const { workerData, parentPort } = require('node:worker_threads');
 import(workerData.module).then((workloads) => {
   const pe = new workloads.SpectrumPeak(workerData.samples);
   let check = 0;
+  const started = performance.now();
   for (let n = workerData.from; n < workerData.to; n++) check += pe._process(n)[1];
-  parentPort.postMessage(check);
+  parentPort.postMessage({ check, ms: performance.now() - started, items: workerData.to - workerData.from });
 });
 `;
 
@@ -92,26 +100,34 @@ async function coldModule(): Promise<ColdModule> {
   return { url: pathToFileURL(source.module).href, execArgv: workerExecArgv(source) };
 }
 
+/** The PE's own time per item in the bare threads (their loops), in µs: the last cold run's. */
+let coldUsPerItem = 0;
+
 /** Wall time from spawning `threads` cold worker threads to the last one's result, in ms. */
 async function coldThreadsRun(items: number, threads: number, module: ColdModule): Promise<number> {
   const started = performance.now();
+  let loopMs = 0;
   const done = Array.from(
     { length: threads },
     (_, t) =>
       new Promise<void>((resolve, reject) => {
         const workerData = { module: module.url, samples: SAMPLES, ...sliceOf(items, threads, t) };
         const worker = new Worker(COLD_THREAD, { eval: true, workerData, execArgv: module.execArgv });
-        worker.once('message', () => void worker.terminate().then(() => resolve()));
+        worker.once('message', (m: { ms: number }) => {
+          loopMs += m.ms;
+          void worker.terminate().then(() => resolve());
+        });
         worker.once('error', reject);
       }),
   );
   await Promise.all(done);
+  coldUsPerItem = (loopMs / items) * 1000;
   return performance.now() - started;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { items: { type: 'string', default: '25000' }, procs: { type: 'string', default: '2' }, reps: { type: 'string', default: '5' } },
+    options: { items: { type: 'string', default: '25000' }, procs: { type: 'string', default: '2' }, reps: { type: 'string', default: '5' }, mappings: { type: 'boolean', default: false } },
   });
   const items = Number(values.items);
   const procs = Number(values.procs);
@@ -122,12 +138,16 @@ async function main(): Promise<void> {
   const one: number[] = [];
   const many: number[] = [];
   const cold: number[] = [];
+  const runs = values.mappings ? mappingRuns(items, procs) : [];
+  const coldPerItem: number[] = [];
   // Compiled once, before any clock starts.
   const module = await coldModule();
   for (let r = 0; r < reps; r++) {
     one.push(await parallelRun(items, 1));
     many.push(await parallelRun(items, procs));
     cold.push(await coldThreadsRun(items, procs, module));
+    coldPerItem.push(coldUsPerItem);
+    for (const run of runs) run.ms.push(await wholeRun(run, run.spec));
   }
   const seconds = (ms: number[]): number => median(ms) / 1000;
   const result = {
@@ -141,10 +161,52 @@ async function main(): Promise<void> {
     coldCeiling: median(one) / median(cold),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  const simple = runs.find((r) => r.label === 'simple');
+  for (const run of runs) {
+    if (run === simple) continue;
+    const speedup = median(simple!.ms) / median(run.ms);
+    // The PE's own time per item inside the runtime (its sampled process() time) beside the
+    // bare threads' loops: what is left of the gap once start-up and scheduling are out.
+    const peUsPerItem = median(run.peUsPerItem);
+    const row = { mapping: run.label, items, reps, simpleS: seconds(simple!.ms), mappingS: seconds(run.ms), speedup, coldCeiling: result.coldCeiling, ratio: speedup / result.coldCeiling, peUsPerItem, bareThreadUsPerItem: median(coldPerItem), simpleUsPerItem: median(simple!.peUsPerItem) };
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+    process.stderr.write(
+      `${run.label}: ${row.mappingS.toFixed(3)} s against simple's ${row.simpleS.toFixed(3)} s: ${speedup.toFixed(2)}x, ${row.ratio.toFixed(2)} of the cold-thread ceiling (${result.coldCeiling.toFixed(2)}x); ` +
+        `SpectrumPeak ${peUsPerItem.toFixed(1)} µs per item inside (simple ${row.simpleUsPerItem.toFixed(1)}), ${row.bareThreadUsPerItem.toFixed(1)} in a bare thread\n`,
+    );
+  }
   process.stderr.write(
     `fft_peaks compute, no d4: ${items} items in 1 process ${result.oneProcessS.toFixed(3)} s; split over ${procs} warm processes ${result.splitS.toFixed(3)} s ` +
       `(ceiling ${result.ceiling.toFixed(2)}x); over ${procs} cold threads ${result.coldThreadsS.toFixed(3)} s (${result.coldCeiling.toFixed(2)}x) (medians of ${reps})\n`,
   );
+}
+
+interface MappingRun {
+  label: string;
+  spec: RepetitionSpec;
+  ms: number[];
+  /** SpectrumPeak's own time per item (sampled process() time over calls), in µs. */
+  peUsPerItem: number[];
+}
+
+/** simple, dyn_multi with P workers, and multi with P instances of the CPU-bound PE. */
+function mappingRuns(items: number, procs: number): MappingRun[] {
+  const spec = (mapping: string, options: Record<string, unknown>, args: Record<string, unknown> = {}): RepetitionSpec => ({ workload: 'fft_peaks', mapping, items, options, args });
+  return [
+    { label: 'simple', spec: spec('simple', {}), ms: [], peUsPerItem: [] },
+    { label: `dyn_multi -n ${procs}`, spec: spec('dyn_multi', { numProcesses: procs }), ms: [], peUsPerItem: [] },
+    // The source and the checker take one instance each; the FFT takes P.
+    { label: `multi, ${procs} SpectrumPeak instances`, spec: spec('multi', { numProcesses: procs + 2 }, { analysers: procs }), ms: [], peUsPerItem: [] },
+  ];
+}
+
+/** The time of mapping.run() of one whole run in a fresh process (bench/src/child.ts). */
+async function wholeRun(run: MappingRun, spec: RepetitionSpec): Promise<number> {
+  const { report } = await runRepetition(spec, 600_000);
+  if (report.kind !== 'ok') throw new Error(`fft_peaks on ${spec.mapping} did not run: ${report.kind === 'failed' ? `${report.code}: ${report.message}` : report.reason}`);
+  const pe = report.pes?.SpectrumPeak1;
+  if (pe && pe.calls > 0) run.peUsPerItem.push((pe.processMs / pe.calls) * 1000);
+  return report.runMs;
 }
 
 if (process.argv.includes('--child')) child();

@@ -23,7 +23,7 @@ async function repetition(spec: RepetitionSpec): Promise<RepetitionReport> {
   if (workload.stateful && !mapping.stateful) {
     return { kind: 'skipped', reason: `${spec.mapping} runs stateless graphs only and ${workload.name} groups by word` };
   }
-  const workflow = await loadWorkflow(WORKLOADS_MODULE, { exportName: workload.factory, args: {} });
+  const workflow = await loadWorkflow(WORKLOADS_MODULE, { exportName: workload.factory, args: spec.args ?? {} });
   const started = performance.now();
   const result = await mapping.run(workflow, workload.inputs(spec.items), { ...spec.options, collect: 'count' });
   const runMs = performance.now() - started;
@@ -37,7 +37,7 @@ async function repetition(spec: RepetitionSpec): Promise<RepetitionReport> {
       message: `${spec.mapping} gave ${outputs} results for ${workload.name} with ${spec.items} items, expected ${expected} (counts: ${JSON.stringify(result.counts)})`,
     };
   }
-  return { kind: 'ok', runMs, maxRssKB: process.resourceUsage().maxRSS, outputs };
+  return { kind: 'ok', runMs, maxRssKB: process.resourceUsage().maxRSS, outputs, pes: result.stats.pes };
 }
 
 function describeFailure(error: unknown): RepetitionReport {

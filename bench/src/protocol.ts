@@ -7,6 +7,8 @@ export interface RepetitionSpec {
   items: number;
   /** Mapping options (numProcesses, redisUrl, …). */
   options: Record<string, unknown>;
+  /** Arguments of the workload's factory (WorkloadArgs). */
+  args?: Record<string, unknown>;
 }
 
 /** Sent back over the IPC channel, once. */
@@ -19,6 +21,8 @@ export type RepetitionReport =
       maxRssKB: number;
       /** Values the run wrote to unconnected outputs. */
       outputs: number;
+      /** The run's per-PE stats (calls, sampled process() time). */
+      pes?: Record<string, { instances: number; calls: number; writes: number; processMs: number }>;
     }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; code: string; message: string };

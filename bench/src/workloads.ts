@@ -11,6 +11,8 @@ export interface WorkloadArgs {
   samples?: number;
   /** Words per line for word_count. */
   wordsPerLine?: number;
+  /** Instances of fft_peaks' SpectrumPeak in fixed mappings (its numprocesses). */
+  analysers?: number;
 }
 
 export interface Workload {
@@ -224,6 +226,7 @@ export function fftPeaks(args: WorkloadArgs = {}): WorkflowGraph {
   const samples = args.samples ?? 1024;
   const graph = new WorkflowGraph();
   const analyse = new SpectrumPeak(samples);
+  if (args.analysers !== undefined) analyse.numprocesses = args.analysers;
   graph.connect(new SignalIds(), 'output', analyse, 'input');
   graph.connect(analyse, 'output', new CheckPeak(samples), 'input');
   return graph;
