@@ -112,7 +112,12 @@ export function callInputs(pe: GenericPE, item: unknown): PEInputs {
   return { [first.done ? 'input' : first.value]: item };
 }
 
-/** Total number of root calls a feed list makes (for progress and stats). */
+/** Total number of root calls a feed makes. */
 export function feedSize(feed: RootFeed): number {
   return feed.items ? feed.items.length : feed.count ?? 0;
+}
+
+/** The inputs of root call `k` of a feed: the list's item, or a fresh `{}` for a count. */
+export function feedCall(feed: RootFeed, k: number): PEInputs {
+  return feed.items ? feed.items[k] : {};
 }

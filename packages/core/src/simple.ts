@@ -1,6 +1,6 @@
 import { OutputCollector } from './collector.js';
 import { LocalEngine, unconnectedPorts } from './engine.js';
-import { resolveInputs, type InputSpec, type RootFeed } from './inputs.js';
+import { feedCall, feedSize, resolveInputs, type InputSpec, type RootFeed } from './inputs.js';
 import { asLoadedWorkflow, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from './mapping.js';
 import type { GenericPE } from './pe.js';
 import { D4Error } from './errors.js';
@@ -12,9 +12,9 @@ import { D4Error } from './errors.js';
  */
 export async function feedRoot(engine: LocalEngine, pe: GenericPE, feed: RootFeed, signal?: AbortSignal): Promise<void> {
   let nextTurn = performance.now() + 20;
-  const total = feed.items ? feed.items.length : feed.count ?? 0;
+  const total = feedSize(feed);
   for (let k = 0; k < total; k++) {
-    const pending = engine.feed(pe, feed.items ? feed.items[k] : {});
+    const pending = engine.feed(pe, feedCall(feed, k));
     if (pending !== undefined) await pending;
     if ((k & 1023) === 1023 && performance.now() > nextTurn) {
       await new Promise<void>((resolve) => setImmediate(resolve));

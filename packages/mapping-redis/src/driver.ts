@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { D4Error, WorkerError, asLoadedWorkflow, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { D4Error, WorkerError, asLoadedWorkflow, feedCall, feedSize, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
 import { LocalEngine, ScalingRecord, fromWireError, idleTimeRule, type WorkerIdleness, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
@@ -320,9 +320,9 @@ class Driver {
     const flushAt = this.parsed.tuning.batchSize * 4;
     const signal = this.options.signal;
     for (const { pe, engine, feed } of roots) {
-      const total = feed.items ? feed.items.length : feed.count ?? 0;
+      const total = feedSize(feed);
       for (let k = 0; k < total; k++) {
-        const pending = engine.feed(pe, feed.items ? feed.items[k] : {});
+        const pending = engine.feed(pe, feedCall(feed, k));
         if (pending !== undefined) await pending;
         // Full batches go at once; a slow source's items go within a few milliseconds.
         if (this.outbox.pending >= flushAt || (this.outbox.pending > 0 && performance.now() - this.lastFlush > 5)) await this.flushRoots();

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { asLoadedWorkflow, encodeBatch, intOption, rebuildWorkflow, requireWorkflowSource, resolveInputs, type D4Error, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { asLoadedWorkflow, encodeBatch, feedCall, feedSize, intOption, rebuildWorkflow, requireWorkflowSource, resolveInputs, type D4Error, type InputSpec, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
 import { OutputCollector, abortError, emptyStats, refuseStatefulPEs, topologicalOrder } from '@d4/core/internal';
 import { ScalingRecord, initialActiveWorkers, queueLengthRule } from '../autoscale.js';
 import { resultMode } from '../options.js';
@@ -111,7 +111,7 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
   // dispel4py's fixed mappings), worker 0 unless there are several roots and workers.
   const rootHome = (i: number) => (auto ? 0 : i % size);
   const rootQueues = feeds.map((feed, i) => ({ feed, pos: 0, home: rootHome(i), target: tables.rootTargets[feed.peId] }));
-  let rootsLeft = rootQueues.reduce((sum, r) => sum + feedLength(r.feed), 0);
+  let rootsLeft = rootQueues.reduce((sum, r) => sum + feedSize(r.feed), 0);
 
   let active = auto ? initialActiveWorkers(size) : size;
   const scalingRecord = new ScalingRecord(active, () => performance.now(), { cap: MAX_ACTIVE_SAMPLES, withQueue: true, startedAt: started });
@@ -133,13 +133,13 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
 
   const rootBatch = (worker: number): QueuedBatch | undefined => {
     for (const r of rootQueues) {
-      const total = feedLength(r.feed);
+      const total = feedSize(r.feed);
       if (r.home !== worker || r.pos >= total) continue;
       // A batch of root calls per worker: the source's worker runs it between its other batches,
       // and each worker needs a batch of what it makes in that time.
       const stop = Math.min(total, r.pos + DYN_BATCH_ITEMS * size);
       const flat: unknown[] = [];
-      for (; r.pos < stop; r.pos++) flat.push(r.target, r.feed.items ? r.feed.items[r.pos] : {});
+      for (; r.pos < stop; r.pos++) flat.push(r.target, feedCall(r.feed, r.pos));
       const n = flat.length / 2;
       rootsLeft -= n;
       return { bytes: ownBytes(encodeBatch(flat, () => ({ peId: r.feed.peId, port: '(input)' }))), n };
@@ -306,9 +306,6 @@ async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Prom
   return again !== graph && again.pes().every((pe) => !known.has(pe));
 }
 
-function feedLength(feed: RootFeed): number {
-  return feed.items ? feed.items.length : feed.count ?? 0;
-}
 
 /** The runtime's reports (results, logs, progress, a failure); the rest is the pool's own protocol. */
 function isReport(message: WorkerMessage | PoolReply): message is WorkerMessage {

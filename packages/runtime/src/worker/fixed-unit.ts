@@ -1,4 +1,4 @@
-import { createRouter, decode, encodeBatch, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
+import { createRouter, decode, encodeBatch, feedCall, feedSize, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
 import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
 import type { MultiPlan } from '../plans/fixed.js';
 import { ACK, END_OF_STREAM, type LinkFrame } from '../protocol.js';
@@ -158,10 +158,10 @@ export class FixedUnit {
         await this.processInbound();
       } else if (feedIndex < this.feeds.length) {
         const { pe, feed } = this.feeds[feedIndex];
-        const total = feed.items ? feed.items.length : feed.count ?? 0;
+        const total = feedSize(feed);
         const stop = Math.min(total, feedPos + 1024);
         while (feedPos < stop) {
-          const pending = this.engine.feed(pe, feed.items ? feed.items[feedPos] : {});
+          const pending = this.engine.feed(pe, feedCall(feed, feedPos));
           feedPos++;
           if (pending !== undefined) await this.clock.settle(pending);
           if (this.clock.due(oldestSince(this.pendingSince, this.sink.since))) this.flushAll();
