@@ -31,6 +31,9 @@ export interface EngineConfig {
 
 type Deliver = (value: unknown) => void | Promise<void>;
 
+/** What wrote the values being delivered: a process() call (its inputs) or a lifecycle method. */
+type During = PEInputs | 'preprocess' | 'postprocess';
+
 interface PortRoute {
   readonly port: string;
   readonly targets: Deliver[];
@@ -107,7 +110,7 @@ export class LocalEngine {
         throw new PEError(rt.pe.id, 'preprocess', undefined, error);
       }
     }
-    for (const rt of this.order) await this.flush(rt);
+    for (const rt of this.order) await this.flush(rt, 'preprocess');
   }
 
   /** Runs postprocess() of every instance, upstream first, delivering what it writes. */
@@ -123,7 +126,7 @@ export class LocalEngine {
     } catch (error) {
       throw new PEError(rt.pe.id, 'postprocess', undefined, error);
     }
-    await this.flush(rt);
+    await this.flush(rt, 'postprocess');
   }
 
   /**
@@ -165,7 +168,7 @@ export class LocalEngine {
           (value) => {
             if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
             this.addReturned(rt, value);
-            return this.flush(rt);
+            return this.flush(rt, inputs);
           },
           (error: unknown) => {
             throw new PEError(rt.pe.id, 'process', inputs, error);
@@ -175,7 +178,7 @@ export class LocalEngine {
       this.addReturned(rt, result);
     }
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
-    return this.flush(rt);
+    return this.flush(rt, inputs);
   }
 
   private addReturned(rt: Runtime, value: PEOutputs): void {
@@ -190,30 +193,33 @@ export class LocalEngine {
     }
   }
 
-  /** Delivers the writes of the call that just returned (no re-entry: the graph is acyclic). */
-  private flush(rt: Runtime): void | Promise<void> {
+  /**
+   * Delivers the writes of the call that just returned (no re-entry: the graph is acyclic).
+   * `during` is that call's inputs, or the lifecycle method that wrote: an error names it.
+   */
+  private flush(rt: Runtime, during: During): void | Promise<void> {
     const ports = rt.outPorts;
     const values = rt.outValues;
     for (let i = 0; i < rt.outCount; i++) {
-      const route = this.route(rt, ports[i]);
+      const route = this.route(rt, ports[i], during);
       const value = values[i];
       values[i] = undefined;
       this.deliverAway(rt, route, value);
       const targets = route.targets;
       for (let j = 0; j < targets.length; j++) {
         const pending = targets[j](value);
-        if (pending !== undefined) return this.flushAsync(rt, i, j + 1, value, pending);
+        if (pending !== undefined) return this.flushAsync(rt, during, i, j + 1, value, pending);
       }
     }
     rt.outCount = 0;
   }
 
-  private async flushAsync(rt: Runtime, i: number, j: number, value: unknown, pending: Promise<void>): Promise<void> {
+  private async flushAsync(rt: Runtime, during: During, i: number, j: number, value: unknown, pending: Promise<void>): Promise<void> {
     await pending;
     const ports = rt.outPorts;
     const values = rt.outValues;
     for (; i < rt.outCount; i++, j = 0) {
-      const route = this.route(rt, ports[i]);
+      const route = this.route(rt, ports[i], during);
       if (j === 0) {
         value = values[i];
         values[i] = undefined;
@@ -227,7 +233,7 @@ export class LocalEngine {
     rt.outCount = 0;
   }
 
-  private route(rt: Runtime, port: string): PortRoute {
+  private route(rt: Runtime, port: string, during: During): PortRoute {
     const last = rt.lastRoute;
     if (last !== undefined && last.port === port) return last;
     const route = rt.routes.get(port);
@@ -236,7 +242,8 @@ export class LocalEngine {
       return route;
     }
     rt.outCount = 0;
-    throw new PEError(rt.pe.id, 'process', undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));
+    const phase = during === 'preprocess' || during === 'postprocess' ? during : 'process';
+    throw new PEError(rt.pe.id, phase, phase === 'process' ? during : undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));
   }
 
   private deliverAway(rt: Runtime, route: PortRoute, value: unknown): void {
