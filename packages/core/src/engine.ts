@@ -25,6 +25,11 @@ export interface EngineConfig {
   /** Ports connected nowhere in the whole graph: their writes are results. */
   unconnectedPorts: ReadonlySet<string>;
   collector: OutputCollector;
+  /**
+   * Applied to every value a PE writes before anything receives it (`simple`'s strict mode:
+   * codec.ts asCarried). Absent: values pass by reference, as between PEs of one thread.
+   */
+  carry?: (value: unknown, peId: string, port: string) => unknown;
   log?: LogFn;
   progress?: RunProgress;
 }
@@ -200,9 +205,11 @@ export class LocalEngine {
   private flush(rt: Runtime, during: During): void | Promise<void> {
     const ports = rt.outPorts;
     const values = rt.outValues;
+    const carry = this.config.carry;
     for (let i = 0; i < rt.outCount; i++) {
       const route = this.route(rt, ports[i], during);
-      const value = values[i];
+      let value = values[i];
+      if (carry !== undefined && mayChange(value)) value = carry(value, rt.pe.id, route.port);
       values[i] = undefined;
       this.deliverAway(rt, route, value);
       const targets = route.targets;
@@ -221,7 +228,9 @@ export class LocalEngine {
     for (; i < rt.outCount; i++, j = 0) {
       const route = this.route(rt, ports[i], during);
       if (j === 0) {
+        const carry = this.config.carry;
         value = values[i];
+        if (carry !== undefined && mayChange(value)) value = carry(value, rt.pe.id, route.port);
         values[i] = undefined;
         this.deliverAway(rt, route, value);
       }
@@ -251,6 +260,12 @@ export class LocalEngine {
     if (route.result) this.config.collector.add(rt.pe.id, route.port, value);
     if (route.external) this.config.external!(rt.pe, route.port, value);
   }
+}
+
+/** Whether crossing a boundary could refuse or change a value: primitives (most writes) never. */
+function mayChange(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'object' ? value !== null : type === 'function' || type === 'symbol';
 }
 
 /** A function that builds `{port: value}` with a literal shape, which V8 handles fastest. */
