@@ -32,7 +32,17 @@ export interface EngineConfig {
   carry?: (value: unknown, peId: string, port: string) => unknown;
   log?: LogFn;
   progress?: RunProgress;
+  /**
+   * Where each instance's process() call count is published as it goes: `array[slots[pe.id]]`,
+   * a view on a SharedArrayBuffer the driver of a threaded mapping reads for its progress
+   * display. A store per call: unlike messages, it needs no turn of this thread's event
+   * loop, which a PE busy in a long synchronous stretch never gives.
+   */
+  callCounters?: { array: Float64Array; slots: Readonly<Record<string, number>> };
 }
+
+/** Where call counts go when nobody reads them, so that call() stores without a branch. */
+const UNREAD_COUNTERS = new Float64Array(1);
 
 type Deliver = (value: unknown) => void | Promise<void>;
 
@@ -60,6 +70,8 @@ interface Runtime {
   calls: number;
   writes: number;
   processMs: number;
+  readonly counters: Float64Array;
+  readonly counterSlot: number;
 }
 
 export const portKey = (peId: string, port: string): string => `${peId}\u0000${port}`;
@@ -75,7 +87,9 @@ export class LocalEngine {
   constructor(config: EngineConfig) {
     this.config = config;
     for (const pe of config.pes) {
-      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0 };
+      const slot = config.callCounters?.slots[pe.id];
+      const counters = slot === undefined ? UNREAD_COUNTERS : config.callCounters!.array;
+      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0, counters, counterSlot: slot ?? 0 };
       this.runtimes.set(pe, rt);
       pe._write = (port, value) => {
         const n = rt.outCount++;
@@ -157,6 +171,7 @@ export class LocalEngine {
 
   private call(rt: Runtime, inputs: PEInputs): void | Promise<void> {
     const n = ++rt.calls;
+    rt.counters[rt.counterSlot] = n;
     const progress = this.config.progress;
     if (progress) progress.calls[rt.pe.id] = (progress.calls[rt.pe.id] ?? 0) + 1;
     let result: PEOutputs | Promise<PEOutputs>;

@@ -7,7 +7,6 @@ import { decode, defaultLog, mergeStats, type OutputCollector, type PEStats, typ
 export class DriverSink {
   readonly stats: Record<string, PEStats> = {};
   peakWorkerHeapMb = 0;
-  private readonly progressByWorker: Array<Record<string, number>> = [];
 
   constructor(
     private readonly collector: OutputCollector,
@@ -16,7 +15,7 @@ export class DriverSink {
   ) {}
 
   /** Handles a common message; returns false for a mapping-specific one. */
-  handle(index: number, message: any): boolean {
+  handle(message: any): boolean {
     switch (message.type) {
       case 'out': {
         const items = decode<unknown[]>(message.bytes);
@@ -29,16 +28,6 @@ export class DriverSink {
       case 'log':
         (this.options.log ?? defaultLog)(message.peId, message.instance, message.message);
         return true;
-      case 'progress': {
-        const progress = this.options.progress;
-        if (!progress) return true;
-        // Keyed by the unit (multi) or copy (dyn_*) that sent it: one thread may host several.
-        this.progressByWorker[message.unit ?? message.copy ?? index] = message.calls;
-        const total: Record<string, number> = {};
-        for (const calls of this.progressByWorker) if (calls) for (const [id, n] of Object.entries(calls)) total[id] = (total[id] ?? 0) + n;
-        Object.assign(progress.calls, total);
-        return true;
-      }
       default:
         return false;
     }

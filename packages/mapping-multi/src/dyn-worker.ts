@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
+import type { CounterSlots } from './call-counters.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
@@ -12,7 +13,8 @@ export interface DynWorkerData {
   size: number;
   tables: DynTables;
   results: 'stream' | 'count';
-  progress: boolean;
+  /** Where each of `copies` publishes its call counts (same order), when the run keeps progress. */
+  counters?: CounterSlots[];
   /** One Int32 per worker: the driver sets it to ask the worker to hand back part of its batch. */
   steal: SharedArrayBuffer;
   batchItems: number;
@@ -51,6 +53,7 @@ class DynWorker {
     private readonly index: number,
     private readonly pes: GenericPE[],
     edges: readonly PEEdge[],
+    counters: CounterSlots | undefined,
   ) {
     for (const pe of pes) {
       pe.instance = index;
@@ -84,6 +87,7 @@ class DynWorker {
       unconnectedPorts: unconnectedPorts(pes, edges),
       collector: this.sink,
       log: workerLog,
+      callCounters: counters && { array: new Float64Array(counters.buffer), slots: counters.slots },
     });
   }
 
@@ -206,7 +210,6 @@ class DynWorker {
     this.nextSample = now + 50;
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress) this.post({ type: 'progress', calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
   }
 }
 
@@ -218,12 +221,12 @@ class DynWorker {
 export async function runDynWorker(data: DynWorkerData): Promise<void> {
   const copies = new Map<number, DynWorker>();
   const seen = new Set<GenericPE>();
-  for (const index of data.copies) {
+  for (const [k, index] of data.copies.entries()) {
     const graph = (await rebuildWorkflow(data.source)).flatten().validate();
     const pes = graph.pes();
     if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several worker copies in one thread need a factory export');
     for (const pe of pes) seen.add(pe);
-    copies.set(index, new DynWorker(data, index, pes, graph.peEdges()));
+    copies.set(index, new DynWorker(data, index, pes, graph.peEdges(), data.counters?.[k]));
   }
   parentPort!.on('message', (message: { copy: number }) => copies.get(message.copy)!.receive(message));
   await Promise.all([...copies.values()].map((copy) => copy.run()));

@@ -20,6 +20,7 @@ import {
   type RunResult,
   type WorkflowInput,
 } from '@d4/core';
+import { CallCounters } from './call-counters.js';
 import { DriverSink } from './driver-common.js';
 import { dynTables } from './dyn-plan.js';
 import type { DynWorkerData } from './dyn-worker.js';
@@ -103,6 +104,8 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   const workerSource = await prepareWorkerSource(source);
   const threadCount = fresh ? Math.min(size, intOption(options, 'threads', cores(), 1)) : size;
   const threadOf = Array.from({ length: size }, (_, w) => w % threadCount);
+  const peIds = graph.pes().map((pe) => pe.id);
+  const counters = options.progress ? new CallCounters(Array.from({ length: size }, () => peIds)) : undefined;
   const specs: WorkerSpec[] = Array.from({ length: threadCount }, (_, t) => {
     const copies = threadOf.flatMap((thread, w) => (thread === t ? [w] : []));
     const data: DynWorkerData = {
@@ -112,7 +115,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       size,
       tables,
       results,
-      progress: options.progress !== undefined,
+      counters: counters && copies.map((w) => counters.forOwner(w)),
       steal,
       batchItems: DYN_BATCH_ITEMS,
       flushMs: DYN_FLUSH_MS,
@@ -246,7 +249,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
     execArgv: workerExecArgv(workerSource),
     onMessage: (_thread, message) => {
       const w = message.copy as number;
-      if (sink.handle(w, message)) return;
+      if (sink.handle(message)) return;
       switch (message.type) {
         case 'ready':
           ready[w] = true;
@@ -292,10 +295,12 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       if (active > before) dispatch();
     }, AUTOSCALE_TICK_MS);
   }
+  counters?.start(options.progress);
   try {
     await group.run(finished);
   } finally {
     if (ticker) clearInterval(ticker);
+    counters?.stop();
   }
   const ended = performance.now();
   sink.settleProgress();

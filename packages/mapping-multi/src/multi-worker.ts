@@ -17,6 +17,7 @@ import {
 } from '@d4/core';
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
+import type { CounterSlots } from './call-counters.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
@@ -27,7 +28,6 @@ export interface MultiWorkerData {
   /** The units this thread runs, each with its links. */
   units: UnitWiring[];
   results: 'stream' | 'count';
-  progress: boolean;
   tuning: Tuning;
 }
 
@@ -36,6 +36,8 @@ export interface UnitWiring {
   /** A link from a unit in the same thread has no port: the thread pairs them up itself. */
   inbound: Array<{ from: number; port?: MessagePort }>;
   outbound: Array<{ to: number; port?: MessagePort }>;
+  /** Where the unit's engine publishes call counts, when the run keeps progress. */
+  counters?: CounterSlots;
 }
 
 /** What a link end needs of a port: a MessagePort, or an in-thread stand-in. */
@@ -133,7 +135,6 @@ export class MultiUnit {
   private pendingSince = 0;
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
-  private nextProgress = 0;
   private readonly clock: FlushClock;
   private batchesSent = 0;
   private itemsSent = 0;
@@ -195,6 +196,7 @@ export class MultiUnit {
       unconnectedPorts: unconnectedPorts(allPes, edges),
       collector: this.sink,
       log: workerLog,
+      callCounters: wiring.counters && { array: new Float64Array(wiring.counters.buffer), slots: wiring.counters.slots },
     });
     this.feeds = plan.units[wiring.unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
   }
@@ -235,7 +237,7 @@ export class MultiUnit {
       // Long busy stretches still let acknowledgements and inbound batches in.
       const now = performance.now();
       if (now > turnAt) {
-        this.sample(now);
+        this.sample();
         await new Promise<void>((resolve) => setImmediate(resolve));
         turnAt = performance.now() + 10;
       }
@@ -246,17 +248,13 @@ export class MultiUnit {
       link.port.postMessage(EOS);
     }
     this.sink.flush();
-    this.sample(performance.now());
+    this.sample();
     post({ type: 'done', unit: this.wiring.unit, stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap, batchesSent: this.batchesSent, itemsSent: this.itemsSent });
   }
 
-  private sample(now: number): void {
+  private sample(): void {
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress && now > this.nextProgress) {
-      this.nextProgress = now + 200;
-      post({ type: 'progress', unit: this.wiring.unit, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
-    }
   }
 
   /** Processes the current inbound batch until it is done or a downstream link is full. */

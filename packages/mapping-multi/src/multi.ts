@@ -15,6 +15,7 @@ import {
   type RunResult,
   type WorkflowInput,
 } from '@d4/core';
+import { CallCounters } from './call-counters.js';
 import { DriverSink } from './driver-common.js';
 import { instancePlan, partitionPlan, type MultiPlan } from './multi-plan.js';
 import type { MultiWorkerData } from './multi-worker.js';
@@ -66,14 +67,14 @@ export const multiMapping: Mapping = {
       const unit = plan.units[u];
       return plan.partitioned ? `partition ${unit.peIds.join(', ')}` : `PE ${unit.peIds[0]} instance ${unit.instance[unit.peIds[0]]}`;
     };
+    const counters = options.progress ? new CallCounters(plan.units.map((unit) => unit.peIds)) : undefined;
     const specs: WorkerSpec[] = unitsOf.map((units, t) => {
       const data: MultiWorkerData = {
         kind: 'multi',
         source: workerSource,
         plan,
-        units: units.map((u) => ({ unit: u, inbound: inbound[u], outbound: outbound[u] })),
+        units: units.map((u) => ({ unit: u, inbound: inbound[u], outbound: outbound[u], counters: counters?.forOwner(u) })),
         results,
-        progress: options.progress !== undefined,
         tuning: DEFAULT_TUNING,
       };
       return {
@@ -100,7 +101,7 @@ export const multiMapping: Mapping = {
       memoryMb,
       execArgv: workerExecArgv(workerSource),
       onMessage: (index, message) => {
-        if (sink.handle(index, message)) return;
+        if (sink.handle(message)) return;
         if (message.type === 'ready') {
           if (++ready === specs.length) readyAt = performance.now();
         } else if (message.type === 'done') {
@@ -111,7 +112,12 @@ export const multiMapping: Mapping = {
         }
       },
     });
-    await group.run(finished);
+    counters?.start(options.progress);
+    try {
+      await group.run(finished);
+    } finally {
+      counters?.stop();
+    }
     const ended = performance.now();
     sink.settleProgress();
     const stats = { ...emptyStats(graph.pes()), ...sink.stats };
