@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { LocalEngine, decode, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
+import { LocalEngine, encodeBatch, portKey, rebuildWorkflow, unconnectedPorts, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import type { DynTables } from './dyn-plan.js';
 import type { CounterSlots } from './call-counters.js';
+import { HeapGuard } from './heap-guard.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
@@ -19,6 +20,8 @@ export interface DynWorkerData {
   steal: SharedArrayBuffer;
   batchItems: number;
   flushMs: number;
+  /** --worker-memory, for the heap guard. */
+  memoryMb?: number;
 }
 
 interface Target {
@@ -46,6 +49,7 @@ class DynWorker {
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private readonly clock: FlushClock;
+  private readonly guard: HeapGuard;
   private nextSample = 0;
 
   constructor(
@@ -74,7 +78,8 @@ class DynWorker {
     this.steal = new Int32Array(data.steal);
     this.maxFlat = data.batchItems * 2;
     this.clock = new FlushClock(data.flushMs);
-    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems);
+    this.guard = new HeapGuard(data.memoryMb);
+    this.sink = new ResultSink(data.results, data.tables.results, data.batchItems, this.guard);
     this.engine = new LocalEngine({
       pes,
       localEdges: [],
@@ -134,7 +139,7 @@ class DynWorker {
   }
 
   private async processBatch(bytes: Uint8Array): Promise<void> {
-    const items = decode<unknown[]>(bytes);
+    const items = this.guard.decode<unknown[]>(bytes, `worker copy ${this.index}`);
     const targets = this.targets;
     const me = this.index;
     // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
@@ -192,7 +197,7 @@ class DynWorker {
       return;
     }
     const bytes = messageBytes(
-      encodeBatch(out, (i) => {
+      this.guard.encodeBatch(out, (i) => {
         if (i % 2 === 0) return undefined;
         const t = this.data.tables.targets[out[i - 1] as number];
         for (const [pe, byPort] of this.routes) for (const [port, list] of byPort) if (list.includes(out[i - 1] as number)) return { peId: pe.id, port };

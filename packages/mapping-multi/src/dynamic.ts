@@ -119,6 +119,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
       steal,
       batchItems: DYN_BATCH_ITEMS,
       flushMs: DYN_FLUSH_MS,
+      memoryMb,
     };
     return { label: `worker thread ${t} (${name} worker${copies.length > 1 ? 's' : ''} ${copies.join(', ')})`, data };
   });

@@ -2,8 +2,6 @@ import type { MessagePort } from 'node:worker_threads';
 import {
   LocalEngine,
   createRouter,
-  decode,
-  encodeBatch,
   portKey,
   rebuildWorkflow,
   unconnectedPorts,
@@ -18,6 +16,7 @@ import {
 import type { MultiPlan } from './multi-plan.js';
 import type { Tuning } from './tuning.js';
 import type { CounterSlots } from './call-counters.js';
+import { HeapGuard } from './heap-guard.js';
 import { FlushClock } from './flush-clock.js';
 import { ResultSink, heapMb, messageBytes, oldestSince, post, workerLog } from './worker-context.js';
 
@@ -29,6 +28,8 @@ export interface MultiWorkerData {
   units: UnitWiring[];
   results: 'stream' | 'count';
   tuning: Tuning;
+  /** --worker-memory, for the heap guard. */
+  memoryMb?: number;
 }
 
 export interface UnitWiring {
@@ -136,6 +137,7 @@ export class MultiUnit {
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private readonly clock: FlushClock;
+  private readonly guard: HeapGuard;
   private batchesSent = 0;
   private itemsSent = 0;
 
@@ -150,6 +152,7 @@ export class MultiUnit {
     const { plan, tuning } = data;
     this.maxFlat = tuning.batchItems * 2;
     this.clock = new FlushClock(tuning.flushMs);
+    this.guard = new HeapGuard(data.memoryMb);
     const mine = new Set(pes);
     for (const pe of pes) {
       pe.instance = plan.units[wiring.unit].instance[pe.id];
@@ -187,7 +190,7 @@ export class MultiUnit {
       const pe = pes.find((p) => p.id === t.peId);
       return pe ? { pe, port: t.port } : undefined;
     });
-    this.sink = new ResultSink(data.results, plan.results, tuning.batchItems);
+    this.sink = new ResultSink(data.results, plan.results, tuning.batchItems, this.guard);
     this.engine = new LocalEngine({
       pes,
       localEdges: edges.filter((e) => mine.has(e.from) && mine.has(e.to)),
@@ -257,6 +260,12 @@ export class MultiUnit {
     if (heap > this.peakHeap) this.peakHeap = heap;
   }
 
+  /** The PE instances of this unit, for error messages. */
+  private describe(): string {
+    const unit = this.data.plan.units[this.wiring.unit];
+    return unit.peIds.map((id) => `PE ${id} instance ${unit.instance[id]}`).join(', ');
+  }
+
   /** Processes the current inbound batch until it is done or a downstream link is full. */
   private async processInbound(): Promise<void> {
     let current = this.current;
@@ -271,7 +280,7 @@ export class MultiUnit {
         this.eosSeen++;
         return;
       }
-      current = this.current = { port: entry.port, items: Array.isArray(entry.batch) ? entry.batch : decode<unknown[]>(entry.batch), pos: 0 };
+      current = this.current = { port: entry.port, items: Array.isArray(entry.batch) ? entry.batch : this.guard.decode<unknown[]>(entry.batch, this.describe()), pos: 0 };
     }
     const items = current.items;
     const targets = this.localTargets;
@@ -322,7 +331,7 @@ export class MultiUnit {
       return;
     }
     const bytes = messageBytes(
-      encodeBatch(entries, (i) => {
+      this.guard.encodeBatch(entries, (i) => {
         if (i % 2 === 0) return undefined;
         const target = this.data.plan.targets[entries[i - 1] as number];
         for (const byPort of this.routes.values()) for (const list of byPort.values()) for (const r of list) if (r.target === entries[i - 1]) return r.origin;

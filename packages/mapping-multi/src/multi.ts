@@ -76,6 +76,7 @@ export const multiMapping: Mapping = {
         units: units.map((u) => ({ unit: u, inbound: inbound[u], outbound: outbound[u], counters: counters?.forOwner(u) })),
         results,
         tuning: DEFAULT_TUNING,
+        memoryMb,
       };
       return {
         label: `worker thread ${t} (${units.map(describe).join('; ')})`,

@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import { OutputCollector, encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
+import { OutputCollector, type LogFn, type RunOutputCounts } from '@d4/core';
+import type { HeapGuard } from './heap-guard.js';
 
 /** Messages a worker posts to the driver (besides the mapping's own). */
 export function post(message: unknown): void {
@@ -42,6 +43,7 @@ export class ResultSink extends OutputCollector {
     readonly mode: 'stream' | 'count',
     private readonly results: ReadonlyArray<{ peId: string; port: string }>,
     private readonly batchItems: number,
+    private readonly guard: HeapGuard,
   ) {
     super({ collect: 'count' });
     results.forEach((r, i) => {
@@ -69,7 +71,7 @@ export class ResultSink extends OutputCollector {
   flush(): void {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
-    const bytes = messageBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
+    const bytes = messageBytes(this.guard.encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
     this.buffer = [];
     this.since = 0;
     post({ type: 'out', bytes });
