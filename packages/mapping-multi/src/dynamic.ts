@@ -20,6 +20,7 @@ import {
   type RunResult,
   type WorkflowInput,
 } from '@d4/core';
+import { nextActive } from './autoscale.js';
 import { CallCounters } from './call-counters.js';
 import { DriverSink } from './driver-common.js';
 import { dynTables } from './dyn-plan.js';
@@ -44,7 +45,10 @@ interface QueuedBatch {
 export interface ActiveSample {
   atMs: number;
   active: number;
+  /** Tasks waiting (shared queue and prefetched batches) when it changed. */
   queued: number;
+  /** Tasks in the batches copies were running then (done or not). */
+  running: number;
 }
 
 function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Mapping {
@@ -63,7 +67,7 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
         type: 'number' as const,
       },
       ...(auto
-        ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
+        ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking; one is also added while tasks wait and every active worker is busy (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
         : []),
       workerMemoryOption,
     ],
@@ -143,7 +147,7 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
   let rootsLeft = rootQueues.reduce((sum, r) => sum + feedLength(r.feed), 0);
 
   let active = auto ? Math.floor((size - 1) / 2) + 1 : size;
-  const activeOverTime: ActiveSample[] = [{ atMs: 0, active, queued: 0 }];
+  const activeOverTime: ActiveSample[] = [{ atMs: 0, active, queued: 0, running: 0 }];
   let lastQueued = 0;
   let phase: 'running' | 'post' | 'finishing' = 'running';
   let wave = -1;
@@ -281,17 +285,17 @@ async function runDynamic(name: string, auto: boolean, workflow: WorkflowInput, 
 
   let ticker: NodeJS.Timeout | undefined;
   if (auto) {
-    // dispel4py's rule: grow by one while the queue is above the threshold and not shrinking, else shrink by one.
     ticker = setInterval(() => {
       const queued = queuedTasks + held.waitingTasks;
       const before = active;
-      if (queued > threshold && queued >= lastQueued) {
-        if (active < size) active++;
-      } else if (active > 1) active--;
+      let idleActive = 0;
+      for (let w = 0; w < active; w++) if (ready[w] && held.inThread(threadOf[w]) === 0) idleActive++;
+      const running = held.runningTasks;
+      active = nextActive({ queued, running, lastQueued, idleActive, active, size, threshold });
       lastQueued = queued;
       // The record of changes is capped so that very long runs keep constant memory.
       if (active !== before && activeOverTime.length < MAX_ACTIVE_SAMPLES) {
-        activeOverTime.push({ atMs: Math.round(performance.now() - started), active, queued });
+        activeOverTime.push({ atMs: Math.round(performance.now() - started), active, queued, running });
       }
       if (active > before) dispatch();
     }, AUTOSCALE_TICK_MS);

@@ -10,6 +10,7 @@ export class HeldBatches {
   private readonly perThread: number[];
   private total = 0;
   private waiting = 0;
+  private tasks = 0;
 
   /** `threadOf[copy]` is the thread that hosts each copy. */
   constructor(private readonly threadOf: readonly number[]) {
@@ -22,12 +23,13 @@ export class HeldBatches {
     if (this.sizes[worker].push(tasks) > 1) this.waiting += tasks;
     this.perThread[this.threadOf[worker]]++;
     this.total++;
+    this.tasks += tasks;
   }
 
   /** The worker finished its running batch; its next batch, if any, starts. */
   done(worker: number): void {
     const held = this.sizes[worker];
-    held.shift();
+    this.tasks -= held.shift()!;
     if (held.length > 0) this.waiting -= held[0];
     this.perThread[this.threadOf[worker]]--;
     this.total--;
@@ -45,6 +47,11 @@ export class HeldBatches {
   /** Tasks in batches that no worker has started yet. */
   get waitingTasks(): number {
     return this.waiting;
+  }
+
+  /** Tasks in the batches workers are running now, done or not (the driver sees only whole batches end). */
+  get runningTasks(): number {
+    return this.tasks - this.waiting;
   }
 
   /** No worker holds a batch. */
