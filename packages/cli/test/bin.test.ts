@@ -88,4 +88,19 @@ describe('the d4 binary', () => {
       'Ticks0 (rank 0): started\n\nd4: interrupted; stopping (press Ctrl-C again to exit at once)\nd4: the run was aborted: interrupted (SIGINT) (D4_ABORTED)\n',
     );
   });
+
+  // A single allocation larger than a worker's heap limit allows aborts the whole process in
+  // Node (exit 134, "FATAL ERROR: CALL_AND_RETRY_LAST"); here a 100 MB string, which the
+  // worker would have to copy into one piece to send, under --worker-memory 64.
+  for (const mapping of ['multi', 'dyn_multi']) {
+    test(`${mapping}: a value too large for --worker-memory fails with D4_WORKER_OUT_OF_MEMORY, reported by the driver (exit 1)`, async () => {
+      const r = await spawnD4(['run', mapping, 'huge.ts', '-a', 'huge', '--args', '{"mb": 100}', '-i', '2', '-n', '2', '--worker-memory', '64', '--count']);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('FATAL ERROR');
+      expect(r.stderr).toMatch(
+        /^d4: a worker thread ran out of memory: PE BigStrings0 wrote to port 'output' a string of 100 MB; to send it, this worker must copy it into one piece, which needs more than the [\d.]+ MB left of its heap \(--worker-memory 64\); raise --worker-memory, or write smaller items \(D4_WORKER_OUT_OF_MEMORY\)\n$/,
+      );
+      expect(r.code).toBe(1);
+    });
+  }
 });

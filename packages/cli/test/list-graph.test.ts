@@ -41,7 +41,15 @@ describe('d4 list', () => {
       installed: true,
       stateful: true,
       worker: false,
-      options: [],
+      options: [
+        {
+          name: 'strict',
+          flags: '--no-strict',
+          description:
+            'turn strict mode off: written values pass by reference, unchecked (faster for large objects); functions then pass and class instances keep their class, where every other mapping refuses them or delivers plain objects',
+          type: 'boolean',
+        },
+      ],
     });
     expect(entries.find((e) => e.name === 'zmq_multi')).toEqual({
       name: 'zmq_multi',

@@ -238,6 +238,18 @@ describe('d4 run: failures and interruption', () => {
     expect(r.stderr).toContain('failing.ts:');
   });
 
+  test('simple refuses a value no other mapping can carry (exit 1, D4_CODEC), unless --no-strict', async () => {
+    const strict = await d4(['run', 'simple', 'callback.ts', '-i', '2']);
+    expect(strict).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "d4: PE WithCallback1 wrote to port 'output' a value that cannot cross a process boundary: it holds a function notify; send plain data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays) instead (D4_CODEC)\n",
+    });
+    const loose = await d4(['run', 'simple', 'callback.ts', '-i', '2', '--no-strict', '--count']);
+    expect(loose).toEqual({ code: 0, stdout: 'Counts:\n  WithCallback1.output: 2\n', stderr: '' });
+  });
+
   test('an aborted signal ends the run with exit 130', async () => {
     const controller = new AbortController();
     controller.abort('stop');

@@ -87,3 +87,68 @@ function findUncarriable(value: unknown, depth = 0): unknown {
   }
   return undefined;
 }
+
+/**
+ * A value as a PE on the far side of a boundary would get it: the value itself when the
+ * codec keeps it as it is (primitives, plain objects and arrays, Map, Set, Date, typed
+ * arrays, all of such values), else its round trip through the codec, so class instances
+ * arrive as plain objects and a function fails with the codec's own error, naming `peId`
+ * and `port`. The scan costs a typeof for a primitive; only the rare values it cannot
+ * vouch for pay for encoding. `simple` calls it on every write, so that a graph behaves
+ * there as on the mappings where writes cross threads, processes or hosts.
+ */
+export function asCarried(value: unknown, peId: string, port: string): unknown {
+  if (keptAsIs(value, 0)) return value;
+  return decode(encode(value, { peId, port }));
+}
+
+/** Depth past which the scan gives up and lets the codec decide (deep or cyclic values). */
+const SCAN_DEPTH = 32;
+
+function keptAsIs(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false; // function, symbol
+  }
+  if (value === null) return true;
+  if (depth === SCAN_DEPTH) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    for (let i = 0; i < array.length; i++) if (!keptAsIs(array[i], depth + 1)) return false;
+    return true;
+  }
+  if (proto === Object.prototype) {
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (!keptAsIs(record[key], depth + 1)) return false;
+    return true;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof Date) return isBuiltin(value);
+  if (value instanceof Map) {
+    if (proto !== Map.prototype) return false;
+    for (const [k, v] of value) if (!keptAsIs(k, depth + 1) || !keptAsIs(v, depth + 1)) return false;
+    return true;
+  }
+  if (value instanceof Set) {
+    if (proto !== Set.prototype) return false;
+    for (const v of value) if (!keptAsIs(v, depth + 1)) return false;
+    return true;
+  }
+  return false;
+}
+
+/** Typed arrays, Buffers, DataViews and Dates whose class is the built-in one (not a subclass). */
+function isBuiltin(value: object): boolean {
+  const ctor = (value as { constructor?: unknown }).constructor;
+  return ctor === Date || ctor === Buffer || ctor === DataView || BUILTIN_VIEWS.has(ctor);
+}
+
+const BUILTIN_VIEWS = new Set<unknown>([Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]);

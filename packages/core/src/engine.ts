@@ -25,11 +25,29 @@ export interface EngineConfig {
   /** Ports connected nowhere in the whole graph: their writes are results. */
   unconnectedPorts: ReadonlySet<string>;
   collector: OutputCollector;
+  /**
+   * Applied to every value a PE writes before anything receives it (`simple`'s strict mode:
+   * codec.ts asCarried). Absent: values pass by reference, as between PEs of one thread.
+   */
+  carry?: (value: unknown, peId: string, port: string) => unknown;
   log?: LogFn;
   progress?: RunProgress;
+  /**
+   * Where each instance's process() call count is published as it goes: `array[slots[pe.id]]`,
+   * a view on a SharedArrayBuffer the driver of a threaded mapping reads for its progress
+   * display. A store per call: unlike messages, it needs no turn of this thread's event
+   * loop, which a PE busy in a long synchronous stretch never gives.
+   */
+  callCounters?: { array: Float64Array; slots: Readonly<Record<string, number>> };
 }
 
+/** Where call counts go when nobody reads them, so that call() stores without a branch. */
+const UNREAD_COUNTERS = new Float64Array(1);
+
 type Deliver = (value: unknown) => void | Promise<void>;
+
+/** What wrote the values being delivered: a process() call (its inputs) or a lifecycle method. */
+type During = PEInputs | 'preprocess' | 'postprocess';
 
 interface PortRoute {
   readonly port: string;
@@ -52,6 +70,8 @@ interface Runtime {
   calls: number;
   writes: number;
   processMs: number;
+  readonly counters: Float64Array;
+  readonly counterSlot: number;
 }
 
 export const portKey = (peId: string, port: string): string => `${peId}\u0000${port}`;
@@ -67,7 +87,9 @@ export class LocalEngine {
   constructor(config: EngineConfig) {
     this.config = config;
     for (const pe of config.pes) {
-      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0 };
+      const slot = config.callCounters?.slots[pe.id];
+      const counters = slot === undefined ? UNREAD_COUNTERS : config.callCounters!.array;
+      const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0, counters, counterSlot: slot ?? 0 };
       this.runtimes.set(pe, rt);
       pe._write = (port, value) => {
         const n = rt.outCount++;
@@ -107,7 +129,7 @@ export class LocalEngine {
         throw new PEError(rt.pe.id, 'preprocess', undefined, error);
       }
     }
-    for (const rt of this.order) await this.flush(rt);
+    for (const rt of this.order) await this.flush(rt, 'preprocess');
   }
 
   /** Runs postprocess() of every instance, upstream first, delivering what it writes. */
@@ -123,7 +145,7 @@ export class LocalEngine {
     } catch (error) {
       throw new PEError(rt.pe.id, 'postprocess', undefined, error);
     }
-    await this.flush(rt);
+    await this.flush(rt, 'postprocess');
   }
 
   /**
@@ -149,6 +171,7 @@ export class LocalEngine {
 
   private call(rt: Runtime, inputs: PEInputs): void | Promise<void> {
     const n = ++rt.calls;
+    rt.counters[rt.counterSlot] = n;
     const progress = this.config.progress;
     if (progress) progress.calls[rt.pe.id] = (progress.calls[rt.pe.id] ?? 0) + 1;
     let result: PEOutputs | Promise<PEOutputs>;
@@ -165,7 +188,7 @@ export class LocalEngine {
           (value) => {
             if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
             this.addReturned(rt, value);
-            return this.flush(rt);
+            return this.flush(rt, inputs);
           },
           (error: unknown) => {
             throw new PEError(rt.pe.id, 'process', inputs, error);
@@ -175,7 +198,7 @@ export class LocalEngine {
       this.addReturned(rt, result);
     }
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
-    return this.flush(rt);
+    return this.flush(rt, inputs);
   }
 
   private addReturned(rt: Runtime, value: PEOutputs): void {
@@ -190,32 +213,41 @@ export class LocalEngine {
     }
   }
 
-  /** Delivers the writes of the call that just returned (no re-entry: the graph is acyclic). */
-  private flush(rt: Runtime): void | Promise<void> {
+  /**
+   * Delivers the writes of the call that just returned (no re-entry: the graph is acyclic).
+   * `during` is that call's inputs, or the lifecycle method that wrote: an error names it.
+   */
+  private flush(rt: Runtime, during: During): void | Promise<void> {
     const ports = rt.outPorts;
     const values = rt.outValues;
+    const carry = this.config.carry;
     for (let i = 0; i < rt.outCount; i++) {
-      const route = this.route(rt, ports[i]);
-      const value = values[i];
+      const route = this.route(rt, ports[i], during);
+      let value = values[i];
+      // mayChange(), written out: called here it was not inlined (the loop's inlining budget
+      // goes to the receivers' calls) and cost pipeline_test on simple ~10% of its CPU time.
+      if (carry !== undefined && (typeof value === 'object' ? value !== null : typeof value === 'function' || typeof value === 'symbol')) value = carry(value, rt.pe.id, route.port);
       values[i] = undefined;
       this.deliverAway(rt, route, value);
       const targets = route.targets;
       for (let j = 0; j < targets.length; j++) {
         const pending = targets[j](value);
-        if (pending !== undefined) return this.flushAsync(rt, i, j + 1, value, pending);
+        if (pending !== undefined) return this.flushAsync(rt, during, i, j + 1, value, pending);
       }
     }
     rt.outCount = 0;
   }
 
-  private async flushAsync(rt: Runtime, i: number, j: number, value: unknown, pending: Promise<void>): Promise<void> {
+  private async flushAsync(rt: Runtime, during: During, i: number, j: number, value: unknown, pending: Promise<void>): Promise<void> {
     await pending;
     const ports = rt.outPorts;
     const values = rt.outValues;
     for (; i < rt.outCount; i++, j = 0) {
-      const route = this.route(rt, ports[i]);
+      const route = this.route(rt, ports[i], during);
       if (j === 0) {
+        const carry = this.config.carry;
         value = values[i];
+        if (carry !== undefined && mayChange(value)) value = carry(value, rt.pe.id, route.port);
         values[i] = undefined;
         this.deliverAway(rt, route, value);
       }
@@ -227,7 +259,7 @@ export class LocalEngine {
     rt.outCount = 0;
   }
 
-  private route(rt: Runtime, port: string): PortRoute {
+  private route(rt: Runtime, port: string, during: During): PortRoute {
     const last = rt.lastRoute;
     if (last !== undefined && last.port === port) return last;
     const route = rt.routes.get(port);
@@ -236,7 +268,8 @@ export class LocalEngine {
       return route;
     }
     rt.outCount = 0;
-    throw new PEError(rt.pe.id, 'process', undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));
+    const phase = during === 'preprocess' || during === 'postprocess' ? during : 'process';
+    throw new PEError(rt.pe.id, phase, phase === 'process' ? during : undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));
   }
 
   private deliverAway(rt: Runtime, route: PortRoute, value: unknown): void {
@@ -244,6 +277,11 @@ export class LocalEngine {
     if (route.result) this.config.collector.add(rt.pe.id, route.port, value);
     if (route.external) this.config.external!(rt.pe, route.port, value);
   }
+}
+
+/** Whether crossing a boundary could refuse or change a value: primitives (most writes) never. */
+function mayChange(value: unknown): boolean {
+  return typeof value === 'object' ? value !== null : typeof value === 'function' || typeof value === 'symbol';
 }
 
 /** A function that builds `{port: value}` with a literal shape, which V8 handles fastest. */

@@ -52,6 +52,13 @@ export interface RunOptions {
   verbose?: boolean;
   /** Updated while the run goes, for a progress display. */
   progress?: RunProgress;
+  /**
+   * `simple` only (default true): every value a PE writes is checked as the codec would carry
+   * it across a boundary: a function or symbol fails the run with D4_CODEC, a class instance
+   * arrives as a plain object, as on every other mapping. false passes values by reference
+   * (CLI: --no-strict), faster for large objects but a graph may then work on simple only.
+   */
+  strict?: boolean;
   /** Aborts the run: workers are stopped and run() rejects. */
   signal?: AbortSignal;
   [option: string]: unknown;

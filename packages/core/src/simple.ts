@@ -3,7 +3,8 @@ import { LocalEngine, unconnectedPorts } from './engine.js';
 import { feedCall, feedSize, resolveInputs, type InputSpec, type RootFeed } from './inputs.js';
 import { asLoadedWorkflow, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from './mapping.js';
 import type { GenericPE } from './pe.js';
-import { D4Error } from './errors.js';
+import { D4Error, OptionError } from './errors.js';
+import { asCarried } from './codec.js';
 
 /**
  * Feeds one root its calls, giving the event loop a turn every few milliseconds so that
@@ -24,6 +25,14 @@ export async function feedRoot(engine: LocalEngine, pe: GenericPE, feed: RootFee
   }
 }
 
+/** simple's strict mode (default on): every written value is checked and converted as the codec would. */
+function strictOption(options: RunOptions): boolean {
+  const value: unknown = options.strict;
+  if (value === undefined || value === null || value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new OptionError(`option strict is a flag (true or false), got ${JSON.stringify(value)}`);
+}
+
 export function abortError(signal: AbortSignal): D4Error {
   return new D4Error('D4_ABORTED', `the run was aborted${signal.reason ? `: ${String(signal.reason)}` : ''}`, { cause: signal.reason });
 }
@@ -36,7 +45,15 @@ export const simpleMapping: Mapping = {
   name: 'simple',
   description: 'sequential, in-process; one instance per PE, depth-first with bounded memory (no server)',
   stateful: true,
-  options: [],
+  options: [
+    {
+      name: 'strict',
+      flags: '--no-strict',
+      description:
+        'turn strict mode off: written values pass by reference, unchecked (faster for large objects); functions then pass and class instances keep their class, where every other mapping refuses them or delivers plain objects',
+      type: 'boolean',
+    },
+  ],
   async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
     const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
@@ -53,6 +70,7 @@ export const simpleMapping: Mapping = {
       localEdges: edges,
       unconnectedPorts: unconnectedPorts(pes, edges),
       collector,
+      carry: strictOption(options) ? asCarried : undefined,
       log: options.log,
       progress: options.progress,
     });

@@ -94,8 +94,36 @@ describe('simple mapping', () => {
       }
     }
     await expect(simpleMapping.run(new WorkflowGraph().add(new Wrong()) && graphOf(new Wrong()))).rejects.toThrow(
-      "PE Wrong0 failed while processing undefined: wrote to port 'outptu', which it does not declare; its outputs are: output",
+      "PE Wrong0 failed while processing {}: wrote to port 'outptu', which it does not declare; its outputs are: output",
     );
+  });
+
+  it('names the item whose call wrote to an undeclared port, and the lifecycle method that did', async () => {
+    class Misnamed extends IterativePE {
+      _process(data: number): void {
+        this.write('outptu', data);
+      }
+    }
+    const graph = new WorkflowGraph();
+    graph.connect(new CountingProducer(), 'output', new Misnamed(), 'input');
+    const error = await simpleMapping.run(graph, { '*': 3 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Misnamed1', phase: 'process', item: { input: 1 } });
+    expect((error as Error).message).toBe("PE Misnamed1 failed while processing {\"input\":1}: wrote to port 'outptu', which it does not declare; its outputs are: output");
+
+    class WritesEarly extends IterativePE {
+      override preprocess(): void {
+        this.write('outptu', 0);
+      }
+      _process(data: number): number {
+        return data;
+      }
+    }
+    const early = new WorkflowGraph();
+    early.connect(new CountingProducer(), 'output', new WritesEarly(), 'input');
+    await expect(simpleMapping.run(early, { '*': 1 })).rejects.toMatchObject({
+      phase: 'preprocess',
+      message: "PE WritesEarly1 failed in preprocess(): wrote to port 'outptu', which it does not declare; its outputs are: output",
+    });
   });
 
   it('sends log lines to the log function with PE id and instance', async () => {

@@ -24,6 +24,7 @@ function threadPool(name: string): PoolBackend {
     workerNoun: 'worker thread',
     hostsStat: 'threads',
     hosts: (options: RunOptions) => intOption(options, 'threads', cores(), 1),
+    heapLimitMb: memoryOption,
     launch(launch: PoolLaunch) {
       const specs: WorkerSpec[] = launch.jobs.map((job, t) => {
         const data: PoolThreadData = { kind: 'pool', job };
@@ -59,7 +60,7 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
         type: 'number' as const,
       },
       ...(auto
-        ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
+        ? [{ name: 'threshold', flags: '--thr, --threshold <n>', description: `queue length (tasks) above which a worker is added while the queue is not shrinking; one is also added while tasks wait and every active worker is busy (default ${DEFAULT_THRESHOLD})`, type: 'number' as const, default: undefined }]
         : []),
       workerMemoryOption,
     ],

@@ -24,6 +24,7 @@ const threads: FixedBackend = {
     // Instances of one PE share its object in a thread, so they need threads of their own.
     return Math.min(plan.units.length, Math.max(minimumWorkers(plan), intOption(options, 'threads', Math.min(plan.units.length, cores()), 1)));
   },
+  heapLimitMb: memoryOption,
   launch(launch: FixedLaunch) {
     const { jobs, workerOf, plan, graph } = launch;
     const { outbound } = unitLinks(plan, graph.peEdges().map((e) => ({ from: e.from.id, to: e.to.id })));

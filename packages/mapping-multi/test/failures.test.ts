@@ -23,6 +23,14 @@ describe('failures end the run with a clear error, never a hang', () => {
       expect((error as PEError).peStack).toContain('workflows.ts');
     });
 
+    it(`${name}: a write to an undeclared port names the PE, the port and the item`, async () => {
+      const error = await mappings[name].run(await workflow('misnamed'), { '*': 5 }, { numProcesses: 3 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PEError);
+      expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Misnamed1', phase: 'process' });
+      // The first item (0) fails in whichever copy gets it first; shuffle sends it to one.
+      expect((error as PEError).message).toMatch(/^PE Misnamed1 failed while processing \{"input":\d\}: wrote to port 'outptu', which it does not declare; its outputs are: output$/);
+    });
+
     it(`${name}: a PE that ends its thread (process.exit) fails the run with a WorkerError`, async () => {
       const error = await mappings[name].run(await workflow('exiting', { bad: 5 }), { '*': 50 }, { numProcesses: 3 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkerError);

@@ -11,6 +11,16 @@ export interface QueueScalingState {
   lastQueued: number;
 }
 
+/** What the driver of a pool sees at a tick. */
+export interface QueueObservation {
+  /** Tasks waiting: in the shared queue and in workers' prefetched, not yet started batches. */
+  queued: number;
+  /** Tasks in the batches workers are running (an upper bound of what is left of them). */
+  running: number;
+  /** Active workers that are ready and whose host holds no batch: they have nothing to run. */
+  idleActive: number;
+}
+
 export interface QueueScalingLimits {
   /** Tasks waiting above which a worker is added (while the queue is not shrinking). */
   threshold: number;
@@ -19,15 +29,22 @@ export interface QueueScalingLimits {
 }
 
 /**
- * dispel4py's rule for dyn_auto_multi: one more active worker while the queue is above the
- * threshold and not shrinking, one fewer otherwise (never below one).
+ * dyn_auto_multi's rule. It grows by one while the queue is above the threshold and not
+ * shrinking (dispel4py's rule), and also while tasks wait and no active worker is free to
+ * take them, so that a CPU-bound job whose queue stays short gets every worker at once
+ * instead of running serially (tasks wait also in a running batch of several: a new worker
+ * asks for part of it). It shrinks by one only when nothing waits and an active worker has
+ * nothing to do: dispel4py's rule shrank whenever the queue was below the threshold, which
+ * ran the last few hundred tasks of every job (and whole short jobs) on a single worker
+ * while the others idled.
  */
-export function queueLengthRule(state: QueueScalingState, queued: number, limits: QueueScalingLimits): QueueScalingState {
+export function queueLengthRule(state: QueueScalingState, seen: QueueObservation, limits: QueueScalingLimits): QueueScalingState {
+  const waiting = seen.queued > 0 || seen.running > state.active;
+  const grow = (seen.queued > limits.threshold && seen.queued >= state.lastQueued) || (waiting && seen.idleActive === 0);
   let active = state.active;
-  if (queued > limits.threshold && queued >= state.lastQueued) {
-    if (active < limits.max) active++;
-  } else if (active > 1) active--;
-  return { active, lastQueued: queued };
+  if (grow) active = Math.min(limits.max, active + 1);
+  else if (!waiting && seen.idleActive > 0) active = Math.max(1, active - 1);
+  return { active, lastQueued: seen.queued };
 }
 
 /** Active workers a queue-scaled run starts with: half the pool, rounded up. */
@@ -68,6 +85,8 @@ export interface ActiveSample {
   active: number;
   /** Tasks waiting when it changed (queue-scaled mappings). */
   queued?: number;
+  /** Tasks in the batches workers were running then, done or not (queue-scaled mappings). */
+  running?: number;
 }
 
 /**
@@ -90,15 +109,15 @@ export class ScalingRecord {
     this.started = options.startedAt ?? clock();
     this.cap = options.cap ?? 10_000;
     this.last = initial;
-    this.samples = [options.withQueue ? { atMs: 0, active: initial, queued: 0 } : { atMs: 0, active: initial }];
+    this.samples = [options.withQueue ? { atMs: 0, active: initial, queued: 0, running: 0 } : { atMs: 0, active: initial }];
   }
 
-  /** Records a change (and nothing when the count stayed the same). */
-  note(active: number, queued?: number): void {
+  /** Records a change (and nothing when the count stayed the same), with what the rule saw. */
+  note(active: number, seen?: { queued: number; running: number }): void {
     if (active === this.last) return;
     this.last = active;
     this.changes++;
-    if (this.samples.length < this.cap) this.samples.push({ atMs: Math.round(this.clock() - this.started), active, ...(queued !== undefined ? { queued } : {}) });
+    if (this.samples.length < this.cap) this.samples.push({ atMs: Math.round(this.clock() - this.started), active, ...(seen ? { queued: seen.queued, running: seen.running } : {}) });
   }
 
   /** The mean number of active workers over `totalMs` (the run's length), weighted by time. */

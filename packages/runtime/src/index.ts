@@ -23,3 +23,5 @@ export { memoryMapping, memoryPoolMapping } from './memory.js';
 export { HeldBatches } from './driver/held-batches.js';
 export { runPoolJob, DEFAULT_THRESHOLD, type PoolBackend, type PoolLaunch, type LaunchedPool } from './driver/pool-job.js';
 export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/pool-worker.js';
+export { CallCounters, PROGRESS_READ_MS, type CounterSlots } from './driver/call-counters.js';
+export { HeapGuard } from './worker/heap-guard.js';

@@ -1,27 +1,42 @@
 import { describe, expect, it } from '@jest/globals';
 import { ScalingRecord, idleTimeRule, initialActiveWorkers, queueLengthRule } from '../src/index.js';
 
-describe("the queue-length rule (dyn_auto_multi, dispel4py's)", () => {
-  const limits = { threshold: 10, max: 4 };
+describe('the queue-length rule (dyn_auto_multi)', () => {
+  const limits = { threshold: 256, max: 4 };
+  const at = (active: number, lastQueued = 0) => ({ active, lastQueued });
+  const seen = (queued: number, running = 0, idleActive = 0) => ({ queued, running, idleActive });
 
-  it('grows by one while the queue is above the threshold and not shrinking, up to the pool', () => {
-    let state = { active: 1, lastQueued: 0 };
-    const seen: number[] = [];
-    for (const queued of [50, 60, 60, 70, 80]) {
-      state = queueLengthRule(state, queued, limits);
-      seen.push(state.active);
+  it("grows while the queue is above the threshold and not shrinking (dispel4py's rule), up to the pool", () => {
+    expect(queueLengthRule(at(2, 280), seen(300, 0, 1), limits).active).toBe(3);
+    expect(queueLengthRule(at(4, 280), seen(300), limits).active).toBe(4);
+    let state = at(1);
+    const grown: number[] = [];
+    for (const queued of [500, 600, 600, 700, 800]) {
+      state = queueLengthRule(state, seen(queued, 0, 1), limits);
+      grown.push(state.active);
     }
-    expect(seen).toEqual([2, 3, 4, 4, 4]);
+    expect(grown).toEqual([2, 3, 4, 4, 4]);
   });
 
-  it('shrinks by one when the queue shrinks or falls to the threshold, never below one', () => {
-    let state = { active: 4, lastQueued: 100 };
-    const seen: number[] = [];
-    for (const queued of [90, 95, 10, 0, 0, 0]) {
-      state = queueLengthRule(state, queued, limits);
-      seen.push(state.active);
-    }
-    expect(seen).toEqual([3, 4, 3, 2, 1, 1]);
+  it('grows below the threshold while tasks wait and every active worker is busy', () => {
+    expect(queueLengthRule(at(2, 50), seen(10), limits).active).toBe(3);
+    // Nothing queued, but a running batch of many tasks that a new worker can take part of.
+    expect(queueLengthRule(at(2), seen(0, 200), limits).active).toBe(3);
+  });
+
+  it('keeps its workers while tasks wait, even below the threshold and with the queue shrinking', () => {
+    expect(queueLengthRule(at(2, 50), seen(10, 0, 1), limits).active).toBe(2);
+    expect(queueLengthRule(at(2), seen(0, 200, 1), limits).active).toBe(2);
+    expect(queueLengthRule(at(2), seen(0, 2), limits).active).toBe(2);
+  });
+
+  it('shrinks only when nothing waits and an active worker has nothing to do, never below 1', () => {
+    expect(queueLengthRule(at(2), seen(0, 1, 1), limits).active).toBe(1);
+    expect(queueLengthRule(at(1), seen(0, 0, 1), limits).active).toBe(1);
+  });
+
+  it('remembers the queue length for the next tick', () => {
+    expect(queueLengthRule(at(2, 0), seen(42), limits).lastQueued).toBe(42);
   });
 
   it('starts with half the pool, rounded up', () => {
@@ -52,15 +67,15 @@ describe('the scaling record', () => {
     let now = 5000;
     const record = new ScalingRecord(2, () => now, { withQueue: true, startedAt: 4900 });
     now += 100;
-    record.note(3, 40);
+    record.note(3, { queued: 40, running: 7 });
     now += 50;
-    record.note(3, 45); // no change: not recorded
+    record.note(3, { queued: 45, running: 7 }); // no change: not recorded
     now += 150;
-    record.note(1, 0);
+    record.note(1, { queued: 0, running: 0 });
     expect(record.samples).toEqual([
-      { atMs: 0, active: 2, queued: 0 },
-      { atMs: 200, active: 3, queued: 40 },
-      { atMs: 400, active: 1, queued: 0 },
+      { atMs: 0, active: 2, queued: 0, running: 0 },
+      { atMs: 200, active: 3, queued: 40, running: 7 },
+      { atMs: 400, active: 1, queued: 0, running: 0 },
     ]);
     expect(record.changes).toBe(2);
     // 2 for 200 ms, 3 for 200 ms, 1 for 100 ms.

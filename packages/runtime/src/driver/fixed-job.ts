@@ -7,6 +7,7 @@ import type { WorkerMessage } from '../protocol.js';
 import type { FixedWorkerJob } from '../worker/fixed-unit.js';
 import { DEFAULT_TUNING } from '../worker/tuning.js';
 import { prepareWorkerSource } from '../worker-module.js';
+import { CallCounters } from './call-counters.js';
 import { DriverReports } from './reports.js';
 import { RunControl } from './run-control.js';
 
@@ -42,6 +43,8 @@ export interface FixedBackend {
   readonly workerNoun: string;
   /** How many workers host the plan's units (at least the most instances of one PE). */
   workers(plan: MultiPlan, options: RunOptions): number;
+  /** The heap limit of each worker, when the backend sets one (its units then guard large allocations). */
+  heapLimitMb?(options: RunOptions): number | undefined;
   launch(launch: FixedLaunch): Promise<LaunchedWorkers> | LaunchedWorkers;
 }
 
@@ -64,14 +67,13 @@ export async function runFixedJob(backend: FixedBackend, workflow: WorkflowInput
   const plan = partitioned ? partitionPlan(graph, size, feeds) : instancePlan(graph, size, feeds);
   const workers = backend.workers(plan, options);
   const workerOf = placeUnits(plan, workers);
-  const jobs: FixedWorkerJob[] = Array.from({ length: workers }, (_, w) => ({
-    source: workerSource,
-    plan,
-    units: plan.units.flatMap((_, u) => (workerOf[u] === w ? [u] : [])),
-    results: resultMode(options),
-    progress: options.progress !== undefined,
-    tuning: DEFAULT_TUNING,
-  }));
+  // Live call counts in shared memory: a unit busy in a long synchronous stretch posts nothing.
+  const counters = options.progress ? new CallCounters(plan.units.map((unit) => unit.peIds)) : undefined;
+  const heapLimitMb = backend.heapLimitMb?.(options);
+  const jobs: FixedWorkerJob[] = Array.from({ length: workers }, (_, w) => {
+    const units = plan.units.flatMap((_, u) => (workerOf[u] === w ? [u] : []));
+    return { source: workerSource, plan, units, results: resultMode(options), counters: counters && units.map((u) => counters.forOwner(u)), tuning: DEFAULT_TUNING, heapLimitMb };
+  });
 
   if (options.signal?.aborted) throw abortError(options.signal);
   const collector = new OutputCollector(options);
@@ -95,7 +97,12 @@ export async function runFixedJob(backend: FixedBackend, workflow: WorkflowInput
     else if (message.type === 'done' && reports.done === plan.units.length) finish();
   };
   launched = await backend.launch({ jobs, workerOf, plan, graph, options, deliver, fail: (error) => control.fail(error), stopped: () => control.stopped });
-  await control.run(finished);
+  counters?.start(options.progress);
+  try {
+    await control.run(finished);
+  } finally {
+    counters?.stop();
+  }
   const ended = performance.now();
   reports.settleProgress();
   if (options.verbose) {

@@ -10,6 +10,7 @@ export class HeldBatches {
   private readonly perHost: number[];
   private total = 0;
   private waiting = 0;
+  private tasks = 0;
 
   /** `hostOf[worker]` is the host (thread, process) of each worker. */
   constructor(private readonly hostOf: readonly number[]) {
@@ -22,12 +23,13 @@ export class HeldBatches {
     if (this.sizes[worker].push(tasks) > 1) this.waiting += tasks;
     this.perHost[this.hostOf[worker]]++;
     this.total++;
+    this.tasks += tasks;
   }
 
   /** The worker finished its running batch; its next batch, if any, starts. */
   done(worker: number): void {
     const held = this.sizes[worker];
-    held.shift();
+    this.tasks -= held.shift()!;
     if (held.length > 0) this.waiting -= held[0];
     this.perHost[this.hostOf[worker]]--;
     this.total--;
@@ -45,6 +47,11 @@ export class HeldBatches {
   /** Tasks in batches that no worker has started yet. */
   get waitingTasks(): number {
     return this.waiting;
+  }
+
+  /** Tasks in the batches workers are running now, done or not (the driver sees only whole batches end). */
+  get runningTasks(): number {
+    return this.tasks - this.waiting;
   }
 
   /** No worker holds a batch. */

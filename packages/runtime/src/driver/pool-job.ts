@@ -9,6 +9,7 @@ import type { PoolWorkerJob } from '../worker/pool-worker.js';
 import { ownBytes } from '../worker/result-sink.js';
 import { AUTOSCALE_TICK_MS, DYN_BATCH_ITEMS, DYN_FLUSH_MS, DYN_PREFETCH, DYN_QUEUED_PER_COPY } from '../worker/tuning.js';
 import { prepareWorkerSource } from '../worker-module.js';
+import { CallCounters } from './call-counters.js';
 import { HeldBatches } from './held-batches.js';
 import { DriverReports } from './reports.js';
 import { RunControl } from './run-control.js';
@@ -51,6 +52,8 @@ export interface PoolBackend {
   readonly hostsStat: string;
   /** How many hosts the workers share when the module rebuilds fresh PEs. */
   hosts(options: RunOptions): number;
+  /** The heap limit of each host, when the backend sets one (its workers then guard large allocations). */
+  heapLimitMb?(options: RunOptions): number | undefined;
   launch(launch: PoolLaunch): Promise<LaunchedPool> | LaunchedPool;
 }
 
@@ -83,14 +86,19 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
   const workerSource = await prepareWorkerSource(source);
   const hostCount = fresh ? Math.min(size, backend.hosts(options)) : size;
   const hostOf = Array.from({ length: size }, (_, w) => w % hostCount);
+  // Live call counts in shared memory: a worker busy in a long synchronous stretch posts nothing.
+  const peIds = graph.pes().map((pe) => pe.id);
+  const counters = options.progress ? new CallCounters(Array.from({ length: size }, () => peIds)) : undefined;
+  const heapLimitMb = backend.heapLimitMb?.(options);
   const jobs: PoolWorkerJob[] = Array.from({ length: hostCount }, (_, t) => ({
     source: workerSource,
     workers: hostOf.flatMap((host, w) => (host === t ? [w] : [])),
     size,
     plan: tables,
     results,
-    progress: options.progress !== undefined,
+    counters: counters && hostOf.flatMap((host, w) => (host === t ? [counters.forOwner(w)] : [])),
     steal,
+    heapLimitMb,
     batchItems: DYN_BATCH_ITEMS,
     flushMs: DYN_FLUSH_MS,
   }));
@@ -261,17 +269,22 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
     let scaling = { active, lastQueued: 0 };
     ticker = setInterval(() => {
       const queued = queuedTasks + held.waitingTasks;
+      const running = held.runningTasks;
+      let idleActive = 0;
+      for (let w = 0; w < active; w++) if (ready[w] && held.inHost(hostOf[w]) === 0) idleActive++;
       const before = active;
-      scaling = queueLengthRule(scaling, queued, { threshold, max: size });
+      scaling = queueLengthRule(scaling, { queued, running, idleActive }, { threshold, max: size });
       active = scaling.active;
-      scalingRecord.note(active, queued);
+      scalingRecord.note(active, { queued, running });
       if (active > before) dispatch();
     }, AUTOSCALE_TICK_MS);
   }
+  counters?.start(options.progress);
   try {
     await control.run(finished);
   } finally {
     if (ticker) clearInterval(ticker);
+    counters?.stop();
   }
   const ended = performance.now();
   sink.settleProgress();

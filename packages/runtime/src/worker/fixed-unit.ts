@@ -1,9 +1,11 @@
-import { createRouter, decode, encodeBatch, feedCall, feedSize, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
+import { createRouter, feedCall, feedSize, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
 import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
 import type { MultiPlan } from '../plans/fixed.js';
 import { ACK, END_OF_STREAM, type LinkFrame } from '../protocol.js';
 import type { Link } from '../transport.js';
+import type { CounterSlots } from '../driver/call-counters.js';
 import { FlushClock } from './flush-clock.js';
+import { HeapGuard } from './heap-guard.js';
 import { ResultSink, heapMb, oldestSince, ownBytes, reportingLog, type Report } from './result-sink.js';
 import type { Tuning } from './tuning.js';
 
@@ -14,8 +16,11 @@ export interface FixedWorkerJob {
   /** The units this worker hosts. */
   units: number[];
   results: 'stream' | 'count';
-  progress: boolean;
+  /** Where each of `units` publishes its call counts (same order), when the run keeps progress. */
+  counters?: CounterSlots[];
   tuning: Tuning;
+  /** The host's heap limit (MB), when the backend sets one: large allocations are checked first. */
+  heapLimitMb?: number;
 }
 
 /** The sending end of a link to one downstream unit; `inflight` batches are not yet acknowledged. */
@@ -78,8 +83,8 @@ export class FixedUnit {
   private pendingSince = 0;
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
-  private nextProgress = 0;
   private readonly clock: FlushClock;
+  private readonly guard: HeapGuard;
   private batchesSent = 0;
   private itemsSent = 0;
 
@@ -91,10 +96,12 @@ export class FixedUnit {
     allPes: GenericPE[],
     edges: readonly PEEdge[],
     private readonly report: Report,
+    counters: CounterSlots | undefined,
   ) {
     const { plan, tuning } = job;
     this.maxFlat = tuning.batchItems * 2;
     this.clock = new FlushClock(tuning.flushMs);
+    this.guard = new HeapGuard(job.heapLimitMb);
     const mine = new Set(pes);
     for (const pe of pes) {
       pe.instance = plan.units[unit].instance[pe.id];
@@ -131,7 +138,7 @@ export class FixedUnit {
       const pe = pes.find((p) => p.id === t.peId);
       return pe ? { pe, port: t.port } : undefined;
     });
-    this.sink = new ResultSink(job.results, plan.results, tuning.batchItems, report);
+    this.sink = new ResultSink(job.results, plan.results, tuning.batchItems, report, this.guard);
     this.engine = new LocalEngine({
       pes,
       localEdges: edges.filter((e) => mine.has(e.from) && mine.has(e.to)),
@@ -140,6 +147,7 @@ export class FixedUnit {
       unconnectedPorts: unconnectedPorts(allPes, edges),
       collector: this.sink,
       log: reportingLog(report),
+      callCounters: counters && { array: new Float64Array(counters.buffer), slots: counters.slots },
     });
     this.feeds = plan.units[unit].feeds.map((feed) => ({ pe: pes.find((p) => p.id === feed.peId)!, feed }));
   }
@@ -180,7 +188,7 @@ export class FixedUnit {
       // Long busy stretches still let acknowledgements and inbound batches in.
       const now = performance.now();
       if (now > turnAt) {
-        this.sample(now);
+        this.sample();
         await new Promise<void>((resolve) => setImmediate(resolve));
         turnAt = performance.now() + 10;
       }
@@ -191,17 +199,19 @@ export class FixedUnit {
       link.port.send(END_OF_STREAM);
     }
     this.sink.flush();
-    this.sample(performance.now());
+    this.sample();
     this.report({ type: 'done', source: this.unit, stats: this.engine.stats(), counts: this.sink.countsForDriver(), peakHeapMb: this.peakHeap, batchesSent: this.batchesSent, itemsSent: this.itemsSent });
   }
 
-  private sample(now: number): void {
+  private sample(): void {
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.job.progress && now > this.nextProgress) {
-      this.nextProgress = now + 200;
-      this.report({ type: 'progress', source: this.unit, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
-    }
+  }
+
+  /** The PE instances of this unit, for error messages. */
+  private describe(): string {
+    const unit = this.job.plan.units[this.unit];
+    return unit.peIds.map((id) => `PE ${id} instance ${unit.instance[id]}`).join(', ');
   }
 
   /** Processes the current inbound batch until it is done or a downstream link is full. */
@@ -218,7 +228,7 @@ export class FixedUnit {
         this.eosSeen++;
         return;
       }
-      current = this.current = { port: entry.port, items: Array.isArray(entry.batch) ? entry.batch : decode<unknown[]>(entry.batch), pos: 0 };
+      current = this.current = { port: entry.port, items: Array.isArray(entry.batch) ? entry.batch : this.guard.decode<unknown[]>(entry.batch, this.describe()), pos: 0 };
     }
     const items = current.items;
     const targets = this.localTargets;
@@ -269,7 +279,7 @@ export class FixedUnit {
       return;
     }
     const bytes = ownBytes(
-      encodeBatch(entries, (i) => {
+      this.guard.encodeBatch(entries, (i) => {
         if (i % 2 === 0) return undefined;
         const target = this.job.plan.targets[entries[i - 1] as number];
         for (const byPort of this.routes.values()) for (const list of byPort.values()) for (const r of list) if (r.target === entries[i - 1]) return r.origin;

@@ -74,13 +74,13 @@ export async function runFixedWorker(job: FixedWorkerJob, transport: FixedTransp
     return pair[end];
   };
   const report: Report = (message) => transport.report(message);
-  const units = job.units.map((unit) => {
+  const units = job.units.map((unit, k) => {
     const pes = job.plan.units[unit].peIds.map((id) => allPes.find((p) => p.id === id)!);
     const ports = {
       inbound: inbound[unit].map((from) => (hosted.has(from) ? localEnd(from, unit, 1) : transport.link(from, unit))),
       outbound: outbound[unit].map((to) => (hosted.has(to) ? { to, link: localEnd(unit, to, 0), local: true } : { to, link: transport.link(unit, to), local: false })),
     };
-    return new FixedUnit(job, unit, ports, pes, allPes, edges, report);
+    return new FixedUnit(job, unit, ports, pes, allPes, edges, report, job.counters?.[k]);
   });
   for (const unit of job.units) report({ type: 'ready', source: unit });
   await Promise.all(units.map((unit) => unit.run()));

@@ -1,9 +1,11 @@
-import { decode, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
+import { encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
 import { checkSameGraph } from '../graph-check.js';
 import type { DynamicPlan } from '../plans/dynamic.js';
 import type { PoolCommand, PoolReply, WorkerMessage } from '../protocol.js';
+import type { CounterSlots } from '../driver/call-counters.js';
 import { FlushClock } from './flush-clock.js';
+import { HeapGuard } from './heap-guard.js';
 import { ResultSink, heapMb, oldestSince, ownBytes, reportingLog } from './result-sink.js';
 
 /**
@@ -24,7 +26,10 @@ export interface PoolWorkerJob {
   size: number;
   plan: DynamicPlan;
   results: 'stream' | 'count';
-  progress: boolean;
+  /** Where each of `workers` publishes its call counts (same order), when the run keeps progress. */
+  counters?: CounterSlots[];
+  /** The host's heap limit (MB), when the backend sets one: large allocations are checked first. */
+  heapLimitMb?: number;
   /** One Int32 per worker: the driver sets it to ask the worker to hand back part of its batch. */
   steal: SharedArrayBuffer;
   batchItems: number;
@@ -56,6 +61,7 @@ class PoolWorker {
   private waiter: (() => void) | null = null;
   private peakHeap = 0;
   private readonly clock: FlushClock;
+  private readonly guard: HeapGuard;
   private nextSample = 0;
 
   constructor(
@@ -64,6 +70,7 @@ class PoolWorker {
     private readonly index: number,
     private readonly pes: GenericPE[],
     edges: readonly PEEdge[],
+    counters: CounterSlots | undefined,
   ) {
     for (const pe of pes) {
       pe.instance = index;
@@ -84,7 +91,8 @@ class PoolWorker {
     this.steal = new Int32Array(data.steal);
     this.maxFlat = data.batchItems * 2;
     this.clock = new FlushClock(data.flushMs);
-    this.sink = new ResultSink(data.results, data.plan.results, data.batchItems, (m) => transport.report(m));
+    this.guard = new HeapGuard(data.heapLimitMb);
+    this.sink = new ResultSink(data.results, data.plan.results, data.batchItems, (m) => transport.report(m), this.guard);
     this.engine = new LocalEngine({
       pes,
       localEdges: [],
@@ -97,6 +105,7 @@ class PoolWorker {
       unconnectedPorts: unconnectedPorts(pes, edges),
       collector: this.sink,
       log: reportingLog((m) => transport.report(m)),
+      callCounters: counters && { array: new Float64Array(counters.buffer), slots: counters.slots },
     });
   }
 
@@ -142,7 +151,7 @@ class PoolWorker {
   }
 
   private async processBatch(bytes: Uint8Array): Promise<void> {
-    const items = decode<unknown[]>(bytes);
+    const items = this.guard.decode<unknown[]>(bytes, `worker ${this.index}`);
     const targets = this.targets;
     const me = this.index;
     // Root calls stay where the driver sent them (a source runs as one instance), so they are never handed back.
@@ -200,7 +209,7 @@ class PoolWorker {
       return;
     }
     const bytes = ownBytes(
-      encodeBatch(out, (i) => {
+      this.guard.encodeBatch(out, (i) => {
         if (i % 2 === 0) return undefined;
         const t = this.data.plan.targets[out[i - 1] as number];
         for (const [pe, byPort] of this.routes) for (const [port, list] of byPort) if (list.includes(out[i - 1] as number)) return { peId: pe.id, port };
@@ -218,7 +227,6 @@ class PoolWorker {
     this.nextSample = now + 50;
     const heap = heapMb();
     if (heap > this.peakHeap) this.peakHeap = heap;
-    if (this.data.progress) this.transport.report({ type: 'progress', source: this.index, calls: Object.fromEntries(Object.entries(this.engine.stats()).map(([id, s]) => [id, s.calls])) });
   }
 }
 
@@ -230,13 +238,13 @@ class PoolWorker {
 export async function runPoolWorker(data: PoolWorkerJob, transport: PoolTransport): Promise<void> {
   const workers = new Map<number, PoolWorker>();
   const seen = new Set<GenericPE>();
-  for (const index of data.workers) {
+  for (const [k, index] of data.workers.entries()) {
     const graph = (await rebuildWorkflow(data.source)).flatten().validate();
     checkSameGraph(graph, data.plan.peIds, data.source.module);
     const pes = graph.pes();
     if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several workers in one thread need a factory export');
     for (const pe of pes) seen.add(pe);
-    workers.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges()));
+    workers.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges(), data.counters?.[k]));
   }
   transport.onCommand((command) => workers.get(command.worker)!.receive(command));
   await Promise.all([...workers.values()].map((worker) => worker.run()));

@@ -1,7 +1,8 @@
 import { getHeapStatistics } from 'node:v8';
-import { encodeBatch, type LogFn, type RunOutputCounts } from '@d4/core';
+import type { LogFn, RunOutputCounts } from '@d4/core';
 import { OutputCollector } from '@d4/core/internal';
 import type { WorkerMessage } from '../protocol.js';
+import type { HeapGuard } from './heap-guard.js';
 
 /** Where a worker's messages to the driver go (the transport's `report`). */
 export type Report = (message: WorkerMessage) => void;
@@ -44,6 +45,7 @@ export class ResultSink extends OutputCollector {
     private readonly results: ReadonlyArray<{ peId: string; port: string }>,
     private readonly batchItems: number,
     private readonly report: Report,
+    private readonly guard: HeapGuard,
   ) {
     super({ collect: 'count' });
     results.forEach((r, i) => {
@@ -70,7 +72,7 @@ export class ResultSink extends OutputCollector {
   flush(): void {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
-    const bytes = ownBytes(encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
+    const bytes = ownBytes(this.guard.encodeBatch(buffer, (i) => (i % 2 === 1 ? this.results[buffer[i - 1] as number] : undefined)));
     this.buffer = [];
     this.since = 0;
     this.report({ type: 'results', bytes });
