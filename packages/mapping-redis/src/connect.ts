@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { D4Error } from '@d4/core';
 import { redactUrl } from './options.js';
+import { createClient, lastErrors } from './redis-client.js';
 
 /**
  * Connects with short timeouts and checks the server before any work: reachable, the
@@ -27,9 +28,6 @@ export async function connectRedis(url: string, role: string): Promise<Redis> {
   return redis;
 }
 
-/** The socket error behind ioredis' generic "Connection is closed." */
-const lastErrors = new WeakMap<Redis, Error>();
-
 /** A second connection to a server already checked (blocking reads need their own). */
 export async function extraConnection(url: string, role: string): Promise<Redis> {
   const redis = createClient(url);
@@ -39,29 +37,6 @@ export async function extraConnection(url: string, role: string): Promise<Redis>
     redis.disconnect();
     throw connectionError(url, role, lastErrors.get(redis) ?? error);
   }
-  return redis;
-}
-
-function createClient(url: string): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    // No commandTimeout: ioredis leaves its timers running when a connection fails, which
-    // keeps a failed process alive. A server that stops answering is caught by the
-    // heartbeats instead (see NO_ANSWER_MS).
-    keepAlive: 10_000,
-    // disconnect() arms this timer and clears it when the socket closes; on a socket that is
-    // closed already it would keep the process alive for its whole length (2 s by default).
-    disconnectTimeout: 200,
-    maxRetriesPerRequest: 1,
-    // A few quick retries for a blip; then commands fail instead of queueing for ever.
-    retryStrategy: (times) => (times > 3 ? null : 100 * times),
-    enableOfflineQueue: true,
-  });
-  // Errors surface through the commands that fail; without a listener ioredis logs them.
-  redis.on('error', (error: Error) => {
-    if (!lastErrors.has(redis) || !/closed/i.test(error.message)) lastErrors.set(redis, error);
-  });
   return redis;
 }
 
@@ -127,5 +102,4 @@ function probe(url: string): Promise<void> {
   });
 }
 
-/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
-export const NO_ANSWER_MS = 15_000;
+export { NO_ANSWER_MS } from './redis-client.js';

@@ -413,8 +413,9 @@ class Driver {
         return;
       }
       case 'p': {
+        // From the workers' heartbeat threads, as JSON (they load no codec).
         const calls = this.options.progress?.calls;
-        if (calls) for (const [peId, n] of Object.entries(decode<Record<string, number>>(value))) calls[peId] = (calls[peId] ?? 0) + n;
+        if (calls) for (const [peId, n] of Object.entries(JSON.parse(value.toString()) as Record<string, number>)) calls[peId] = (calls[peId] ?? 0) + n;
         return;
       }
       case 'l':

@@ -19,7 +19,8 @@ import {
   type PEStats,
   type WorkflowGraph,
 } from '@d4/core';
-import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
+import { connectRedis } from './connect.js';
+import { Liveness, type Member } from './liveness.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
@@ -116,9 +117,12 @@ export class ReportedError extends Error {
  * driver says stop, and fails when the job is gone or a PE throws.
  */
 export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
-  const redis = await connectRedis(config.redisUrl, 'worker');
+  // The heartbeat thread boots (Node, ioredis) while this thread connects and loads the module.
+  const live = Liveness.acquire(config.redisUrl);
+  let redis: Redis | undefined;
   let worker: Worker | undefined;
   try {
+    redis = await connectRedis(config.redisUrl, 'worker');
     const keys = jobKeys(config.job);
     const until = Date.now() + (config.waitMs ?? 0);
     while (Date.now() < until && !(await redis.exists(keys.meta))) {
@@ -139,12 +143,12 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
       if (config.rank !== undefined) await reportError(redis, keys, config.consumer ?? '?', error);
       throw error;
     }
-    const aux = await extraConnection(config.redisUrl, 'worker');
-    worker = new Worker(config, redis, aux, keys, meta, graph);
+    await live.ready;
+    worker = new Worker(config, redis, keys, meta, graph, live);
     return await worker.run();
   } finally {
-    redis.disconnect();
-    worker?.aux.disconnect();
+    redis?.disconnect();
+    live.release();
   }
 }
 
@@ -156,7 +160,6 @@ const usedPEs = new Set<GenericPE>();
 
 class Worker {
   private readonly scripts: Scripts;
-  private readonly auxScripts: Scripts;
   private readonly plan: Plan;
   private readonly tuning: Tuning;
   private readonly outbox: Outbox;
@@ -171,22 +174,22 @@ class Worker {
   private failure: unknown;
   private failed!: (error: unknown) => void;
   private readonly failedPromise: Promise<never>;
-  private heartbeatTimer?: NodeJS.Timeout;
-  private busy = false;
-  private lastItemAt = Date.now();
+  private member?: Member;
+  /** Calls per PE index, counted here and sent by the heartbeat thread (when the driver shows progress). */
+  private readonly calls?: Int32Array;
   private nextMaintenance = 0;
   private readonly report: WorkerReport;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly redis: Redis,
-    readonly aux: Redis,
     private readonly keys: JobKeys,
     private readonly meta: JobMeta,
     private readonly graph: WorkflowGraph,
+    private readonly live: Liveness,
   ) {
     this.scripts = defineScripts(redis);
-    this.auxScripts = defineScripts(aux);
+    if (meta.progress) this.calls = progressCounts(keys.job, meta.plan.pes.length);
     this.plan = meta.plan;
     this.tuning = meta.tuning;
     this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -200,10 +203,7 @@ class Worker {
   }
 
   async run(): Promise<WorkerReport> {
-    const rank = await this.scripts.register(
-      [this.keys.meta, this.keys.workers, this.keys.control(this.consumer), this.keys.alive(this.consumer), this.keys.rank],
-      [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
-    );
+    const rank = await this.joinLiveness();
     if (rank < 0) throw jobGone(this.config.job);
     this.rank = this.report.rank = rank;
     this.report.startupMs = Math.round(performance.now());
@@ -213,7 +213,6 @@ class Worker {
       this.active = active === null || rank < Number(active);
     }
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: joined job ${this.config.job} (${this.meta.mapping}) as rank ${rank}\n`);
-    this.startHeartbeat();
     const signal = this.config.signal;
     const abort = () => this.fail(abortError(signal!));
     if (signal?.aborted) abort();
@@ -221,7 +220,7 @@ class Worker {
     try {
       return await Promise.race([this.loop(), this.failedPromise]);
     } finally {
-      clearInterval(this.heartbeatTimer);
+      this.member?.leave();
       signal?.removeEventListener('abort', abort);
     }
   }
@@ -253,6 +252,8 @@ class Worker {
       await this.settle();
       if (this.failure) throw this.failure;
       mergeStats(this.report.pes, this.peStats());
+      // Every call counted is on the driver's stream before this worker's report.
+      await this.member?.flush();
       const cpu = process.cpuUsage();
       this.report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
       await this.commit([], [['s', encode(this.report)]]);
@@ -309,8 +310,9 @@ class Worker {
   private async process(entries: DataEntry[], redelivered: boolean): Promise<void> {
     const acks = new Map<string, AckGroup>();
     const sizes = new Map<AckGroup, number[]>();
-    const refresh = this.startRefresh(entries);
-    this.busy = true;
+    // The heartbeat thread keeps these entries' idle time low while they run.
+    this.member?.batch(pendingByStream(entries));
+    const calls = this.calls;
     try {
       for (const entry of entries) {
         const fields = entry.fields;
@@ -335,6 +337,7 @@ class Worker {
         const pe = instance.pe;
         for (let v = 0; v < values.length; v++) {
           const pending = engine.feed(pe, port === 'input' ? { input: values[v] } : { [port]: values[v] });
+          if (calls) Atomics.add(calls, peIndex, 1);
           if (pending !== undefined) await pending;
         }
         this.report.items += values.length;
@@ -353,44 +356,11 @@ class Worker {
       // Not awaited here: the next read goes out right behind the commit on the same
       // connection (Redis runs them in order), saving a round trip per batch. The loop
       // settles the commit before it handles what the read brings.
-      this.pendingCommit = this.commit(groups, this.progressFields(), groups.flatMap((g) => sizes.get(g)!));
+      this.pendingCommit = this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
       this.pendingCommit.catch(() => {});
     } finally {
-      clearInterval(refresh);
-      this.busy = false;
-      this.lastItemAt = Date.now();
+      this.member?.batch(null);
     }
-  }
-
-  /**
-   * While a long batch runs, resets the idle time of its entries every third of the claim
-   * time, so that live workers' entries are never claimed (only a dead worker's go idle).
-   */
-  private startRefresh(entries: DataEntry[]): NodeJS.Timeout {
-    return setInterval(() => {
-      const byKey = new Map<string, string[]>();
-      for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
-      for (const [key, ids] of byKey) this.aux.xclaim(key, GROUP, this.consumer, 0, ...ids, 'JUSTID').catch(() => {});
-    }, Math.max(20, Math.floor(this.tuning.claimIdleMs / 3)));
-  }
-
-  private readonly reportedCalls = new Map<Instance, number>();
-
-  /** Calls since the last commit, per PE, when the driver shows progress. */
-  private progressFields(): [string, Buffer][] {
-    if (!this.meta.progress) return [];
-    const delta: Record<string, number> = {};
-    let any = false;
-    for (const instance of [...this.slots.values(), ...this.shared.values()]) {
-      const calls = instance.engine.stats()[instance.pe.id]?.calls ?? 0;
-      const before = this.reportedCalls.get(instance) ?? 0;
-      if (calls > before) {
-        delta[instance.pe.id] = (delta[instance.pe.id] ?? 0) + calls - before;
-        this.reportedCalls.set(instance, calls);
-        any = true;
-      }
-    }
-    return any ? [['p', encode(delta)]] : [];
   }
 
   private pendingCommit: Promise<void> | undefined;
@@ -503,7 +473,7 @@ class Worker {
     const leases = await this.redis.mget(...this.plan.slots.map((_, s) => this.keys.lease(s)));
     for (let s = 0; s < leases.length; s++) {
       if (leases[s] !== null || this.slots.has(s)) continue;
-      const taken = await this.scripts.takeLease([this.keys.meta, this.keys.lease(s)], [this.consumer, this.tuning.aliveMs]);
+      const taken = await this.member!.takeLease(s, this.keys.lease(s));
       if (taken < 0) throw jobGone(this.config.job);
       if (taken === 1) {
         await this.holdSlot(s, true);
@@ -512,27 +482,38 @@ class Worker {
     }
   }
 
-  private startHeartbeat(): void {
-    const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity));
-    let answered = Date.now();
-    this.heartbeatTimer = setInterval(() => {
-      if (Date.now() - answered > NO_ANSWER_MS) {
-        this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${NO_ANSWER_MS / 1000} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST'));
-        return;
-      }
-      const held = [...this.slots.keys()];
-      const idle = this.busy ? 0 : Date.now() - this.lastItemAt;
-      this.auxScripts
-        .heartbeat([this.keys.meta, this.keys.driverAlive, this.keys.alive(this.consumer), ...held.map((s) => this.keys.lease(s))], [this.consumer, this.tuning.aliveMs, `${this.rank}:${idle}`])
-        .then((lost) => {
-          answered = Date.now();
-          if (lost[0] === -1) this.fail(jobGone(this.config.job));
-          else if (lost[0] === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
-          else if (lost[0] === -3) this.fail(presumedDead());
-          else for (const position of lost) this.loseSlot(held[position - 1]);
-        })
-        .catch(() => {});
-    }, every);
+  /**
+   * Registers through the heartbeat thread, which from then on renews the heartbeat, the
+   * leases and the idle time of running entries. Returns the rank (-1: the job is over).
+   */
+  private async joinLiveness(): Promise<number> {
+    const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity, this.calls ? PROGRESS_MS : Infinity));
+    const keys = this.keys;
+    this.member = await this.live.join(
+      {
+        consumer: this.consumer,
+        register: {
+          keys: [keys.meta, keys.workers, keys.control(this.consumer), keys.alive(this.consumer), keys.rank],
+          args: [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
+        },
+        leases: (this.config.slots ?? []).map((slot) => ({ slot, key: keys.lease(slot) })),
+        keys: { meta: keys.meta, driverAlive: keys.driverAlive, alive: keys.alive(this.consumer), driver: keys.driver, counters: keys.counters },
+        aliveMs: this.tuning.aliveMs,
+        everyMs: every,
+        progress: this.calls ? { counts: this.calls.buffer as SharedArrayBuffer, peIds: this.plan.pes.map((p) => p.id) } : undefined,
+      },
+      {
+        fatal: (code) => {
+          if (code === -1) this.fail(jobGone(this.config.job));
+          else if (code === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
+          else if (code === -3) this.fail(presumedDead());
+          else this.fail(new WorkerError(`the heartbeat thread of worker ${this.consumer} failed (${this.live.error?.message ?? 'unknown error'}); the worker stops`, 'D4_REDIS_HEARTBEAT'));
+        },
+        lost: (slots) => slots.forEach((slot) => this.loseSlot(slot)),
+        silent: (ms) => this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${Math.round(ms / 1000)} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST')),
+      },
+    );
+    return this.member.rank;
   }
 
   /** Another worker holds the slot now (this one was too slow to renew): stop reading it. */
@@ -555,6 +536,24 @@ class Worker {
     for (const instance of [...this.slots.values(), ...this.shared.values(), ...this.retired]) mergeStats(stats, instance.engine.stats());
     return stats;
   }
+}
+
+/** Progress reaches the driver at least this often while workers run (RunOptions.progress). */
+const PROGRESS_MS = 200;
+
+/** One set of call counters per job in this process, shared by its workers and the heartbeat thread. */
+const jobCounts = new Map<string, Int32Array>();
+function progressCounts(job: string, pes: number): Int32Array {
+  let counts = jobCounts.get(job);
+  if (!counts) jobCounts.set(job, (counts = new Int32Array(new SharedArrayBuffer(4 * pes))));
+  return counts;
+}
+
+/** A batch's entry ids per stream, for the heartbeat thread's refresh. */
+function pendingByStream(entries: DataEntry[]): [string, string[]][] {
+  const byKey = new Map<string, string[]>();
+  for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
+  return [...byKey];
 }
 
 function jobGone(job: string): D4Error {

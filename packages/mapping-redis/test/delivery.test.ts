@@ -212,7 +212,9 @@ test('large values travel in entries of bounded size', async () => {
   expect(await allKeys(server.client)).toEqual([]);
 });
 
-test('a worker taken for dead (its thread blocked past its heartbeat) does not come back: no duplicate', async () => {
+test('a worker whose PE blocks its thread far past the heartbeat expiry is not taken for dead', async () => {
+  // Rank 0 blocks its main thread for 1.5 s, five heartbeat expiries: its heartbeat thread
+  // keeps it alive and its entry unclaimed, so nothing is run twice and nobody dies.
   process.env.D4_TEST_BLOCK_RANK = '0';
   process.env.D4_TEST_GATE = join(dir, 'gate');
   try {
@@ -223,15 +225,13 @@ test('a worker taken for dead (its thread blocked past its heartbeat) does not c
       processes: 2,
       batchSize: 5,
       readCount: 1,
-      claimIdleMs: 150,
+      claimIdleMs: 600,
       aliveMs: 300,
     });
-    // Each item exactly once: L0's blocked batch was run by L1, and L0's late commit (the job
-    // still runs: L1 needs about 2 s for its items) was refused.
     expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 500));
     expect(result.stats.duplicates).toBe(0);
-    expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
-    expect(result.stats.deadWorkers).toEqual(['L0']);
+    expect(result.stats.redelivered).toBe(0);
+    expect(result.stats.deadWorkers).toEqual([]);
   } finally {
     delete process.env.D4_TEST_BLOCK_RANK;
   }
