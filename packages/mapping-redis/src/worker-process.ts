@@ -5,8 +5,15 @@
  *   node worker-process.js --redis-url redis://host:6379 --job <id> [--mapping dyn_redis] [--verbose]
  * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
  */
-import { D4Error } from '@d4/core';
-import { ReportedError, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
+import { D4Error, guardProcessExit } from '@d4/core';
+import { ReportedError, reportExit, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
+
+// A PE that calls process.exit() would end this process with only an exit code for the driver
+// to see: the PE, its item and the code go to the driver first (at most 2 s). d4's own exits
+// below use the real process.exit.
+const { exit } = guardProcessExit((code, call) => {
+  if (!reportExit(code, call, 2000)) process.stderr.write(`d4 worker: a PE${call ? ` (${call.peId})` : ''} called process.exit(${code}); the worker process ends\n`);
+});
 
 function configFromArgs(argv: string[]): WorkerConfig {
   const value = (flag: string) => {
@@ -19,7 +26,7 @@ function configFromArgs(argv: string[]): WorkerConfig {
 }
 
 // The driver stops its workers with SIGTERM when a run fails: leave at once.
-process.on('SIGTERM', () => process.exit(143));
+process.on('SIGTERM', () => exit(143));
 
 const env = process.env.D4_REDIS_WORKER;
 try {
@@ -30,16 +37,16 @@ try {
   } else {
     await runWorker(configFromArgs(process.argv.slice(2)));
   }
-  process.exit(0);
+  exit(0);
 } catch (error) {
   // A local worker that started after its (short) job ended has nothing to say.
-  if (env && error instanceof D4Error && (error.code === 'D4_REDIS_JOB_GONE' || error.code === 'D4_REDIS_NO_JOB')) process.exit(0);
+  if (env && error instanceof D4Error && (error.code === 'D4_REDIS_JOB_GONE' || error.code === 'D4_REDIS_NO_JOB')) exit(0);
   // Stopped because the run failed elsewhere: the driver reports why.
-  if (env && error instanceof D4Error && error.code === 'D4_REDIS_JOB_ABORTED') process.exit(1);
+  if (env && error instanceof D4Error && error.code === 'D4_REDIS_JOB_ABORTED') exit(1);
   // An error the driver already has is printed by the driver; anything else is printed here.
   if (!(error instanceof ReportedError)) {
     const message = (error as Error)?.message ?? String(error);
     process.stderr.write(`d4 worker: ${error instanceof D4Error ? message : `lost Redis or failed unexpectedly: ${message}`}\n`);
   }
-  process.exit(1);
+  exit(1);
 }

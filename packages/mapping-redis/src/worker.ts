@@ -10,8 +10,10 @@ import {
   decode,
   encode,
   mergeStats,
+  peExitError,
   previewValue,
   rebuildWorkflow,
+  type PECall,
   type WorkflowSource,
   unconnectedPorts,
   type GenericPE,
@@ -159,6 +161,9 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
 const usedPEs = new Set<GenericPE>();
 
 class Worker {
+  /** The workers of this process, and the one whose batch is running. */
+  static readonly all = new Set<Worker>();
+  static running: Worker | undefined;
   private readonly scripts: Scripts;
   private readonly plan: Plan;
   private readonly tuning: Tuning;
@@ -203,6 +208,7 @@ class Worker {
   }
 
   async run(): Promise<WorkerReport> {
+    Worker.all.add(this);
     const rank = await this.joinLiveness();
     if (rank < 0) throw jobGone(this.config.job);
     this.rank = this.report.rank = rank;
@@ -220,6 +226,7 @@ class Worker {
     try {
       return await Promise.race([this.loop(), this.failedPromise]);
     } finally {
+      Worker.all.delete(this);
       this.member?.leave();
       signal?.removeEventListener('abort', abort);
     }
@@ -313,6 +320,7 @@ class Worker {
     // The heartbeat thread keeps these entries' idle time low while they run.
     this.member?.batch(pendingByStream(entries));
     const calls = this.calls;
+    Worker.running = this;
     try {
       for (const entry of entries) {
         const fields = entry.fields;
@@ -360,6 +368,7 @@ class Worker {
       this.pendingCommit.catch(() => {});
     } finally {
       this.member?.batch(null);
+      if (Worker.running === this) Worker.running = undefined;
     }
   }
 
@@ -516,6 +525,13 @@ class Worker {
     return this.member.rank;
   }
 
+  reportExit(code: number, call: PECall | undefined, ms: number): boolean {
+    const keys = this.keys;
+    const error = peExitError(code, call, `worker ${this.consumer}'s process (pid ${process.pid}, exit code ${code})`);
+    const payload = encode(errorReport(this.consumer, error));
+    return this.live.reportSync({ meta: keys.meta, driverAlive: keys.driverAlive, alive: keys.alive(this.consumer), driver: keys.driver, counters: keys.counters }, payload, ms);
+  }
+
   /** Another worker holds the slot now (this one was too slow to renew): stop reading it. */
   private loseSlot(slot: number): void {
     const instance = this.slots.get(slot);
@@ -563,6 +579,11 @@ function jobGone(job: string): D4Error {
 /** Tells the driver why this worker fails, without writing anything of the failed batch. */
 async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
   const scripts = defineScripts(redis);
+  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(errorReport(consumer, error)), 0]);
+}
+
+/** An error as the driver's stream carries it (the driver rebuilds it: see workerFailure). */
+function errorReport(consumer: string, error: unknown): Record<string, unknown> {
   const err = error as Partial<PEError> & Error;
   const cause = (err?.cause as Error | undefined) ?? undefined;
   const report: Record<string, unknown> = {
@@ -585,7 +606,17 @@ async function reportError(redis: Redis, keys: JobKeys, consumer: string, error:
       report.item = previewValue(error.item);
     }
   }
-  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(report), 0]);
+  return report;
+}
+
+/**
+ * A PE called process.exit() (see worker-process.ts): tells the driver which PE, item and
+ * exit code, through the heartbeat thread, since the main thread cannot wait for Redis any
+ * more. Blocks at most `ms`; false when nothing could be sent.
+ */
+export function reportExit(code: number, call: PECall | undefined, ms: number): boolean {
+  const worker = Worker.running ?? Worker.all.values().next().value;
+  return worker ? worker.reportExit(code, call, ms) : false;
 }
 
 /** A copy of a PE with its own data (for a second instance in one process). */

@@ -87,6 +87,14 @@ describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)
     expect(await allKeys(server.client)).toEqual([]);
   });
 
+  test('a PE that calls process.exit fails the run naming the PE, the item and the exit code', async () => {
+    const error = await mappings[name].run(await fixture('exiting'), { '*': 20 }, { ...base(), numProcesses: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PEError);
+    expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Exits1', item: { input: 7 } });
+    expect((error as Error).message).toMatch(/^PE Exits1 failed while processing \{"input":7\}: called process\.exit\(3\), which ended worker L\d's process \(pid \d+, exit code 3\); a PE must not end its process/);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
   test('preprocess, postprocess and log run in every instance, postprocess writes are delivered', async () => {
     const lines: string[] = [];
     const log: LogFn = (peId, _instance, message) => lines.push(`${peId}:${message}`);
