@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
-import { D4Error } from '@d4/core';
+import { D4Error, WorkerError } from '@d4/core';
 import { redactUrl } from './options.js';
 import { createClient, lastErrors } from './redis-client.js';
 
@@ -77,6 +77,28 @@ export function connectionError(url: string, role: string, error: unknown): D4Er
     `cannot reach Redis at ${where} from the ${role} (${message || 'connection failed'}); start redis-server there, or pass the right server with --redis-url / REDIS_URL`,
     { cause: error },
   );
+}
+
+/**
+ * The connection to the server was lost mid-job: said in d4's words (ioredis' own, such as
+ * "Reached the max retries per request limit", say nothing to a user), with the socket's
+ * error code when there is one.
+ */
+export function lostError(url: string, job: string, role: string, clients: readonly Redis[], error?: unknown): D4Error {
+  const socket = clients.map((c) => lastErrors.get(c)).find((e) => e && (e as NodeJS.ErrnoException).code) as NodeJS.ErrnoException | undefined;
+  const code = socket?.code ?? (error as NodeJS.ErrnoException | undefined)?.code;
+  const why = code ? `${code}: ` : '';
+  const where = redactUrl(url);
+  return new WorkerError(
+    `the ${role} lost its connection to Redis at ${where} during job ${job} (${why}the server stopped, restarted or closed the connection); the job's items were in that server, so the run stops: check that redis-server is running there and reachable (redis-cli -u ${where} ping), then run again`,
+    'D4_REDIS_LOST',
+    { cause: error },
+  );
+}
+
+/** An error of the connection (not an error reply, not one of d4's). */
+export function isConnectionError(error: unknown): boolean {
+  return !(error instanceof D4Error) && (error as Error)?.name !== 'ReplyError';
 }
 
 /** Resolves when the URL's host accepts a TCP connection within the connect timeout. */

@@ -33,7 +33,7 @@ import {
   type WorkflowInput,
   type WorkflowSource,
 } from '@d4/core';
-import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
+import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection, lostError } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
 import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
@@ -602,11 +602,7 @@ class Driver {
     if ((error as Error)?.name === 'ReplyError') {
       return new D4Error('D4_REDIS_ERROR', `Redis at ${redactUrl(this.parsed.redisUrl)} answered a command of job ${this.keys.job} with an error: ${message}`, { cause: error });
     }
-    return new WorkerError(
-      `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${message}); check that the server is up and reachable, then run again`,
-      'D4_REDIS_LOST',
-      { cause: error },
-    );
+    return lostError(this.parsed.redisUrl, this.keys.job, 'driver', [this.redis, this.reader], error);
   }
 
   private async cleanup(): Promise<void> {

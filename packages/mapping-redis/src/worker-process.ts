@@ -6,7 +6,7 @@
  * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
  */
 import { D4Error, guardProcessExit } from '@d4/core';
-import { ReportedError, reportExit, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
+import { EXIT_REDIS_LOST, ReportedError, reportExit, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
 
 // A PE that calls process.exit() would end this process with only an exit code for the driver
 // to see: the PE, its item and the code go to the driver first (at most 2 s). d4's own exits
@@ -43,6 +43,9 @@ try {
   if (env && error instanceof D4Error && (error.code === 'D4_REDIS_JOB_GONE' || error.code === 'D4_REDIS_NO_JOB')) exit(0);
   // Stopped because the run failed elsewhere: the driver reports why.
   if (env && error instanceof D4Error && error.code === 'D4_REDIS_JOB_ABORTED') exit(1);
+  // A local worker that lost the server says nothing: its driver lost it too and says so, once
+  // for the run. Its exit code tells the driver why it ended (see driver.ts, localExit).
+  if (env && error instanceof D4Error && (error.code === 'D4_REDIS_LOST' || error.code === 'D4_REDIS_UNREACHABLE')) exit(EXIT_REDIS_LOST);
   // An error the driver already has is printed by the driver; anything else is printed here.
   if (!(error instanceof ReportedError)) {
     const message = (error as Error)?.message ?? String(error);

@@ -21,7 +21,7 @@ import {
   type PEStats,
   type WorkflowGraph,
 } from '@d4/core';
-import { connectRedis } from './connect.js';
+import { connectRedis, isConnectionError, lostError } from './connect.js';
 import { Liveness, type Member } from './liveness.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
@@ -148,6 +148,10 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
     await live.ready;
     worker = new Worker(config, redis, keys, meta, graph, live);
     return await worker.run();
+  } catch (error) {
+    // A connection that fails mid-job is said in d4's words, not ioredis'.
+    if (redis && isConnectionError(error) && !(error instanceof ReportedError)) throw lostError(config.redisUrl, config.job, `worker ${worker?.consumer ?? config.consumer ?? ''}`.trim(), [redis], error);
+    throw error;
   } finally {
     redis?.disconnect();
     live.release();
@@ -168,7 +172,7 @@ class Worker {
   private readonly plan: Plan;
   private readonly tuning: Tuning;
   private readonly outbox: Outbox;
-  private readonly consumer: string;
+  readonly consumer: string;
   private readonly unconnected: Set<string>;
   private rank = -1;
   private active = true;
@@ -270,6 +274,8 @@ class Worker {
       // (a Redis error reply too: a worker that cannot commit cannot go on).
       const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST', 'D4_REDIS_PRESUMED_DEAD'];
       if (error instanceof D4Error && quiet.includes(error.code)) throw error;
+      // The connection is gone: there is no one to tell through it.
+      if (isConnectionError(error)) throw error;
       const reported = await reportError(this.redis, this.keys, this.consumer, error).then(() => true, () => false);
       if (reported) throw new ReportedError(error);
       throw error;
@@ -553,6 +559,9 @@ class Worker {
     return stats;
   }
 }
+
+/** The exit code of a local worker process that lost (or could not reach) the server (EX_UNAVAILABLE). */
+export const EXIT_REDIS_LOST = 69;
 
 /** Progress reaches the driver at least this often while workers run (RunOptions.progress). */
 const PROGRESS_MS = 200;
