@@ -41,6 +41,7 @@ import { Outbox } from './outbox.js';
 import { makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { LocalProcessConfig, WorkerConsumer, WorkerReport } from './worker.js';
+import { EXIT_REDIS_LOST, deathNotice, exitReason, pendingEntries, takeoverNotices, type TakeoverReport } from './notices.js';
 
 /** What `onJob` receives once the job exists: enough to join it or to watch it. */
 export interface JobInfo {
@@ -448,6 +449,9 @@ class Driver {
       case 'x':
         this.fail(workerFailure(decode<Record<string, unknown>>(value)));
         return;
+      case 'k':
+        if (!this.options.quiet) process.stderr.write(takeoverNotices(this.plan.mapping, JSON.parse(value.toString()) as TakeoverReport));
+        return;
       default:
         return;
     }
@@ -514,7 +518,7 @@ class Driver {
     for (const { consumer, slots } of local.consumers) {
       // A worker that reported its stats has simply finished.
       if (code === 0 && (this.reports.has(consumer) || this.stopWait)) continue;
-      if (this.options.verbose) process.stderr.write(`d4 ${this.plan.mapping}: worker ${consumer} exited (${signal ?? `code ${code}`})\n`);
+      if (!this.failure && !this.dead.has(consumer)) this.noticeDeath({ consumer, pid: local.child.pid, slots }, exitReason(code, signal, EXIT_REDIS_LOST));
       // Its leases go at once, so that another worker takes over its slots without waiting.
       const gone = [this.keys.alive(consumer), ...slots.map((s) => this.keys.lease(s))];
       this.redis
@@ -522,6 +526,16 @@ class Driver {
         .catch(() => {});
       this.markDead(consumer);
     }
+  }
+
+  /** Says on stderr that a worker died and what becomes of its entries (see notices.ts). */
+  private noticeDeath(worker: { consumer: string; pid?: number; slots: number[] }, reason: string): void {
+    if (this.options.quiet || this.ended) return;
+    void pendingEntries(this.redis, this.keys, this.plan, worker.consumer)
+      .then((pending) => {
+        if (!this.ended && !this.failure) process.stderr.write(deathNotice(this.plan.mapping, worker, reason, pending, this.parsed.tuning.claimIdleMs));
+      })
+      .catch(() => {});
   }
 
   private markDead(consumer: string): void {
@@ -538,7 +552,10 @@ class Driver {
     const members = (await this.redis.smembers(this.keys.workers)).filter((m) => !this.dead.has(m));
     const alive = members.length ? await this.redis.mget(...members.map((m) => this.keys.alive(m))) : [];
     members.forEach((m, i) => {
-      if (alive[i] === null) this.markDead(m);
+      // A worker that sent its report and left is done, not dead.
+      if (alive[i] !== null || this.reports.has(m)) return;
+      this.noticeDeath({ consumer: m, slots: [] }, 'stopped renewing its heartbeat (killed, frozen, or cut off from Redis)');
+      this.markDead(m);
     });
     const anyAlive = alive.some((v) => v !== null);
     const localsStarting = this.locals.some((l) => l.alive);

@@ -6,7 +6,8 @@
  * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
  */
 import { D4Error, guardProcessExit } from '@d4/core';
-import { EXIT_REDIS_LOST, ReportedError, reportExit, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
+import { EXIT_REDIS_LOST } from './notices.js';
+import { ReportedError, reportExit, runWorker, type LocalProcessConfig, type WorkerConfig } from './worker.js';
 
 // A PE that calls process.exit() would end this process with only an exit code for the driver
 // to see: the PE, its item and the code go to the driver first (at most 2 s). d4's own exits

@@ -27,6 +27,7 @@ import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
 import { checkSameGraph, type Plan } from './plan.js';
+import type { TakeoverReport } from './notices.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { Tuning } from './options.js';
 
@@ -457,20 +458,35 @@ class Worker {
     this.slots.set(slot, instance);
     if (!takeover) return;
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: took over slot ${slot} (${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance})\n`);
-    await this.claim(this.keys.slot(slot), slotKey(slot), 0);
+    await this.claim(this.keys.slot(slot), slotKey(slot), 0, slot);
   }
 
-  /** Claims entries idle for `minIdle` ms and runs them. */
-  private async claim(key: string, keyIndex: number, minIdle: number): Promise<void> {
+  /**
+   * Claims entries idle for `minIdle` ms and runs them, then tells the driver whose they were
+   * (XPENDING first: XAUTOCLAIM does not say, and when nothing is idle it is the only call).
+   */
+  private async claim(key: string, keyIndex: number, minIdle: number, slot?: number): Promise<void> {
     let cursor = '0-0';
+    const report: TakeoverReport = { by: this.consumer, from: {}, slot };
     do {
+      const idle = (await this.redis.xpending(key, GROUP, 'IDLE', minIdle, cursor, '+', this.tuning.readCount * 10)) as [string, string, number, number][];
+      if (idle.length === 0) break;
+      const owners = new Map(idle.map(([id, owner]) => [id, owner]));
       const reply = (await this.redis.callBuffer('XAUTOCLAIM', key, GROUP, this.consumer, minIdle, cursor, 'COUNT', this.tuning.readCount)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
       cursor = reply[0].toString();
       const entries = reply[1].map(([id, fields]) => ({ keyIndex, key, id: id.toString(), fields }));
       // Entries deleted while pending were acknowledged already: nothing to redo.
       const live = entries.filter((e) => e.fields);
+      for (const entry of live) {
+        const owner = owners.get(entry.id) ?? 'another worker';
+        if (owner === this.consumer) continue;
+        const taken = (report.from[owner] ??= { entries: 0, items: 0 });
+        taken.entries++;
+        taken.items += itemCount(entry.fields!);
+      }
       if (live.length) await this.process(live, true);
     } while (cursor !== '0-0' && !this.stopping);
+    if (Object.keys(report.from).length > 0) await this.commit([], [['k', JSON.stringify(report)]]);
   }
 
   /** Periodic duties: claim what dead workers left, take over slots nobody holds. */
@@ -560,9 +576,6 @@ class Worker {
   }
 }
 
-/** The exit code of a local worker process that lost (or could not reach) the server (EX_UNAVAILABLE). */
-export const EXIT_REDIS_LOST = 69;
-
 /** Progress reaches the driver at least this often while workers run (RunOptions.progress). */
 const PROGRESS_MS = 200;
 
@@ -572,6 +585,12 @@ function progressCounts(job: string, pes: number): Int32Array {
   let counts = jobCounts.get(job);
   if (!counts) jobCounts.set(job, (counts = new Int32Array(new SharedArrayBuffer(4 * pes))));
   return counts;
+}
+
+/** Items in an entry (its payload is one encoded array). */
+function itemCount(fields: Buffer[]): number {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i].toString() === 'd') return decode<unknown[]>(fields[i + 1]).length;
+  return 0;
 }
 
 /** A batch's entry ids per stream, for the heartbeat thread's refresh. */
