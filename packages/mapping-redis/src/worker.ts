@@ -5,16 +5,13 @@ import {
   D4Error,
   LocalEngine,
   abortError,
-  PEError,
   WorkerError,
   decode,
   encode,
   mergeStats,
   peExitError,
-  previewValue,
   rebuildWorkflow,
   type PECall,
-  type WorkflowSource,
   unconnectedPorts,
   type GenericPE,
   type LogFn,
@@ -28,67 +25,13 @@ import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
 import { checkSameGraph, type Plan } from './plan.js';
 import type { TakeoverReport } from './notices.js';
+import type { WorkerConfig, WorkerReport } from './worker-config.js';
+import { ReportedError, errorReport, jobGone, reportError } from './worker-errors.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { Tuning } from './options.js';
 
-export interface WorkerConfig {
-  redisUrl: string;
-  job: string;
-  /** The mapping named on the command line; checked against the job's. */
-  mapping?: string;
-  /** Set by the driver for the workers it starts; joiners get theirs from Redis. */
-  consumer?: string;
-  rank?: number;
-  /** Slots whose leases the driver took for this worker. */
-  slots?: number[];
-  /** Also print PEs' log lines here (they always go to the driver). */
-  log?: LogFn;
-  verbose?: boolean;
-  /** Wait this long for the job to appear (workers started before their driver). */
-  waitMs?: number;
-  /** Stops the worker; what it holds is claimed by the others. */
-  signal?: AbortSignal;
-  /** The driver's compiled copy of the job's module (workers on its host): no tsx to load. */
-  localSource?: WorkflowSource;
-}
-
-/** One local worker as the driver starts it. */
-export interface WorkerConsumer {
-  consumer: string;
-  rank: number;
-  slots: number[];
-}
-
-/** What a local worker process gets from the driver (D4_REDIS_WORKER). */
-export interface LocalProcessConfig {
-  redisUrl: string;
-  job: string;
-  verbose: boolean;
-  consumers: WorkerConsumer[];
-  /** See WorkerConfig.localSource. */
-  localSource?: WorkflowSource;
-}
-
-/** What a worker reports to the driver when the job stops. */
-export interface WorkerReport {
-  consumer: string;
-  rank: number;
-  host: string;
-  pid: number;
-  /** Items processed (every input value of every process() call). */
-  items: number;
-  /** Stream entries processed. */
-  entries: number;
-  /** Items taken over from a dead worker (XAUTOCLAIM, or a slot taken over). */
-  redelivered: number;
-  /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
-  duplicates: number;
-  pes: Record<string, PEStats>;
-  /** ms from the worker's process start to joining the job (module loading, connecting). */
-  startupMs: number;
-  /** CPU time of the worker's process (user + system), in ms. */
-  cpuMs: number;
-}
+export type { LocalProcessConfig, WorkerConfig, WorkerConsumer, WorkerReport } from './worker-config.js';
+export { ReportedError } from './worker-errors.js';
 
 interface Instance {
   readonly pe: GenericPE;
@@ -106,13 +49,6 @@ interface DataEntry {
 }
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
-
-/** An error already reported to the driver (the worker process need not print it). */
-export class ReportedError extends Error {
-  constructor(readonly inner: unknown) {
-    super((inner as Error)?.message ?? String(inner));
-  }
-}
 
 /**
  * A worker of a job: reads its control stream, the slots it holds and (when active) the
@@ -598,43 +534,6 @@ function pendingByStream(entries: DataEntry[]): [string, string[]][] {
   const byKey = new Map<string, string[]>();
   for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
   return [...byKey];
-}
-
-function jobGone(job: string): D4Error {
-  return new D4Error('D4_REDIS_JOB_GONE', `job ${job} is over or was never started on this server (its keys are gone); start a run first, and join it with the job id it prints`);
-}
-
-/** Tells the driver why this worker fails, without writing anything of the failed batch. */
-async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
-  const scripts = defineScripts(redis);
-  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(errorReport(consumer, error)), 0]);
-}
-
-/** An error as the driver's stream carries it (the driver rebuilds it: see workerFailure). */
-function errorReport(consumer: string, error: unknown): Record<string, unknown> {
-  const err = error as Partial<PEError> & Error;
-  const cause = (err?.cause as Error | undefined) ?? undefined;
-  const report: Record<string, unknown> = {
-    consumer,
-    code: err?.code,
-    name: err?.name,
-    message: err?.message ?? String(error),
-    stack: err?.stack,
-  };
-  if (error instanceof PEError) {
-    report.peId = error.peId;
-    // PEError keeps the phase only in its message ("… failed in postprocess(): …").
-    report.phase = /failed in (preprocess|postprocess)\(\)/.exec(error.message)?.[1] ?? 'process';
-    report.causeMessage = cause?.message;
-    report.stack = error.peStack;
-    try {
-      encode(error.item);
-      report.item = error.item;
-    } catch {
-      report.item = previewValue(error.item);
-    }
-  }
-  return report;
 }
 
 /**
