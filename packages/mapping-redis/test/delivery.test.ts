@@ -103,6 +103,28 @@ describe.each(['dyn_redis', 'hybrid_redis'] as const)('%s', (name) => {
   });
 });
 
+test('a PE that calls process.exit in a joined worker fails the run naming the PE, the item and the code', async () => {
+  // The local worker waits at the gate (never opened); the joiner's PE ends its process.
+  process.env.D4_TEST_GATE = join(dir, 'gate');
+  let joiner: ReturnType<typeof spawnJoiner> | undefined;
+  const error = await mappings.dyn_redis
+    .run(await fixture('exitingJoiner'), { '*': 50 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 1,
+      batchSize: 5,
+      readCount: 1,
+      onJob: (info: JobInfo) => {
+        joiner = spawnJoiner('dyn_redis', info, { D4_TEST_EXIT_HERE: '1' });
+      },
+    })
+    .catch((e: unknown) => e);
+  expect(await joiner!.exit).toBe(3);
+  expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'ExitsHere1', item: { input: expect.any(Number) } });
+  expect((error as Error).message).toMatch(/called process\.exit\(3\), which ended worker \S+'s process \(pid \d+, exit code 3\)/);
+  expect(await allKeys(server.client)).toEqual([]);
+});
+
 describe('redis (fixed)', () => {
   test("a worker killed with SIGKILL mid-run: another takes over its slot and what it left pending", async () => {
     const gate = join(dir, 'gate');
