@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
 import { allKeys, startRedis, type TestRedis } from './redis-server.js';
-import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
+import { fixture, joinerScript, range, sortedNumbers, waitFor } from './helpers.js';
 
 /** A worker's death and the redelivery of its entries are said on stderr when they happen. */
 let server: TestRedis;
@@ -90,4 +91,46 @@ describe.each([
     expect(notices[1]).toMatch(new RegExp(`^d4 ${name}: worker L\\d took over 1 entry of L0${slot}, [1-5] items? to run again$`));
     expect(await allKeys(server.client)).toEqual([]);
   });
+});
+
+test('a joined worker killed mid-run: its heartbeat stops, then another takes over its entry', async () => {
+  // The local workers wait at the gate; the joiner takes an entry and hangs with it.
+  const gate = join(dir, 'gate');
+  const marker = join(dir, 'hang');
+  process.env.D4_TEST_GATE = gate;
+  let joiner: { pid: number; exit: Promise<unknown> } | undefined;
+  const lines = captureStderr();
+  const run = mappings.dyn_redis.run(await fixture('gated'), { '*': 100 }, {
+    redisUrl: server.url,
+    numProcesses: 2,
+    batchSize: 5,
+    readCount: 1,
+    // The heartbeat expires after 500 ms, the entry can be claimed after 1000 ms.
+    claimIdleMs: 1000,
+    onJob: (info: JobInfo) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, D4_TEST_HANG_MARKER: marker };
+      delete env.D4_TEST_GATE;
+      const child = spawn(process.execPath, [joinerScript, 'dyn_redis', server.url, info.job], { env, stdio: 'ignore' });
+      joiner = { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', resolve)) };
+    },
+  });
+  let settled = false;
+  run.then(() => (settled = true), () => (settled = true));
+  await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
+  expect(settled).toBe(false);
+  expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
+  process.kill(joiner!.pid, 'SIGKILL');
+  await joiner!.exit;
+  writeFileSync(gate, '');
+  const result = await run;
+  restoreStderr!();
+  expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 100));
+  const name = (result.stats.deadWorkers as string[])[0];
+  expect(name).toContain(`-${joiner!.pid}-`);
+  const notices = lines.filter((l) => !l.includes(' job '));
+  expect(notices).toEqual([
+    `d4 dyn_redis: worker ${name} stopped renewing its heartbeat (killed, frozen, or cut off from Redis); its 1 pending entry will be redelivered after --claim-idle (1000 ms)`,
+    expect.stringMatching(new RegExp(`^d4 dyn_redis: worker L\\d took over 1 entry of ${name}, [1-5] items? to run again$`)),
+  ]);
+  expect(await allKeys(server.client)).toEqual([]);
 });
