@@ -12,6 +12,13 @@ export interface MemberKeys {
   counters: string;
 }
 
+/** A slot's lease key and stream. */
+export interface Lease {
+  slot: number;
+  key: string;
+  stream: string;
+}
+
 export type ToThread =
   /**
    * A worker joins: the thread runs its REGISTER script (keys and args as scripts.ts says)
@@ -25,7 +32,9 @@ export type ToThread =
       consumer: string;
       register: { keys: string[]; args: (string | number)[] };
       /** Leases the worker holds from the start (the driver took them for it). */
-      leases: { slot: number; key: string }[];
+      leases: Lease[];
+      /** The shared stream, when the worker reads it (its pending entries there are refreshed). */
+      shared?: string;
       keys: MemberKeys;
       aliveMs: number;
       /** Heartbeat period (ms). */
@@ -34,9 +43,9 @@ export type ToThread =
       progress?: { counts: SharedArrayBuffer; peIds: string[] };
     }
   /** Take a free lease (TAKE_LEASE) and renew it from then on if it was taken; answers `taken`. */
-  | { type: 'take'; consumer: string; id: number; slot: number; key: string }
-  /** A batch starts (its entries, per stream) or ends (null). */
-  | { type: 'batch'; consumer: string; pending: [string, string[]][] | null }
+  | ({ type: 'take'; consumer: string; id: number } & Lease)
+  /** A batch starts (busy) or ends (for dyn_auto_redis: the idle time counts from then). */
+  | { type: 'batch'; consumer: string; busy: boolean }
   /** Send the progress counted so far, and answer `flushed` once Redis has it. */
   | { type: 'flush'; consumer: string; id: number }
   | { type: 'leave'; consumer: string }

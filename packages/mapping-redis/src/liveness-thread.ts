@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
-import type { FromThread, MemberKeys, ToThread } from './liveness-protocol.js';
+import type { FromThread, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
 import { NO_ANSWER_MS, createClient } from './redis-client.js';
 import { defineScripts, type Scripts } from './scripts.js';
 
@@ -20,10 +20,10 @@ interface Member {
   rank: number;
   keys: MemberKeys;
   aliveMs: number;
-  leases: { slot: number; key: string }[];
+  leases: Lease[];
+  shared?: string;
   busy: boolean;
   lastItemAt: number;
-  pending: [string, string[]][];
   timer: NodeJS.Timeout;
   inFlight: boolean;
   stopped: boolean;
@@ -77,12 +77,10 @@ function takeProgress(driver: string): { json: string; undo: () => void } {
 async function beat(m: Member): Promise<void> {
   if (m.stopped) return;
   const leases = m.leases;
-  const pending = m.pending;
   const idle = m.busy ? 0 : Date.now() - m.lastItemAt;
   const sent = takeProgress(m.keys.driver);
-  const keys = [m.keys.meta, m.keys.driverAlive, m.keys.alive, m.keys.driver, ...leases.map((l) => l.key), ...pending.map(([key]) => key)];
+  const keys = [m.keys.meta, m.keys.driverAlive, m.keys.alive, m.keys.driver, ...leases.flatMap((l) => [l.key, l.stream]), ...(m.shared ? [m.shared] : [])];
   const args: (string | number)[] = [m.consumer, m.aliveMs, `${m.rank}:${idle}`, GROUP, leases.length, sent.json];
-  for (const [, ids] of pending) args.push(ids.length, ...ids);
   let result: number[];
   try {
     result = await client().heartbeat(keys, args);
@@ -132,9 +130,9 @@ async function join(message: Extract<ToThread, { type: 'join' }>): Promise<void>
       keys: message.keys,
       aliveMs: message.aliveMs,
       leases: message.leases,
+      shared: message.shared,
       busy: false,
       lastItemAt: Date.now(),
-      pending: [],
       inFlight: false,
       stopped: false,
       timer: setInterval(() => tick(m), message.everyMs),
@@ -163,7 +161,7 @@ function handle(message: ToThread): void {
         .takeLease([m.keys.meta, message.key], [m.consumer, m.aliveMs])
         .then((result) => {
           // Renewed from the moment it is taken, whatever the main thread does next.
-          if (result === 1 && !m.leases.some((l) => l.slot === message.slot)) m.leases = [...m.leases, { slot: message.slot, key: message.key }];
+          if (result === 1 && !m.leases.some((l) => l.slot === message.slot)) m.leases = [...m.leases, { slot: message.slot, key: message.key, stream: message.stream }];
           post({ type: 'taken', id: message.id, result });
         })
         .catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));
@@ -172,8 +170,7 @@ function handle(message: ToThread): void {
     case 'batch': {
       const m = members.get(message.consumer);
       if (!m) return;
-      m.busy = message.pending !== null;
-      m.pending = message.pending ?? [];
+      m.busy = message.busy;
       if (!m.busy) m.lastItemAt = Date.now();
       return;
     }

@@ -1,14 +1,14 @@
 import { Worker as Thread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { FromThread, MemberKeys, ToThread } from './liveness-protocol.js';
+import type { FromThread, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
 import { GROUP } from './keys.js';
 
 /**
  * The main thread's side of a worker process's heartbeat thread (liveness-thread.ts): one
  * thread per process and server, shared by the process's workers, each of which joins it as
  * a member. The thread registers the worker, takes its leases, and from then on beats on its
- * own, whatever the PEs do to the main thread; the main thread tells it what changes (the
- * batch being run; progress counts in shared memory).
+ * own, whatever the PEs do to the main thread; the main thread tells it what changes (when a
+ * batch runs; progress counts in shared memory).
  */
 export interface MemberEvents {
   /** The thread's heartbeat was refused: -1 job over, -2 driver gone, -3 taken for dead; -4 the thread failed. */
@@ -23,8 +23,9 @@ export interface Member {
   /** The worker's rank (-1: the job is over). */
   readonly rank: number;
   /** Takes a free lease: 1 taken (and renewed from then on), 0 held by another, -1 job over. */
-  takeLease(slot: number, key: string): Promise<number>;
-  batch(pending: [string, string[]][] | null): void;
+  takeLease(lease: Lease): Promise<number>;
+  /** A batch starts (true) or ends. */
+  batch(busy: boolean): void;
   /** Resolves once every call counted so far is on the driver's stream. */
   flush(): Promise<void>;
   leave(): void;
@@ -33,7 +34,8 @@ export interface Member {
 export interface JoinOptions {
   consumer: string;
   register: { keys: string[]; args: (string | number)[] };
-  leases: { slot: number; key: string }[];
+  leases: Lease[];
+  shared?: string;
   keys: MemberKeys;
   aliveMs: number;
   everyMs: number;
@@ -92,8 +94,8 @@ export class Liveness {
     if (rank < 0) this.members.delete(consumer);
     return {
       rank,
-      takeLease: (slot, key) => this.request((id) => ({ type: 'take', id, consumer, slot, key })),
-      batch: (pending) => this.send({ type: 'batch', consumer, pending }),
+      takeLease: (lease) => this.request((id) => ({ type: 'take', id, consumer, ...lease })),
+      batch: (busy) => this.send({ type: 'batch', consumer, busy }),
       flush: () => this.request((id) => ({ type: 'flush', id, consumer })).then(() => undefined),
       leave: () => {
         this.members.delete(consumer);

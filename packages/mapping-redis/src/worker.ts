@@ -260,8 +260,7 @@ class Worker {
   private async process(entries: DataEntry[], redelivered: boolean): Promise<void> {
     const acks = new Map<string, AckGroup>();
     const sizes = new Map<AckGroup, number[]>();
-    // The heartbeat thread keeps these entries' idle time low while they run.
-    this.member?.batch(pendingByStream(entries));
+    this.member?.batch(true);
     const calls = this.calls;
     Worker.running = this;
     try {
@@ -310,7 +309,7 @@ class Worker {
       this.pendingCommit = this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
       this.pendingCommit.catch(() => {});
     } finally {
-      this.member?.batch(null);
+      this.member?.batch(false);
       if (Worker.running === this) Worker.running = undefined;
     }
   }
@@ -440,7 +439,7 @@ class Worker {
     const leases = await this.redis.mget(...this.plan.slots.map((_, s) => this.keys.lease(s)));
     for (let s = 0; s < leases.length; s++) {
       if (leases[s] !== null || this.slots.has(s)) continue;
-      const taken = await this.member!.takeLease(s, this.keys.lease(s));
+      const taken = await this.member!.takeLease({ slot: s, key: this.keys.lease(s), stream: this.keys.slot(s) });
       if (taken < 0) throw jobGone(this.config.job);
       if (taken === 1) {
         await this.holdSlot(s, true);
@@ -463,7 +462,8 @@ class Worker {
           keys: [keys.meta, keys.workers, keys.control(this.consumer), keys.alive(this.consumer), keys.rank],
           args: [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
         },
-        leases: (this.config.slots ?? []).map((slot) => ({ slot, key: keys.lease(slot) })),
+        leases: (this.config.slots ?? []).map((slot) => ({ slot, key: keys.lease(slot), stream: keys.slot(slot) })),
+        shared: this.plan.pes.some((p) => p.mode === 'shared') ? keys.shared : undefined,
         keys: { meta: keys.meta, driverAlive: keys.driverAlive, alive: keys.alive(this.consumer), driver: keys.driver, counters: keys.counters },
         aliveMs: this.tuning.aliveMs,
         everyMs: every,
@@ -529,12 +529,6 @@ function itemCount(fields: Buffer[]): number {
   return 0;
 }
 
-/** A batch's entry ids per stream, for the heartbeat thread's refresh. */
-function pendingByStream(entries: DataEntry[]): [string, string[]][] {
-  const byKey = new Map<string, string[]>();
-  for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
-  return [...byKey];
-}
 
 /**
  * A PE called process.exit() (see worker-process.ts): tells the driver which PE, item and

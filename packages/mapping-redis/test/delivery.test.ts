@@ -71,7 +71,11 @@ describe.each(['dyn_redis', 'hybrid_redis'] as const)('%s', (name) => {
     expect(result.stats.duplicates).toBe(duplicates);
     // The killed worker's entry was run again by a live worker.
     expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
-    expect(workersOf(result).map((w) => w.consumer).sort()).toEqual(['L0', 'L1']);
+    // The killed joiner never reports; the local workers do, unless one was still starting
+    // when the others had done everything (on a loaded machine).
+    const reported = workersOf(result).map((w) => w.consumer);
+    expect(reported.length).toBeGreaterThanOrEqual(1);
+    for (const consumer of reported) expect(['L0', 'L1']).toContain(consumer);
     expect(await allKeys(server.client)).toEqual([]);
   });
 
@@ -244,6 +248,32 @@ test('a worker whose PE blocks its thread far past the heartbeat expiry is not t
       redisUrl: server.url,
       quiet: true,
       numProcesses: 2,
+      processes: 2,
+      batchSize: 5,
+      readCount: 1,
+      claimIdleMs: 600,
+      aliveMs: 300,
+    });
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 500));
+    expect(result.stats.duplicates).toBe(0);
+    expect(result.stats.redelivered).toBe(0);
+    expect(result.stats.deadWorkers).toEqual([]);
+  } finally {
+    delete process.env.D4_TEST_BLOCK_RANK;
+  }
+  expect(await allKeys(server.client)).toEqual([]);
+});
+
+test('entries read by a worker whose process a PE of another worker keeps busy are not claimed: no duplicate', async () => {
+  // L0 and L2 share a process; L0's PE blocks it for 1.5 s, so L2 cannot start on the entry it
+  // has read meanwhile. L1, in the other process, must not claim that entry: L2 is alive.
+  process.env.D4_TEST_BLOCK_RANK = '0';
+  process.env.D4_TEST_GATE = join(dir, 'gate');
+  try {
+    const result = await mappings.dyn_redis.run(await fixture('blockingWorker'), { '*': 500 }, {
+      redisUrl: server.url,
+      quiet: true,
+      numProcesses: 3,
       processes: 2,
       batchSize: 5,
       readCount: 1,
