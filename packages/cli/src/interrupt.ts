@@ -10,6 +10,8 @@ export class Interrupt {
   private readonly onSigint = () => this.sigint();
   private readonly onOuterAbort = () => this.controller.abort(this.outer?.reason);
   private sigints = 0;
+  /** The real process.exit: `d4 run` wraps it during a run to name a PE that calls it. */
+  private readonly exit = process.exit.bind(process);
 
   constructor(
     private readonly ctx: CliContext,
@@ -37,7 +39,7 @@ export class Interrupt {
     this.sigints += 1;
     if (this.sigints > 1) {
       this.ctx.stderr.write('\nd4: interrupted again; exiting now\n');
-      process.exit(130);
+      this.exit(130);
     }
     this.ctx.stderr.write('\nd4: interrupted; stopping (press Ctrl-C again to exit at once)\n');
     this.controller.abort('interrupted (SIGINT)');

@@ -48,6 +48,15 @@ describe('the d4 binary', () => {
     expect(option).toEqual({ code: 2, stdout: '', stderr: "d4: option '-n, --num <n>' argument 'abc' is invalid. expected a number, e.g. 4 (D4_USAGE)\nsee 'd4 run --help'\n" });
   });
 
+  test('a PE that calls process.exit on simple: d4 names the PE, the item and the code, then exits with that code', async () => {
+    const r = await spawnD4(['run', 'simple', 'exiting.ts', '-i', '3']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('d4: PE Quitter1 failed while processing {"input":2}: called process.exit(3), which ended d4 itself');
+    expect(r.stderr).toContain('a PE must not end its process: throw an error instead');
+    expect(r.stderr).toContain('d4 exits with code 3');
+  });
+
   test('a failing PE: exit 1 with the PE, the item and the PE stack', async () => {
     const r = await spawnD4(['run', 'simple', 'failing.ts', '-i', '3']);
     expect(r.code).toBe(1);

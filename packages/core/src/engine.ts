@@ -76,6 +76,31 @@ interface Runtime {
 
 export const portKey = (peId: string, port: string): string => `${peId}\u0000${port}`;
 
+/**
+ * The PE call in progress in this thread (any engine), for reports of what a PE did that no
+ * exception carries: a PE that calls process.exit() (see exit-guard.ts). Two plain variables,
+ * set and cleared around each call, cost nothing measurable on the hot path. An async call
+ * stays current until it settles (or another call starts).
+ */
+let currentPE: string | undefined;
+let currentInputs: PEInputs | undefined;
+let currentPhase: 'process' | 'preprocess' | 'postprocess' = 'process';
+
+/** The PE call this thread is in, if any: PE id, phase, and the item of a process() call. */
+export function currentPECall(): { peId: string; phase: 'process' | 'preprocess' | 'postprocess'; item: PEInputs | undefined } | undefined {
+  return currentPE === undefined ? undefined : { peId: currentPE, phase: currentPhase, item: currentPhase === 'process' ? currentInputs : undefined };
+}
+
+function enter(peId: string, phase: 'process' | 'preprocess' | 'postprocess', inputs: PEInputs | undefined): void {
+  currentPE = peId;
+  currentPhase = phase;
+  currentInputs = inputs;
+}
+
+function leave(inputs: PEInputs | undefined): void {
+  if (currentInputs === inputs) currentPE = currentInputs = undefined;
+}
+
 /** Time one call in this many, and scale: timing every call would cost more than a fast PE. */
 const TIMING_SAMPLE = 16;
 
@@ -124,9 +149,12 @@ export class LocalEngine {
   async preprocess(): Promise<void> {
     for (const rt of this.order) {
       try {
+        enter(rt.pe.id, 'preprocess', undefined);
         await rt.pe.preprocess();
       } catch (error) {
         throw new PEError(rt.pe.id, 'preprocess', undefined, error);
+      } finally {
+        leave(undefined);
       }
     }
     for (const rt of this.order) await this.flush(rt, 'preprocess');
@@ -141,9 +169,12 @@ export class LocalEngine {
   async postprocessOne(pe: GenericPE): Promise<void> {
     const rt = this.runtimes.get(pe)!;
     try {
+      enter(rt.pe.id, 'postprocess', undefined);
       await rt.pe.postprocess();
     } catch (error) {
       throw new PEError(rt.pe.id, 'postprocess', undefined, error);
+    } finally {
+      leave(undefined);
     }
     await this.flush(rt, 'postprocess');
   }
@@ -177,26 +208,33 @@ export class LocalEngine {
     let result: PEOutputs | Promise<PEOutputs>;
     const timed = n % TIMING_SAMPLE === 1;
     const start = timed ? performance.now() : 0;
+    currentPE = rt.pe.id;
+    currentPhase = 'process';
+    currentInputs = inputs;
     try {
       result = rt.pe.process(inputs);
     } catch (error) {
+      currentPE = currentInputs = undefined;
       throw new PEError(rt.pe.id, 'process', inputs, error);
     }
     if (result !== undefined && result !== null) {
       if (isThenable(result)) {
         return (result as Promise<PEOutputs>).then(
           (value) => {
+            leave(inputs);
             if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
             this.addReturned(rt, value);
             return this.flush(rt, inputs);
           },
           (error: unknown) => {
+            leave(inputs);
             throw new PEError(rt.pe.id, 'process', inputs, error);
           },
         );
       }
+      currentPE = currentInputs = undefined;
       this.addReturned(rt, result);
-    }
+    } else currentPE = currentInputs = undefined;
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
     return this.flush(rt, inputs);
   }

@@ -12,4 +12,5 @@ export * from './codec.js';
 export * from './mapping.js';
 export { simpleMapping } from './simple.js';
 export { loadWorkflow, rebuildWorkflow, requireWorkflowSource, type LoadWorkflowOptions } from './loader.js';
+export { guardProcessExit, peExitError, type PECall } from './exit-guard.js';
 export * from './registry.js';

@@ -3,7 +3,8 @@
  * workerData; the worker rebuilds the graph from its module and runs its part. Any error
  * is reported to the driver, which stops every worker and fails the run.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { guardProcessExit, peExitError } from '@d4/core';
 import { runFixedWorker, runPoolWorker, toWireError } from '@d4/runtime';
 import type { FixedThreadData } from './multi.js';
 import type { PoolThreadData } from './dynamic.js';
@@ -16,6 +17,10 @@ function report(error: unknown): void {
 }
 
 process.on('unhandledRejection', report);
+// process.exit() in a worker thread ends only the thread: the driver would see an exit code
+// and no culprit. The PE, the item and the code go to the driver first (a message posted
+// before the thread ends is delivered before its 'exit' event).
+guardProcessExit((code, call) => report(peExitError(code, call, `its worker thread (thread ${threadId}, exit code ${code})`)));
 // Stay alive until the driver ends the thread: when a peer thread dies, this thread then
 // waits (and is terminated) instead of exiting on its own and blurring which one failed.
 parentPort!.on('message', () => {});

@@ -31,11 +31,11 @@ describe('failures end the run with a clear error, never a hang', () => {
       expect((error as PEError).message).toMatch(/^PE Misnamed1 failed while processing \{"input":\d\}: wrote to port 'outptu', which it does not declare; its outputs are: output$/);
     });
 
-    it(`${name}: a PE that ends its thread (process.exit) fails the run with a WorkerError`, async () => {
+    it(`${name}: a PE that ends its thread (process.exit) fails the run naming the PE, the item and the exit code`, async () => {
       const error = await mappings[name].run(await workflow('exiting', { bad: 5 }), { '*': 50 }, { numProcesses: 3 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WorkerError);
-      expect(error).toMatchObject({ code: 'D4_WORKER_EXITED' });
-      expect((error as Error).message).toMatch(/^worker thread \d+ \(.*\) exited with code 3 before the run finished; a PE may have called process\.exit\(\)/);
+      expect(error).toBeInstanceOf(PEError);
+      expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'ExitOn1', item: { input: 5 }, phase: 'process' });
+      expect((error as Error).message).toMatch(/^PE ExitOn1 failed while processing \{"input":5\}: called process\.exit\(3\), which ended its worker thread \(thread \d+, exit code 3\); a PE must not end its process: throw an error instead/);
     });
 
     it(`${name}: a worker out of memory fails the run with a WorkerError`, async () => {

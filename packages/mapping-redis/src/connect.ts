@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
-import { Redis } from 'ioredis';
-import { D4Error } from '@d4/core';
+import type { Redis } from 'ioredis';
+import { D4Error, WorkerError } from '@d4/core';
 import { redactUrl } from './options.js';
+import { createClient, lastErrors } from './redis-client.js';
 
 /**
  * Connects with short timeouts and checks the server before any work: reachable, the
@@ -27,9 +28,6 @@ export async function connectRedis(url: string, role: string): Promise<Redis> {
   return redis;
 }
 
-/** The socket error behind ioredis' generic "Connection is closed." */
-const lastErrors = new WeakMap<Redis, Error>();
-
 /** A second connection to a server already checked (blocking reads need their own). */
 export async function extraConnection(url: string, role: string): Promise<Redis> {
   const redis = createClient(url);
@@ -39,29 +37,6 @@ export async function extraConnection(url: string, role: string): Promise<Redis>
     redis.disconnect();
     throw connectionError(url, role, lastErrors.get(redis) ?? error);
   }
-  return redis;
-}
-
-function createClient(url: string): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    // No commandTimeout: ioredis leaves its timers running when a connection fails, which
-    // keeps a failed process alive. A server that stops answering is caught by the
-    // heartbeats instead (see NO_ANSWER_MS).
-    keepAlive: 10_000,
-    // disconnect() arms this timer and clears it when the socket closes; on a socket that is
-    // closed already it would keep the process alive for its whole length (2 s by default).
-    disconnectTimeout: 200,
-    maxRetriesPerRequest: 1,
-    // A few quick retries for a blip; then commands fail instead of queueing for ever.
-    retryStrategy: (times) => (times > 3 ? null : 100 * times),
-    enableOfflineQueue: true,
-  });
-  // Errors surface through the commands that fail; without a listener ioredis logs them.
-  redis.on('error', (error: Error) => {
-    if (!lastErrors.has(redis) || !/closed/i.test(error.message)) lastErrors.set(redis, error);
-  });
   return redis;
 }
 
@@ -104,6 +79,28 @@ export function connectionError(url: string, role: string, error: unknown): D4Er
   );
 }
 
+/**
+ * The connection to the server was lost mid-job: said in d4's words (ioredis' own, such as
+ * "Reached the max retries per request limit", say nothing to a user), with the socket's
+ * error code when there is one.
+ */
+export function lostError(url: string, job: string, role: string, clients: readonly Redis[], error?: unknown): D4Error {
+  const socket = clients.map((c) => lastErrors.get(c)).find((e) => e && (e as NodeJS.ErrnoException).code) as NodeJS.ErrnoException | undefined;
+  const code = socket?.code ?? (error as NodeJS.ErrnoException | undefined)?.code;
+  const why = code ? `${code}: ` : '';
+  const where = redactUrl(url);
+  return new WorkerError(
+    `the ${role} lost its connection to Redis at ${where} during job ${job} (${why}the server stopped, restarted or closed the connection); the job's items were in that server, so the run stops: check that redis-server is running there and reachable (redis-cli -u ${where} ping), then run again`,
+    'D4_REDIS_LOST',
+    { cause: error },
+  );
+}
+
+/** An error of the connection (not an error reply, not one of d4's). */
+export function isConnectionError(error: unknown): boolean {
+  return !(error instanceof D4Error) && (error as Error)?.name !== 'ReplyError';
+}
+
 /** Resolves when the URL's host accepts a TCP connection within the connect timeout. */
 function probe(url: string): Promise<void> {
   const parsed = new URL(url);
@@ -127,5 +124,4 @@ function probe(url: string): Promise<void> {
   });
 }
 
-/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
-export const NO_ANSWER_MS = 15_000;
+export { NO_ANSWER_MS } from './redis-client.js';

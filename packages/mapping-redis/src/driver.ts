@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { D4Error, WorkerError, asLoadedWorkflow, feedCall, feedSize, decode, defaultLog, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type GenericPE, type InputSpec, type PEStats, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
 import { LocalEngine, ScalingRecord, fromWireError, idleTimeRule, type WorkerIdleness, OutputCollector, abortError, mergeStats, refuseStatefulPEs, prepareWorkerSource, unconnectedPorts } from '@d4/runtime';
-import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection } from './connect.js';
+import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection, lostError } from './connect.js';
 import { GROUP, jobKeys, jobPattern, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
 import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
@@ -13,6 +13,7 @@ import { Outbox } from './outbox.js';
 import { makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { LocalProcessConfig, WorkerConsumer, WorkerFailure, WorkerReport } from './worker.js';
+import { EXIT_REDIS_LOST, deathNotice, exitReason, pendingEntries, takeoverNotices, type TakeoverReport } from './notices.js';
 
 /** What `onJob` receives once the job exists: enough to join it or to watch it. */
 export interface JobInfo {
@@ -384,8 +385,9 @@ class Driver {
         return;
       }
       case 'p': {
+        // From the workers' heartbeat threads, as JSON (they load no codec).
         const calls = this.options.progress?.calls;
-        if (calls) for (const [peId, n] of Object.entries(decode<Record<string, number>>(value))) calls[peId] = (calls[peId] ?? 0) + n;
+        if (calls) for (const [peId, n] of Object.entries(JSON.parse(value.toString()) as Record<string, number>)) calls[peId] = (calls[peId] ?? 0) + n;
         return;
       }
       case 'l':
@@ -417,6 +419,9 @@ class Driver {
       }
       case 'x':
         this.fail(workerFailure(decode<WorkerFailure>(value)));
+        return;
+      case 'k':
+        if (!this.options.quiet) process.stderr.write(takeoverNotices(this.plan.mapping, JSON.parse(value.toString()) as TakeoverReport));
         return;
       default:
         return;
@@ -484,7 +489,7 @@ class Driver {
     for (const { consumer, slots } of local.consumers) {
       // A worker that reported its stats has simply finished.
       if (code === 0 && (this.reports.has(consumer) || this.stopWait)) continue;
-      if (this.options.verbose) process.stderr.write(`d4 ${this.plan.mapping}: worker ${consumer} exited (${signal ?? `code ${code}`})\n`);
+      if (!this.failure && !this.dead.has(consumer)) this.noticeDeath({ consumer, pid: local.child.pid, slots }, exitReason(code, signal, EXIT_REDIS_LOST));
       // Its leases go at once, so that another worker takes over its slots without waiting.
       const gone = [this.keys.alive(consumer), ...slots.map((s) => this.keys.lease(s))];
       this.redis
@@ -492,6 +497,16 @@ class Driver {
         .catch(() => {});
       this.markDead(consumer);
     }
+  }
+
+  /** Says on stderr that a worker died and what becomes of its entries (see notices.ts). */
+  private noticeDeath(worker: { consumer: string; pid?: number; slots: number[] }, reason: string): void {
+    if (this.options.quiet || this.ended) return;
+    void pendingEntries(this.redis, this.keys, this.plan, worker.consumer)
+      .then((pending) => {
+        if (!this.ended && !this.failure) process.stderr.write(deathNotice(this.plan.mapping, worker, reason, pending, this.parsed.tuning.claimIdleMs));
+      })
+      .catch(() => {});
   }
 
   private markDead(consumer: string): void {
@@ -508,7 +523,10 @@ class Driver {
     const members = (await this.redis.smembers(this.keys.workers)).filter((m) => !this.dead.has(m));
     const alive = members.length ? await this.redis.mget(...members.map((m) => this.keys.alive(m))) : [];
     members.forEach((m, i) => {
-      if (alive[i] === null) this.markDead(m);
+      // A worker that sent its report and left is done, not dead.
+      if (alive[i] !== null || this.reports.has(m)) return;
+      this.noticeDeath({ consumer: m, slots: [] }, 'stopped renewing its heartbeat (killed, frozen, or cut off from Redis)');
+      this.markDead(m);
     });
     const anyAlive = alive.some((v) => v !== null);
     const localsStarting = this.locals.some((l) => l.alive);
@@ -561,11 +579,7 @@ class Driver {
     if ((error as Error)?.name === 'ReplyError') {
       return new D4Error('D4_REDIS_ERROR', `Redis at ${redactUrl(this.parsed.redisUrl)} answered a command of job ${this.keys.job} with an error: ${message}`, { cause: error });
     }
-    return new WorkerError(
-      `lost Redis at ${redactUrl(this.parsed.redisUrl)} during job ${this.keys.job} (${message}); check that the server is up and reachable, then run again`,
-      'D4_REDIS_LOST',
-      { cause: error },
-    );
+    return lostError(this.parsed.redisUrl, this.keys.job, 'driver', [this.redis, this.reader], error);
   }
 
   private async cleanup(): Promise<void> {

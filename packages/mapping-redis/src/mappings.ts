@@ -1,8 +1,8 @@
-import { OptionError, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { OptionError, guardProcessExit, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { runJob } from './driver.js';
 import { autoOptions, commonOptions, jobIdOption, redisUrlOption } from './options.js';
 import type { RedisMappingName } from './plan.js';
-import { runWorker } from './worker.js';
+import { reportExit, runWorker } from './worker.js';
 
 function redisMapping(name: RedisMappingName, description: string, stateful: boolean): Mapping {
   return {
@@ -19,15 +19,22 @@ function redisMapping(name: RedisMappingName, description: string, stateful: boo
       if (!job) throw new OptionError(`d4 worker ${name} needs the job to join: --job <id> (the driver prints it when the run starts)`, 'D4_REDIS_JOB_OPTION');
       const wait = options.waitSeconds === undefined ? 0 : Number(options.waitSeconds);
       if (!Number.isFinite(wait) || wait < 0) throw new OptionError(`option waitSeconds (--wait) must be a number of seconds, 0 or more, got ${JSON.stringify(options.waitSeconds)}`);
-      await runWorker({
-        redisUrl: redisUrlOption(options),
-        job,
-        mapping: name,
-        waitMs: wait * 1000,
-        verbose: options.verbose === true,
-        log: typeof options.log === 'function' ? (options.log as never) : undefined,
-        signal: options.signal instanceof AbortSignal ? options.signal : undefined,
-      });
+      // A PE that calls process.exit() here ends the joining process: the driver hears which
+      // PE, item and code first (as from the workers run() starts, see worker-process.ts).
+      const guard = guardProcessExit((code, call) => void reportExit(code, call, 2000));
+      try {
+        await runWorker({
+          redisUrl: redisUrlOption(options),
+          job,
+          mapping: name,
+          waitMs: wait * 1000,
+          verbose: options.verbose === true,
+          log: typeof options.log === 'function' ? (options.log as never) : undefined,
+          signal: options.signal instanceof AbortSignal ? options.signal : undefined,
+        });
+      } finally {
+        guard.restore();
+      }
     },
   };
 }

@@ -236,7 +236,7 @@ function encodeEntries(values: unknown[], origins: ValueOrigin[], start: number,
 /** A worker silent for longer than its heartbeat expiry was taken for dead (see COMMIT). */
 export function presumedDead(): WorkerError {
   return new WorkerError(
-    'this worker was silent for longer than its heartbeat expiry (a PE blocked its thread?), so the job took it for dead and gave its entries to the others; it stops without writing its batch. For PEs with long synchronous calls, raise --claim-idle (the heartbeat expiry follows it)',
+    "this worker's process was silent for longer than its heartbeat expiry (frozen: stopped with SIGSTOP, a suspended VM or container, or cut off from Redis), so the job took it for dead and gave its entries to the others; it stops without writing its batch. A busy PE does not cause this (heartbeats come from a thread of their own); if the process is merely slow to be scheduled, raise --claim-idle (the heartbeat expiry follows it)",
     'D4_REDIS_PRESUMED_DEAD',
   );
 }

@@ -83,22 +83,47 @@ return redis.call('INCR', KEYS[5])
 `;
 
 /**
- * Heartbeat: renews the worker's alive key (its value: ms since its last item) and the
- * leases it holds. KEYS: meta, driver alive key, alive key, lease keys…
- * ARGV: consumer, aliveMs, idleMs. Returns 1-based positions of leases it no longer holds,
- * {-1} when the job is over, {-2} when its driver is gone, {-3} when its own heartbeat had
- * expired (it was taken for dead: it must not come back).
+ * Heartbeat, sent by a worker process's heartbeat thread (see liveness.ts), so that it goes on
+ * while a PE keeps the worker's own thread busy: renews the worker's alive key (its value:
+ * "rank:ms since its last item"), the leases it holds, and the idle time of every entry
+ * pending for it on the streams it reads (XCLAIM to itself, JUSTID: the delivery count stays)
+ * — the batch it is running and what it has read but not started, which a busy process may
+ * hold for long — and passes on the process's progress counts. The alive key is checked first
+ * and a slot stream is refreshed only while its lease is the worker's, in the same call: a
+ * worker whose key expired (its process was frozen) cannot take back entries that were
+ * claimed from it, and a live one refreshes its entries at least every aliveMs / 3, so they
+ * never reach the claim time (2 × aliveMs by default) while it lives.
+ * KEYS: meta, driver alive key, alive key, driver stream, (lease, slot stream)… (nLeases
+ * pairs), then the shared stream when the worker reads it.
+ * ARGV: consumer, aliveMs, idle value, group, nLeases, progress (JSON, or '').
+ * Returns 1-based positions of leases it no longer holds, {-1} when the job is over, {-2}
+ * when its driver is gone, {-3} when its own heartbeat had expired (it was taken for dead:
+ * it must not come back).
  */
 const HEARTBEAT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {-2} end
 if redis.call('EXISTS', KEYS[3]) == 0 then return {-3} end
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[2])
-local lost = {}
-for k = 4, #KEYS do
-  if redis.call('GET', KEYS[k]) == ARGV[1] then redis.call('PEXPIRE', KEYS[k], ARGV[2])
-  else lost[#lost + 1] = k - 3 end
+local function refresh(stream)
+  local pending = redis.call('XPENDING', stream, ARGV[4], '-', '+', 1000, ARGV[1])
+  if #pending == 0 then return end
+  local args = {'XCLAIM', stream, ARGV[4], ARGV[1], 0}
+  for _, entry in ipairs(pending) do args[#args + 1] = entry[1] end
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
 end
+local nLeases = tonumber(ARGV[5])
+local lost = {}
+for k = 1, nLeases do
+  local lease = KEYS[3 + 2 * k]
+  if redis.call('GET', lease) == ARGV[1] then
+    redis.call('PEXPIRE', lease, ARGV[2])
+    refresh(KEYS[4 + 2 * k])
+  else lost[#lost + 1] = k end
+end
+if #KEYS > 4 + 2 * nLeases then refresh(KEYS[#KEYS]) end
+if ARGV[6] ~= '' then redis.call('XADD', KEYS[4], '*', 'p', ARGV[6]) end
 return lost
 `;
 

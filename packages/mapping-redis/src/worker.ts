@@ -1,80 +1,22 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { D4Error, WorkerError, decode, encode, rebuildWorkflow, type WorkflowSource, type GenericPE, type LogFn, type PEStats, type WorkflowGraph } from '@d4/core';
-import { LocalEngine, abortError, checkSameGraph, mergeStats, toWireError, unconnectedPorts, type WireError } from '@d4/runtime';
-import { NO_ANSWER_MS, connectRedis, extraConnection } from './connect.js';
+import { D4Error, WorkerError, decode, encode, peExitError, rebuildWorkflow, type PECall, type GenericPE, type LogFn, type PEStats, type WorkflowGraph } from '@d4/core';
+import { LocalEngine, abortError, checkSameGraph, mergeStats, unconnectedPorts } from '@d4/runtime';
+import { connectRedis, isConnectionError, lostError } from './connect.js';
+import { Liveness, type Member } from './liveness.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import { Outbox, SHARED_KEY, presumedDead, slotKey, type AckGroup } from './outbox.js';
 import type { Plan } from './plan.js';
+import type { TakeoverReport } from './notices.js';
+import type { WorkerConfig, WorkerReport } from './worker-config.js';
+import { ReportedError, errorReport, jobGone, reportError } from './worker-errors.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { Tuning } from './options.js';
 
-export interface WorkerConfig {
-  redisUrl: string;
-  job: string;
-  /** The mapping named on the command line; checked against the job's. */
-  mapping?: string;
-  /** Set by the driver for the workers it starts; joiners get theirs from Redis. */
-  consumer?: string;
-  rank?: number;
-  /** Slots whose leases the driver took for this worker. */
-  slots?: number[];
-  /** Also print PEs' log lines here (they always go to the driver). */
-  log?: LogFn;
-  verbose?: boolean;
-  /** Wait this long for the job to appear (workers started before their driver). */
-  waitMs?: number;
-  /** Stops the worker; what it holds is claimed by the others. */
-  signal?: AbortSignal;
-  /** The driver's compiled copy of the job's module (workers on its host): no tsx to load. */
-  localSource?: WorkflowSource;
-}
-
-/** What a failing worker tells the driver (the driver stream's 'x' entry). */
-export interface WorkerFailure {
-  consumer: string;
-  error: WireError;
-}
-
-/** One local worker as the driver starts it. */
-export interface WorkerConsumer {
-  consumer: string;
-  rank: number;
-  slots: number[];
-}
-
-/** What a local worker process gets from the driver (D4_REDIS_WORKER). */
-export interface LocalProcessConfig {
-  redisUrl: string;
-  job: string;
-  verbose: boolean;
-  consumers: WorkerConsumer[];
-  /** See WorkerConfig.localSource. */
-  localSource?: WorkflowSource;
-}
-
-/** What a worker reports to the driver when the job stops. */
-export interface WorkerReport {
-  consumer: string;
-  rank: number;
-  host: string;
-  pid: number;
-  /** Items processed (every input value of every process() call). */
-  items: number;
-  /** Stream entries processed. */
-  entries: number;
-  /** Items taken over from a dead worker (XAUTOCLAIM, or a slot taken over). */
-  redelivered: number;
-  /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
-  duplicates: number;
-  pes: Record<string, PEStats>;
-  /** ms from the worker's process start to joining the job (module loading, connecting). */
-  startupMs: number;
-  /** CPU time of the worker's process (user + system), in ms. */
-  cpuMs: number;
-}
+export type { LocalProcessConfig, WorkerConfig, WorkerConsumer, WorkerFailure, WorkerReport } from './worker-config.js';
+export { ReportedError } from './worker-errors.js';
 
 interface Instance {
   readonly pe: GenericPE;
@@ -93,22 +35,18 @@ interface DataEntry {
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 
-/** An error already reported to the driver (the worker process need not print it). */
-export class ReportedError extends Error {
-  constructor(readonly inner: unknown) {
-    super((inner as Error)?.message ?? String(inner));
-  }
-}
-
 /**
  * A worker of a job: reads its control stream, the slots it holds and (when active) the
  * shared group, runs PE instances, and commits each batch atomically. It ends when the
  * driver says stop, and fails when the job is gone or a PE throws.
  */
 export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
-  const redis = await connectRedis(config.redisUrl, 'worker');
+  // The heartbeat thread boots (Node, ioredis) while this thread connects and loads the module.
+  const live = Liveness.acquire(config.redisUrl);
+  let redis: Redis | undefined;
   let worker: Worker | undefined;
   try {
+    redis = await connectRedis(config.redisUrl, 'worker');
     const keys = jobKeys(config.job);
     const until = Date.now() + (config.waitMs ?? 0);
     while (Date.now() < until && !(await redis.exists(keys.meta))) {
@@ -129,12 +67,16 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
       if (config.rank !== undefined) await reportError(redis, keys, config.consumer ?? '?', error);
       throw error;
     }
-    const aux = await extraConnection(config.redisUrl, 'worker');
-    worker = new Worker(config, redis, aux, keys, meta, graph);
+    await live.ready;
+    worker = new Worker(config, redis, keys, meta, graph, live);
     return await worker.run();
+  } catch (error) {
+    // A connection that fails mid-job is said in d4's words, not ioredis'.
+    if (redis && isConnectionError(error) && !(error instanceof ReportedError)) throw lostError(config.redisUrl, config.job, `worker ${worker?.consumer ?? config.consumer ?? ''}`.trim(), [redis], error);
+    throw error;
   } finally {
-    redis.disconnect();
-    worker?.aux.disconnect();
+    redis?.disconnect();
+    live.release();
   }
 }
 
@@ -145,12 +87,14 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
 const usedPEs = new Set<GenericPE>();
 
 class Worker {
+  /** The workers of this process, and the one whose batch is running. */
+  static readonly all = new Set<Worker>();
+  static running: Worker | undefined;
   private readonly scripts: Scripts;
-  private readonly auxScripts: Scripts;
   private readonly plan: Plan;
   private readonly tuning: Tuning;
   private readonly outbox: Outbox;
-  private readonly consumer: string;
+  readonly consumer: string;
   private readonly unconnected: Set<string>;
   private rank = -1;
   private active = true;
@@ -161,22 +105,22 @@ class Worker {
   private failure: unknown;
   private failed!: (error: unknown) => void;
   private readonly failedPromise: Promise<never>;
-  private heartbeatTimer?: NodeJS.Timeout;
-  private busy = false;
-  private lastItemAt = Date.now();
+  private member?: Member;
+  /** Calls per PE index, counted here and sent by the heartbeat thread (when the driver shows progress). */
+  private readonly calls?: Int32Array;
   private nextMaintenance = 0;
   private readonly report: WorkerReport;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly redis: Redis,
-    readonly aux: Redis,
     private readonly keys: JobKeys,
     private readonly meta: JobMeta,
     private readonly graph: WorkflowGraph,
+    private readonly live: Liveness,
   ) {
     this.scripts = defineScripts(redis);
-    this.auxScripts = defineScripts(aux);
+    if (meta.progress) this.calls = progressCounts(keys.job, meta.plan.pes.length);
     this.plan = meta.plan;
     this.tuning = meta.tuning;
     this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -190,10 +134,8 @@ class Worker {
   }
 
   async run(): Promise<WorkerReport> {
-    const rank = await this.scripts.register(
-      [this.keys.meta, this.keys.workers, this.keys.control(this.consumer), this.keys.alive(this.consumer), this.keys.rank],
-      [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
-    );
+    Worker.all.add(this);
+    const rank = await this.joinLiveness();
     if (rank < 0) throw jobGone(this.config.job);
     this.rank = this.report.rank = rank;
     this.report.startupMs = Math.round(performance.now());
@@ -203,7 +145,6 @@ class Worker {
       this.active = active === null || rank < Number(active);
     }
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: joined job ${this.config.job} (${this.meta.mapping}) as rank ${rank}\n`);
-    this.startHeartbeat();
     const signal = this.config.signal;
     const abort = () => this.fail(abortError(signal!));
     if (signal?.aborted) abort();
@@ -211,7 +152,8 @@ class Worker {
     try {
       return await Promise.race([this.loop(), this.failedPromise]);
     } finally {
-      clearInterval(this.heartbeatTimer);
+      Worker.all.delete(this);
+      this.member?.leave();
       signal?.removeEventListener('abort', abort);
     }
   }
@@ -243,6 +185,8 @@ class Worker {
       await this.settle();
       if (this.failure) throw this.failure;
       mergeStats(this.report.pes, this.peStats());
+      // Every call counted is on the driver's stream before this worker's report.
+      await this.member?.flush();
       const cpu = process.cpuUsage();
       this.report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
       await this.commit([], [['s', encode(this.report)]]);
@@ -252,6 +196,8 @@ class Worker {
       // (a Redis error reply too: a worker that cannot commit cannot go on).
       const quiet = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST', 'D4_REDIS_PRESUMED_DEAD'];
       if (error instanceof D4Error && quiet.includes(error.code)) throw error;
+      // The connection is gone: there is no one to tell through it.
+      if (isConnectionError(error)) throw error;
       const reported = await reportError(this.redis, this.keys, this.consumer, error).then(() => true, () => false);
       if (reported) throw new ReportedError(error);
       throw error;
@@ -299,8 +245,9 @@ class Worker {
   private async process(entries: DataEntry[], redelivered: boolean): Promise<void> {
     const acks = new Map<string, AckGroup>();
     const sizes = new Map<AckGroup, number[]>();
-    const refresh = this.startRefresh(entries);
-    this.busy = true;
+    this.member?.batch(true);
+    const calls = this.calls;
+    Worker.running = this;
     try {
       for (const entry of entries) {
         const fields = entry.fields;
@@ -325,6 +272,7 @@ class Worker {
         const pe = instance.pe;
         for (let v = 0; v < values.length; v++) {
           const pending = engine.feed(pe, port === 'input' ? { input: values[v] } : { [port]: values[v] });
+          if (calls) Atomics.add(calls, peIndex, 1);
           if (pending !== undefined) await pending;
         }
         this.report.items += values.length;
@@ -343,44 +291,12 @@ class Worker {
       // Not awaited here: the next read goes out right behind the commit on the same
       // connection (Redis runs them in order), saving a round trip per batch. The loop
       // settles the commit before it handles what the read brings.
-      this.pendingCommit = this.commit(groups, this.progressFields(), groups.flatMap((g) => sizes.get(g)!));
+      this.pendingCommit = this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
       this.pendingCommit.catch(() => {});
     } finally {
-      clearInterval(refresh);
-      this.busy = false;
-      this.lastItemAt = Date.now();
+      this.member?.batch(false);
+      if (Worker.running === this) Worker.running = undefined;
     }
-  }
-
-  /**
-   * While a long batch runs, resets the idle time of its entries every third of the claim
-   * time, so that live workers' entries are never claimed (only a dead worker's go idle).
-   */
-  private startRefresh(entries: DataEntry[]): NodeJS.Timeout {
-    return setInterval(() => {
-      const byKey = new Map<string, string[]>();
-      for (const e of entries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e.id);
-      for (const [key, ids] of byKey) this.aux.xclaim(key, GROUP, this.consumer, 0, ...ids, 'JUSTID').catch(() => {});
-    }, Math.max(20, Math.floor(this.tuning.claimIdleMs / 3)));
-  }
-
-  private readonly reportedCalls = new Map<Instance, number>();
-
-  /** Calls since the last commit, per PE, when the driver shows progress. */
-  private progressFields(): [string, Buffer][] {
-    if (!this.meta.progress) return [];
-    const delta: Record<string, number> = {};
-    let any = false;
-    for (const instance of [...this.slots.values(), ...this.shared.values()]) {
-      const calls = instance.engine.stats()[instance.pe.id]?.calls ?? 0;
-      const before = this.reportedCalls.get(instance) ?? 0;
-      if (calls > before) {
-        delta[instance.pe.id] = (delta[instance.pe.id] ?? 0) + calls - before;
-        this.reportedCalls.set(instance, calls);
-        any = true;
-      }
-    }
-    return any ? [['p', encode(delta)]] : [];
   }
 
   private pendingCommit: Promise<void> | undefined;
@@ -462,20 +378,35 @@ class Worker {
     this.slots.set(slot, instance);
     if (!takeover) return;
     if (this.config.verbose) process.stderr.write(`d4 worker ${this.consumer}: took over slot ${slot} (${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance})\n`);
-    await this.claim(this.keys.slot(slot), slotKey(slot), 0);
+    await this.claim(this.keys.slot(slot), slotKey(slot), 0, slot);
   }
 
-  /** Claims entries idle for `minIdle` ms and runs them. */
-  private async claim(key: string, keyIndex: number, minIdle: number): Promise<void> {
+  /**
+   * Claims entries idle for `minIdle` ms and runs them, then tells the driver whose they were
+   * (XPENDING first: XAUTOCLAIM does not say, and when nothing is idle it is the only call).
+   */
+  private async claim(key: string, keyIndex: number, minIdle: number, slot?: number): Promise<void> {
     let cursor = '0-0';
+    const report: TakeoverReport = { by: this.consumer, from: {}, slot };
     do {
+      const idle = (await this.redis.xpending(key, GROUP, 'IDLE', minIdle, cursor, '+', this.tuning.readCount * 10)) as [string, string, number, number][];
+      if (idle.length === 0) break;
+      const owners = new Map(idle.map(([id, owner]) => [id, owner]));
       const reply = (await this.redis.callBuffer('XAUTOCLAIM', key, GROUP, this.consumer, minIdle, cursor, 'COUNT', this.tuning.readCount)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
       cursor = reply[0].toString();
       const entries = reply[1].map(([id, fields]) => ({ keyIndex, key, id: id.toString(), fields }));
       // Entries deleted while pending were acknowledged already: nothing to redo.
       const live = entries.filter((e) => e.fields);
+      for (const entry of live) {
+        const owner = owners.get(entry.id) ?? 'another worker';
+        if (owner === this.consumer) continue;
+        const taken = (report.from[owner] ??= { entries: 0, items: 0 });
+        taken.entries++;
+        taken.items += itemCount(entry.fields!);
+      }
       if (live.length) await this.process(live, true);
     } while (cursor !== '0-0' && !this.stopping);
+    if (Object.keys(report.from).length > 0) await this.commit([], [['k', JSON.stringify(report)]]);
   }
 
   /** Periodic duties: claim what dead workers left, take over slots nobody holds. */
@@ -493,7 +424,7 @@ class Worker {
     const leases = await this.redis.mget(...this.plan.slots.map((_, s) => this.keys.lease(s)));
     for (let s = 0; s < leases.length; s++) {
       if (leases[s] !== null || this.slots.has(s)) continue;
-      const taken = await this.scripts.takeLease([this.keys.meta, this.keys.lease(s)], [this.consumer, this.tuning.aliveMs]);
+      const taken = await this.member!.takeLease({ slot: s, key: this.keys.lease(s), stream: this.keys.slot(s) });
       if (taken < 0) throw jobGone(this.config.job);
       if (taken === 1) {
         await this.holdSlot(s, true);
@@ -502,27 +433,46 @@ class Worker {
     }
   }
 
-  private startHeartbeat(): void {
-    const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity));
-    let answered = Date.now();
-    this.heartbeatTimer = setInterval(() => {
-      if (Date.now() - answered > NO_ANSWER_MS) {
-        this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${NO_ANSWER_MS / 1000} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST'));
-        return;
-      }
-      const held = [...this.slots.keys()];
-      const idle = this.busy ? 0 : Date.now() - this.lastItemAt;
-      this.auxScripts
-        .heartbeat([this.keys.meta, this.keys.driverAlive, this.keys.alive(this.consumer), ...held.map((s) => this.keys.lease(s))], [this.consumer, this.tuning.aliveMs, `${this.rank}:${idle}`])
-        .then((lost) => {
-          answered = Date.now();
-          if (lost[0] === -1) this.fail(jobGone(this.config.job));
-          else if (lost[0] === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
-          else if (lost[0] === -3) this.fail(presumedDead());
-          else for (const position of lost) this.loseSlot(held[position - 1]);
-        })
-        .catch(() => {});
-    }, every);
+  /**
+   * Registers through the heartbeat thread, which from then on renews the heartbeat, the
+   * leases and the idle time of running entries. Returns the rank (-1: the job is over).
+   */
+  private async joinLiveness(): Promise<number> {
+    const every = Math.max(50, Math.min(Math.floor(this.tuning.aliveMs / 3), this.meta.mapping === 'dyn_auto_redis' ? Math.floor(this.tuning.idleThreshold / 4) : Infinity, this.calls ? PROGRESS_MS : Infinity));
+    const keys = this.keys;
+    this.member = await this.live.join(
+      {
+        consumer: this.consumer,
+        register: {
+          keys: [keys.meta, keys.workers, keys.control(this.consumer), keys.alive(this.consumer), keys.rank],
+          args: [this.consumer, GROUP, this.tuning.aliveMs, this.config.rank ?? ''],
+        },
+        leases: (this.config.slots ?? []).map((slot) => ({ slot, key: keys.lease(slot), stream: keys.slot(slot) })),
+        shared: this.plan.pes.some((p) => p.mode === 'shared') ? keys.shared : undefined,
+        keys: { meta: keys.meta, driverAlive: keys.driverAlive, alive: keys.alive(this.consumer), driver: keys.driver, counters: keys.counters },
+        aliveMs: this.tuning.aliveMs,
+        everyMs: every,
+        progress: this.calls ? { counts: this.calls.buffer as SharedArrayBuffer, peIds: this.plan.pes.map((p) => p.id) } : undefined,
+      },
+      {
+        fatal: (code) => {
+          if (code === -1) this.fail(jobGone(this.config.job));
+          else if (code === -2) this.fail(new WorkerError(`the driver of job ${this.config.job} is gone (it stopped renewing its heartbeat); this worker stops`, 'D4_REDIS_DRIVER_GONE'));
+          else if (code === -3) this.fail(presumedDead());
+          else this.fail(new WorkerError(`the heartbeat thread of worker ${this.consumer} failed (${this.live.error?.message ?? 'unknown error'}); the worker stops`, 'D4_REDIS_HEARTBEAT'));
+        },
+        lost: (slots) => slots.forEach((slot) => this.loseSlot(slot)),
+        silent: (ms) => this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${Math.round(ms / 1000)} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST')),
+      },
+    );
+    return this.member.rank;
+  }
+
+  reportExit(code: number, call: PECall | undefined, ms: number): boolean {
+    const keys = this.keys;
+    const error = peExitError(code, call, `worker ${this.consumer}'s process (pid ${process.pid}, exit code ${code})`);
+    const payload = encode(errorReport(this.consumer, error));
+    return this.live.reportSync({ meta: keys.meta, driverAlive: keys.driverAlive, alive: keys.alive(this.consumer), driver: keys.driver, counters: keys.counters }, payload, ms);
   }
 
   /** Another worker holds the slot now (this one was too slow to renew): stop reading it. */
@@ -547,15 +497,32 @@ class Worker {
   }
 }
 
-function jobGone(job: string): D4Error {
-  return new D4Error('D4_REDIS_JOB_GONE', `job ${job} is over or was never started on this server (its keys are gone); start a run first, and join it with the job id it prints`);
+/** Progress reaches the driver at least this often while workers run (RunOptions.progress). */
+const PROGRESS_MS = 200;
+
+/** One set of call counters per job in this process, shared by its workers and the heartbeat thread. */
+const jobCounts = new Map<string, Int32Array>();
+function progressCounts(job: string, pes: number): Int32Array {
+  let counts = jobCounts.get(job);
+  if (!counts) jobCounts.set(job, (counts = new Int32Array(new SharedArrayBuffer(4 * pes))));
+  return counts;
 }
 
-/** Tells the driver why this worker fails (runtime's wire format), without writing anything of the failed batch. */
-async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
-  const scripts = defineScripts(redis);
-  const report: WorkerFailure = { consumer, error: toWireError(error) };
-  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(report), 0]);
+/** Items in an entry (its payload is one encoded array). */
+function itemCount(fields: Buffer[]): number {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i].toString() === 'd') return decode<unknown[]>(fields[i + 1]).length;
+  return 0;
+}
+
+
+/**
+ * A PE called process.exit() (see worker-process.ts): tells the driver which PE, item and
+ * exit code, through the heartbeat thread, since the main thread cannot wait for Redis any
+ * more. Blocks at most `ms`; false when nothing could be sent.
+ */
+export function reportExit(code: number, call: PECall | undefined, ms: number): boolean {
+  const worker = Worker.running ?? Worker.all.values().next().value;
+  return worker ? worker.reportExit(code, call, ms) : false;
 }
 
 /** A copy of a PE with its own data (for a second instance in one process). */

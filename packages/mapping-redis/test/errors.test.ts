@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, WorkflowLoadError, D4Error, type LogFn } from '@d4/core';
 import { conformanceGraphsModule } from '@d4/runtime/conformance';
@@ -5,7 +6,7 @@ import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
 import { loadWorkflow } from '@d4/core';
 import { mappings } from '../src/index.js';
 import { allKeys, freePort, startRedis, type TestRedis } from './redis-server.js';
-import { fixture, range, sortedNumbers } from './helpers.js';
+import { driverScript, fixture, fixtures, range, sortedNumbers } from './helpers.js';
 
 let server: TestRedis;
 beforeAll(async () => {
@@ -87,6 +88,14 @@ describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)
     expect(await allKeys(server.client)).toEqual([]);
   });
 
+  test('a PE that calls process.exit fails the run naming the PE, the item and the exit code', async () => {
+    const error = await mappings[name].run(await fixture('exiting'), { '*': 20 }, { ...base(), numProcesses: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PEError);
+    expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Exits1', item: { input: 7 } });
+    expect((error as Error).message).toMatch(/^PE Exits1 failed while processing \{"input":7\}: called process\.exit\(3\), which ended worker L\d's process \(pid \d+, exit code 3\); a PE must not end its process/);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
   test('preprocess, postprocess and log run in every instance, postprocess writes are delivered', async () => {
     const lines: string[] = [];
     const log: LogFn = (peId, _instance, message) => lines.push(`${peId}:${message}`);
@@ -141,14 +150,27 @@ test('an aborted run rejects with D4_ABORTED and leaves no key', async () => {
   expect(await allKeys(server.client)).toEqual([]);
 });
 
-test('a server that goes away mid-run fails the run instead of hanging', async () => {
+test('a server that goes away mid-run fails the run with D4_REDIS_LOST, said once in d4\'s words', async () => {
   const doomed = await startRedis();
   let stopped: Promise<void> | undefined;
-  const run = mappings.dyn_redis.run(await fixture('slowSource'), { '*': 400 }, { ...base(), redisUrl: doomed.url, onJob: () => setTimeout(() => (stopped = doomed.stop()), 300) });
-  const error = await run.catch((e: unknown) => e);
+  // The driver in a process of its own: its stderr holds what the driver and every one of
+  // its workers print.
+  const child = spawn(process.execPath, [driverScript, 'dyn_redis', doomed.url, fixtures, 'slowSource', '400', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+    if (!stopped && stderr.includes(' job ')) setTimeout(() => (stopped = doomed.stop()), 300);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   await stopped;
-  expect(error).toBeInstanceOf(D4Error);
-  expect(error).toMatchObject({ code: 'D4_REDIS_LOST', message: expect.stringContaining(doomed.url) });
+  expect(code).toBe(1);
+  const lines = stderr.trim().split('\n');
+  // The job line, then one message: the driver's.
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toContain(`d4 dyn_redis: job `);
+  expect(lines[1]).toMatch(/^d4: the driver lost its connection to Redis at redis:\/\/127\.0\.0\.1:\d+\/? during job \w+ \(.*\); the job's items were in that server, so the run stops: check that redis-server is running there and reachable .*, then run again \(D4_REDIS_LOST\)$/);
+  expect(lines[1]).toContain(doomed.url);
+  expect(stderr).not.toMatch(/maxRetriesPerRequest|max retries|Connection is closed|ioredis/i);
 });
 
 test('the database number in the URL is the one used', async () => {

@@ -3,6 +3,7 @@ import { loadWorkflow, type LoadedWorkflow } from '@d4/core';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/graphs.ts', import.meta.url));
 export const joinerScript = fileURLToPath(new URL('./fixtures/joiner.mjs', import.meta.url));
+export const driverScript = fileURLToPath(new URL('./fixtures/driver.mjs', import.meta.url));
 
 export function fixture(name: string): Promise<LoadedWorkflow> {
   return loadWorkflow(fixtures, { exportName: name });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { inputSpecFromOptions, loadWorkflow, resolveInputs, type RunOptions, type RunResult } from '@d4/core';
+import { guardProcessExit, inputSpecFromOptions, loadWorkflow, peExitError, resolveInputs, type RunOptions, type RunResult } from '@d4/core';
 import type { CliContext } from '../io.js';
 import { Interrupt } from '../interrupt.js';
 import { mappingOptionValues } from '../mapping-options.js';
@@ -64,10 +64,18 @@ export function runCommand(ctx: CliContext, slot: MappingSlot, state: { interrup
         log: (peId, instance, message) => progress.writeAbove(`${peId} (rank ${instance}): ${message}\n`),
       };
       let result: RunResult;
+      // PEs that run in this process (all of them on simple, sources on the Redis mappings) end d4 if
+      // they call process.exit: say which PE and item, then end with the code it asked for.
+      const guard = guardProcessExit((code, call) => {
+        progress.stop();
+        const error = peExitError(code, call, `d4 itself (the PE ran in d4's own process, as every PE does on ${mapping.name === 'simple' ? 'simple' : 'simple and a source does on the Redis mappings'})`);
+        ctx.stderr.write(`d4: ${error.message} (${error.code}); d4 exits with code ${code}\n`);
+      });
       progress.start();
       try {
         result = await mapping.run(loaded, inputs, options);
       } finally {
+        guard.restore();
         progress.stop();
         interrupt.dispose();
       }

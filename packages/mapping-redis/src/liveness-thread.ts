@@ -1,0 +1,211 @@
+/**
+ * The heartbeat thread of a worker process (a worker_thread, started by liveness.ts). It
+ * keeps the process's workers alive in Redis — their heartbeats, their leases, the idle time
+ * of the entries they are running — and carries their progress counts, with a connection of
+ * its own. So a PE that keeps the main thread busy for a minute (a CPU-bound loop) does not
+ * get its worker taken for dead, while a process that really stops (killed, or frozen with
+ * SIGSTOP, which freezes this thread too) goes silent and is fenced as before.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Redis } from 'ioredis';
+import type { FromThread, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
+import { NO_ANSWER_MS, createClient } from './redis-client.js';
+import { defineScripts, type Scripts } from './scripts.js';
+
+const GROUP: string = (workerData as { group: string }).group;
+const url: string = (workerData as { redisUrl: string }).redisUrl;
+
+interface Member {
+  consumer: string;
+  rank: number;
+  keys: MemberKeys;
+  aliveMs: number;
+  leases: Lease[];
+  shared?: string;
+  busy: boolean;
+  lastItemAt: number;
+  timer: NodeJS.Timeout;
+  inFlight: boolean;
+  stopped: boolean;
+}
+
+/** Call counts per job (its driver stream): what the main thread counted, what was sent. */
+interface Progress {
+  counts: Int32Array;
+  sent: number[];
+  peIds: string[];
+}
+
+const members = new Map<string, Member>();
+const progress = new Map<string, Progress>();
+let redis: Redis;
+let scripts: Scripts;
+let answered = Date.now();
+
+function post(message: FromThread): void {
+  parentPort!.postMessage(message);
+}
+
+/** ioredis gives up after a few retries; a heartbeat after that needs a new client. */
+function client(): Scripts {
+  if (redis.status === 'end') {
+    redis = createClient(url);
+    scripts = defineScripts(redis);
+    redis.connect().catch(() => {});
+  }
+  return scripts;
+}
+
+/** The calls counted since the last heartbeat of this job, as JSON ('' for none). */
+function takeProgress(driver: string): { json: string; undo: () => void } {
+  const p = progress.get(driver);
+  if (!p) return { json: '', undo: () => {} };
+  const delta: Record<string, number> = {};
+  const taken: [number, number][] = [];
+  for (let i = 0; i < p.peIds.length; i++) {
+    const now = Atomics.load(p.counts, i);
+    if (now > p.sent[i]) {
+      delta[p.peIds[i]] = (delta[p.peIds[i]] ?? 0) + now - p.sent[i];
+      taken.push([i, now - p.sent[i]]);
+      p.sent[i] = now;
+    }
+  }
+  if (taken.length === 0) return { json: '', undo: () => {} };
+  return { json: JSON.stringify(delta), undo: () => taken.forEach(([i, n]) => (p.sent[i] -= n)) };
+}
+
+async function beat(m: Member): Promise<void> {
+  if (m.stopped) return;
+  const leases = m.leases;
+  const idle = m.busy ? 0 : Date.now() - m.lastItemAt;
+  const sent = takeProgress(m.keys.driver);
+  const keys = [m.keys.meta, m.keys.driverAlive, m.keys.alive, m.keys.driver, ...leases.flatMap((l) => [l.key, l.stream]), ...(m.shared ? [m.shared] : [])];
+  const args: (string | number)[] = [m.consumer, m.aliveMs, `${m.rank}:${idle}`, GROUP, leases.length, sent.json];
+  let result: number[];
+  try {
+    result = await client().heartbeat(keys, args);
+    answered = Date.now();
+  } catch {
+    // Not sent: the next heartbeat carries these counts. A server that stays away is
+    // reported once it has been silent for NO_ANSWER_MS.
+    sent.undo();
+    return;
+  }
+  if (result[0] < 0) {
+    m.stopped = true;
+    clearInterval(m.timer);
+    post({ type: 'fatal', consumer: m.consumer, code: result[0] });
+  } else if (result.length > 0) {
+    // Another worker holds these now: renew them no more, and tell the worker.
+    const lost = result.map((position) => leases[position - 1].slot);
+    m.leases = m.leases.filter((l) => !lost.includes(l.slot));
+    post({ type: 'lost', consumer: m.consumer, slots: lost });
+  }
+}
+
+function tick(m: Member): void {
+  if (m.inFlight || m.stopped) return;
+  m.inFlight = true;
+  void beat(m).finally(() => (m.inFlight = false));
+}
+
+async function report(keys: MemberKeys, payload: Uint8Array, done: SharedArrayBuffer): Promise<void> {
+  const flag = new Int32Array(done);
+  try {
+    await client().commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', Buffer.from(payload), 0]);
+  } finally {
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  }
+}
+
+async function join(message: Extract<ToThread, { type: 'join' }>): Promise<void> {
+  const rank = await client().register(message.register.keys, message.register.args);
+  answered = Date.now();
+  if (rank >= 0) {
+    const { consumer } = message;
+    const m: Member = {
+      consumer,
+      rank,
+      keys: message.keys,
+      aliveMs: message.aliveMs,
+      leases: message.leases,
+      shared: message.shared,
+      busy: false,
+      lastItemAt: Date.now(),
+      inFlight: false,
+      stopped: false,
+      timer: setInterval(() => tick(m), message.everyMs),
+    };
+    members.set(consumer, m);
+    if (message.progress && !progress.has(message.keys.driver)) {
+      const { counts, peIds } = message.progress;
+      progress.set(message.keys.driver, { counts: new Int32Array(counts), sent: peIds.map(() => 0), peIds });
+    }
+  }
+  post({ type: 'joined', id: message.id, rank });
+}
+
+function handle(message: ToThread): void {
+  switch (message.type) {
+    case 'join':
+      void join(message).catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));
+      return;
+    case 'take': {
+      const m = members.get(message.consumer);
+      if (!m) {
+        post({ type: 'taken', id: message.id, result: 0 });
+        return;
+      }
+      void client()
+        .takeLease([m.keys.meta, message.key], [m.consumer, m.aliveMs])
+        .then((result) => {
+          // Renewed from the moment it is taken, whatever the main thread does next.
+          if (result === 1 && !m.leases.some((l) => l.slot === message.slot)) m.leases = [...m.leases, { slot: message.slot, key: message.key, stream: message.stream }];
+          post({ type: 'taken', id: message.id, result });
+        })
+        .catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));
+      return;
+    }
+    case 'batch': {
+      const m = members.get(message.consumer);
+      if (!m) return;
+      m.busy = message.busy;
+      if (!m.busy) m.lastItemAt = Date.now();
+      return;
+    }
+    case 'flush': {
+      const m = members.get(message.consumer);
+      // A heartbeat of its own (one may be in flight with fewer counts): the main thread
+      // waits for it before it sends its final report, so the driver has every count first.
+      const done = () => post({ type: 'flushed', id: message.id });
+      if (!m || m.stopped) done();
+      else void beat(m).finally(done);
+      return;
+    }
+    case 'leave': {
+      const m = members.get(message.consumer);
+      if (!m) return;
+      m.stopped = true;
+      clearInterval(m.timer);
+      members.delete(message.consumer);
+      return;
+    }
+    case 'report':
+      void report(message.keys, message.payload, message.done).catch(() => {});
+      return;
+  }
+}
+
+redis = createClient(url);
+scripts = defineScripts(redis);
+parentPort!.on('message', handle);
+// Silence from Redis is the main thread's to act on (it fails its workers with D4_REDIS_LOST).
+setInterval(() => {
+  const silent = Date.now() - answered;
+  if (silent > NO_ANSWER_MS && [...members.values()].some((m) => !m.stopped)) post({ type: 'silent', ms: silent });
+}, 1000).unref();
+redis.connect().then(
+  () => post({ type: 'ready' }),
+  () => post({ type: 'ready' }),
+);

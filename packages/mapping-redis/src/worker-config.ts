@@ -1,0 +1,69 @@
+import type { LogFn, PEStats, WorkflowSource } from '@d4/core';
+import type { WireError } from '@d4/runtime';
+
+/** What a worker is told, and what it tells: the configuration and report of runWorker(). */
+
+export interface WorkerConfig {
+  redisUrl: string;
+  job: string;
+  /** The mapping named on the command line; checked against the job's. */
+  mapping?: string;
+  /** Set by the driver for the workers it starts; joiners get theirs from Redis. */
+  consumer?: string;
+  rank?: number;
+  /** Slots whose leases the driver took for this worker. */
+  slots?: number[];
+  /** Also print PEs' log lines here (they always go to the driver). */
+  log?: LogFn;
+  verbose?: boolean;
+  /** Wait this long for the job to appear (workers started before their driver). */
+  waitMs?: number;
+  /** Stops the worker; what it holds is claimed by the others. */
+  signal?: AbortSignal;
+  /** The driver's compiled copy of the job's module (workers on its host): no tsx to load. */
+  localSource?: WorkflowSource;
+}
+
+/** One local worker as the driver starts it. */
+export interface WorkerConsumer {
+  consumer: string;
+  rank: number;
+  slots: number[];
+}
+
+/** What a local worker process gets from the driver (D4_REDIS_WORKER). */
+export interface LocalProcessConfig {
+  redisUrl: string;
+  job: string;
+  verbose: boolean;
+  consumers: WorkerConsumer[];
+  /** See WorkerConfig.localSource. */
+  localSource?: WorkflowSource;
+}
+
+/** What a worker reports to the driver when the job stops. */
+export interface WorkerReport {
+  consumer: string;
+  rank: number;
+  host: string;
+  pid: number;
+  /** Items processed (every input value of every process() call). */
+  items: number;
+  /** Stream entries processed. */
+  entries: number;
+  /** Items taken over from a dead worker (XAUTOCLAIM, or a slot taken over). */
+  redelivered: number;
+  /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
+  duplicates: number;
+  pes: Record<string, PEStats>;
+  /** ms from the worker's process start to joining the job (module loading, connecting). */
+  startupMs: number;
+  /** CPU time of the worker's process (user + system), in ms. */
+  cpuMs: number;
+}
+
+/** What a failing worker tells the driver (the driver stream's 'x' entry): the runtime's wire format. */
+export interface WorkerFailure {
+  consumer: string;
+  error: WireError;
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { mappings } from '../src/index.js';
+import type { JobInfo } from '../src/driver.js';
+import { allKeys, startRedis, type TestRedis } from './redis-server.js';
+import { fixture, joinerScript, range, sortedNumbers, waitFor } from './helpers.js';
+
+/**
+ * A worker's liveness does not depend on its PE yielding: heartbeats come from a thread of
+ * its own. A worker that is really gone (killed) or frozen (SIGSTOP) is still taken for dead.
+ */
+let server: TestRedis;
+let dir: string;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'd4-live-'));
+});
+afterEach(() => {
+  delete process.env.D4_TEST_GATE;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const all = ['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const;
+
+describe.each(all)('%s', (name) => {
+  test('300 items of 10 ms CPU each (no await): no worker is taken for dead, each item once', async () => {
+    // A 100-item entry keeps a worker's thread busy for 1 s, twice the heartbeat expiry.
+    const result = await mappings[name].run(await fixture('busyWork'), { '*': 300 }, { redisUrl: server.url, quiet: true, numProcesses: 4, claimIdleMs: 1000 });
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 300));
+    expect(result.stats.deadWorkers).toEqual([]);
+    expect(result.stats.redelivered).toBe(0);
+    expect(result.stats.duplicates).toBe(0);
+    expect(await allKeys(server.client)).toEqual([]);
+  });
+
+  test('a single PE call of 8 s (default --claim-idle): no worker is taken for dead', async () => {
+    const result = await mappings[name].run(await fixture('longCall'), { '*': 10 }, { redisUrl: server.url, quiet: true, numProcesses: 3 });
+    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 10));
+    expect(result.stats.deadWorkers).toEqual([]);
+    expect(result.stats.redelivered).toBe(0);
+    expect(result.stats.duplicates).toBe(0);
+  });
+});
+
+test('a worker frozen with SIGSTOP is taken for dead, its entry is run by another, and once resumed it stops', async () => {
+  const gate = join(dir, 'gate');
+  const marker = join(dir, 'hang');
+  // The local workers wait at the gate; the joiner takes an entry, marks the file and hangs
+  // with it. Then the joiner's whole process (its heartbeat thread too) is frozen.
+  process.env.D4_TEST_GATE = gate;
+  let joiner: { pid: number; exit: Promise<number | string | null> } | undefined;
+  const run = mappings.dyn_redis.run(await fixture('gated'), { '*': 200 }, {
+    redisUrl: server.url,
+    quiet: true,
+    numProcesses: 2,
+    batchSize: 5,
+    readCount: 1,
+    claimIdleMs: 300,
+    onJob: (info: JobInfo) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, D4_TEST_HANG_MARKER: marker };
+      delete env.D4_TEST_GATE;
+      const child = spawn(process.execPath, [joinerScript, 'dyn_redis', server.url, info.job], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+      joiner = { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code))) };
+    },
+  });
+  let settled = false;
+  run.then(() => (settled = true), () => (settled = true));
+  try {
+    await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
+    expect(settled).toBe(false);
+    expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
+    process.kill(joiner!.pid, 'SIGSTOP');
+    writeFileSync(gate, '');
+    const result = await run;
+    const values = result.outputs.Identity2.output;
+    expect(sortedNumbers(values)).toEqual(range(1, 200));
+    expect(result.stats.duplicates).toBe(0);
+    expect(result.stats.redelivered).toBeGreaterThanOrEqual(1);
+    const dead = result.stats.deadWorkers as string[];
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toContain(`-${joiner!.pid}-`);
+    // Resumed after its job ended, the frozen worker finds the job gone and leaves by itself.
+    process.kill(joiner!.pid, 'SIGCONT');
+    expect(await joiner!.exit).toBe(1);
+  } finally {
+    if (joiner) {
+      try {
+        process.kill(joiner.pid, 'SIGKILL');
+      } catch {
+        // It has exited already.
+      }
+      await joiner.exit;
+    }
+  }
+  expect(await allKeys(server.client)).toEqual([]);
+});
