@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './pe.js';
 export * from './patterns.js';
 export * from './graph.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { encode, decode, CodecError, OptionError, WorkerError } from '@d4/core';
+import { encode, decode, CodecError, OptionError, WorkerError, isD4ErrorCode } from '@d4/core';
 import { Future } from './future.js';
 import {
   CancelledError,
@@ -652,7 +652,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
   #taskError(task: Task, info: ErrorInfo): Error {
     if (info.d4) {
       if (info.code === 'D4_CODEC') return new CodecError(info.message);
-      return new TaskFunctionError(info.code ?? 'D4_TASK_NOT_SHIPPABLE', info.message);
+      return new TaskFunctionError(isD4ErrorCode(info.code) ? info.code : 'D4_TASK_NOT_SHIPPABLE', info.message);
     }
     return new TaskError(task.future.id, `task #${task.future.id} (${task.fn.label}) failed: ${info.name}: ${info.message}`, remoteError(info));
   }

@@ -1,4 +1,5 @@
 import { runInNewContext } from 'node:vm';
+import type { D4ErrorCode } from '@d4/core';
 import type { FnSpec } from './protocol.js';
 
 /**
@@ -15,7 +16,7 @@ import type { FnSpec } from './protocol.js';
 /** An error raised by the executor's own machinery in the worker (not by the task). */
 export class ExecutorSideError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: D4ErrorCode,
     message: string,
   ) {
     super(message);

@@ -1,4 +1,4 @@
-import { CodecError, D4Error, InputError, PEError, WorkerError, WorkflowLoadError, GraphError, previewValue } from '@d4/core';
+import { CodecError, D4Error, InputError, PEError, WorkerError, WorkflowLoadError, GraphError, previewValue, isD4ErrorCode } from '@d4/core';
 
 /** An error as it crosses from a worker to the driver (structured-clone safe). */
 export interface WireError {
@@ -42,7 +42,7 @@ export function fromWireError(wire: WireError, where: string): D4Error {
     if (wire.pe.innerStack) inner.stack = wire.pe.innerStack;
     return new PEError(wire.pe.peId, wire.pe.phase, wire.pe.item, inner);
   }
-  if (wire.code) {
+  if (isD4ErrorCode(wire.code)) {
     let error: D4Error;
     switch (wire.name) {
       case 'CodecError':
@@ -67,7 +67,9 @@ export function fromWireError(wire: WireError, where: string): D4Error {
     if (wire.stack) error.stack = wire.stack;
     return error;
   }
-  const error = new WorkerError(`${where} failed: ${wire.name}: ${wire.message}`, 'D4_WORKER_FAILED');
+  // No code, or one this copy of d4 does not know (a worker of another version).
+  const code = wire.code ? ` (${wire.code})` : '';
+  const error = new WorkerError(`${where} failed: ${wire.name}${code}: ${wire.message}`, 'D4_WORKER_FAILED');
   if (wire.stack) error.stack = `${error.name}: ${error.message}\n--- in the worker ---\n${wire.stack}`;
   return error;
 }

@@ -23,6 +23,7 @@ import {
   prepareWorkerSource,
   resolveInputs,
   unconnectedPorts,
+  isD4ErrorCode,
   type GenericPE,
   type InputSpec,
   type PEStats,
@@ -707,13 +708,15 @@ function workerFailure(report: Record<string, unknown>): D4Error {
     return new PEError(report.peId, (report.phase as 'process' | 'preprocess' | 'postprocess') ?? 'process', report.item, cause);
   }
   if (report.code === 'D4_CODEC') return new CodecError(message);
-  if (typeof report.code === 'string' && report.code.startsWith('D4_GROUPING')) return new InputError(message, report.code);
-  if (typeof report.code === 'string' && report.code.startsWith('D4_')) {
+  if (report.code === 'D4_GROUPING_VALUE') return new InputError(message, report.code);
+  if (isD4ErrorCode(report.code)) {
     const error = new D4Error(report.code, `worker ${String(report.consumer)}: ${message}`);
     if (typeof report.name === 'string') error.name = report.name;
     return error;
   }
-  return new WorkerError(`worker ${String(report.consumer)} failed: ${message}`, 'D4_WORKER_FAILED');
+  // No code, or one this copy of d4 does not know (a worker of another version).
+  const code = typeof report.code === 'string' ? ` (${report.code})` : '';
+  return new WorkerError(`worker ${String(report.consumer)} failed${code}: ${message}`, 'D4_WORKER_FAILED');
 }
 
 /** A pause that does not keep the process alive on its own. */
