@@ -57,7 +57,9 @@ export function runCommand(ctx: CliContext, slot: MappingSlot, state: { interrup
       const interrupt = (state.interrupt = new Interrupt(ctx));
       const options: RunOptions = {
         ...mappingOptionValues(command, slot.registered),
-        collect: flags.count ? 'count' : 'values',
+        // Nobody sees the values with --results none: keep counts only, as --count does,
+        // so that a long run does not hold every value it wrote in memory.
+        collect: flags.count || flags.results === 'none' ? 'count' : 'values',
         verbose: flags.verbose === true,
         progress: progress.progress,
         signal: interrupt.signal,
