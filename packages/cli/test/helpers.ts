@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { runCli, type RunCliOptions } from '../src/index.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-export const binPath = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** The `d4` command as package.json's `bin` names it (committed JS that loads dist/bin.js). */
+export const binPath = fileURLToPath(new URL('../bin/d4.js', import.meta.url));
 
 export interface CliOutcome {
   code: number;

@@ -64,7 +64,7 @@ export const ERROR_CODES = {
   D4_UNKNOWN_MAPPING: { exit: 'usage', summary: 'no mapping of that name is known or installed' },
   D4_MAPPING_NOT_INSTALLED: { exit: 'usage', summary: "the mapping's package is not installed (the message names it)" },
   D4_BAD_MAPPING_PACKAGE: { exit: 'usage', summary: 'the package does not export the mapping it is said to provide' },
-  D4_NOT_BUILT: { exit: 'usage', summary: "a mapping package's built worker file is missing (build it)" },
+  D4_NOT_BUILT: { exit: 'usage', summary: 'a d4 package (the CLI, a mapping) is used before it is built: the message says how to build it' },
   D4_STATEFUL_REFUSED: { exit: 'usage', summary: 'a stateless-only mapping was given a stateful PE' },
   D4_TOO_FEW_PROCESSES: { exit: 'usage', summary: 'the graph needs more processes than `-n` gives' },
 
