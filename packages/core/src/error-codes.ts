@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   D4_WORKFLOW_NOT_FOUND: { exit: 'usage', summary: 'the workflow file or package does not exist' },
   D4_WORKFLOW_NO_EXPORT: { exit: 'usage', summary: 'the module has no export of the name given by `-a`' },
   D4_WORKFLOW_NO_GRAPH: { exit: 'usage', summary: 'the module exports no graph' },
+  D4_WORKFLOW_NO_CORE: { exit: 'usage', summary: 'the workflow imports @d4/core, which cannot be found from its folder' },
 
   // --- graphs
   D4_GRAPH: { exit: 'usage', summary: 'the graph is malformed' },
