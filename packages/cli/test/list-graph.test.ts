@@ -111,9 +111,27 @@ describe('d4 graph', () => {
     const global = (await d4(['graph', conformanceGraphsModule, '-a', 'globalSum'])).stdout;
     expect(global).toContain('    in:  input (global)\n');
     const chain = (await d4(['graph', conformanceGraphsModule, '-a', 'chainComposite'])).stdout;
-    expect(chain).toContain('  add1  [in composite IterativeChain]\n');
-    expect(chain).toContain('  isOdd3  [sink, in composite IterativeChain]\n');
+    expect(chain).toContain('  add1  [in composite IterativeChain0]\n');
+    expect(chain).toContain('  isOdd3  [sink, in composite IterativeChain0]\n');
     expect(chain).toContain('Connections:\n  add1.output -> mult2.input\n  mult2.output -> isOdd3.input\n  CountingProducer0.output -> add1.input\n');
+  });
+
+  test('two instances of one composite are told apart by their ids, in the listing and in --dot', async () => {
+    const text = (await d4(['graph', 'two-chains.ts'])).stdout;
+    expect(text).toContain('  fn1  [in composite Chain0]\n');
+    expect(text).toContain('  fn2  [sink, in composite Chain1]\n');
+    const dot = (await d4(['graph', 'two-chains.ts', '--dot'])).stdout;
+    const clusters = [...dot.matchAll(/subgraph cluster_\d+ \{\n\s+label="([^"]+)";\n\s+style=dashed;\n\s+"([^"]+)"/g)].map((m) => [m[1], m[2]]);
+    expect(clusters).toEqual([
+      ['Chain0', 'fn1'],
+      ['Chain1', 'fn2'],
+    ]);
+    const json = JSON.parse((await d4(['graph', 'two-chains.ts', '--json'])).stdout) as { pes: Array<{ id: string; composite?: string[] }> };
+    expect(json.pes.map((pe) => [pe.id, pe.composite])).toEqual([
+      ['Numbers0', undefined],
+      ['fn1', ['Chain0']],
+      ['fn2', ['Chain1']],
+    ]);
   });
 
   test('--dot and --json print what the graph itself draws', async () => {
