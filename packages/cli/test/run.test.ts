@@ -96,13 +96,15 @@ describe('d4 run: outputs', () => {
   });
 
   test('--results none keeps no values: a PE writes 200 000 and the run holds counts only', async () => {
-    const recorded = globalThis as { d4RecordedRun?: { options: { collect?: string }; result: { outputs: unknown; counts: unknown } } };
+    type Recorded = { options: { collect?: string }; result: { outputs: unknown; counts: unknown } };
+    const recorded = globalThis as { d4RecordedRun?: Recorded };
     delete recorded.d4RecordedRun;
     const r = await d4(['run', './fake-mapping.js#record', 'burst.ts', '--results', 'none']);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(recorded.d4RecordedRun?.options.collect).toBe('count');
-    expect(recorded.d4RecordedRun?.result.outputs).toEqual({});
-    expect(recorded.d4RecordedRun?.result.counts).toEqual({ Burst0: { output: 200_000 } });
+    const run = recorded.d4RecordedRun as Recorded | undefined;
+    expect(run?.options.collect).toBe('count');
+    expect(run?.result.outputs).toEqual({});
+    expect(run?.result.counts).toEqual({ Burst0: { output: 200_000 } });
   });
 
   test('a graph whose sinks write nothing says so', async () => {
