@@ -3,7 +3,7 @@ import { conformanceGraphsModule } from '@d4/core/conformance';
 import { loadWorkflow } from '@d4/core';
 import { readFileSync } from 'node:fs';
 import { formatMappingList } from '../src/index.js';
-import { d4 } from './helpers.js';
+import { d4, fixtures } from './helpers.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -132,6 +132,23 @@ describe('d4 graph', () => {
       ['fn1', ['Chain0']],
       ['fn2', ['Chain1']],
     ]);
+  });
+
+  test('--svg draws the graph with the built-in Graphviz: an <svg> document naming every PE and composite', async () => {
+    for (const [workflow, attr] of [['two-chains.ts', undefined], [conformanceGraphsModule, 'wordCount']] as const) {
+      const r = await d4(['graph', workflow, ...(attr ? ['-a', attr] : []), '--svg']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^<\?xml [^>]*\?>\n/);
+      expect(r.stdout).toMatch(/<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(r.stdout.trimEnd().endsWith('</svg>')).toBe(true);
+      const loaded = (await loadWorkflow(workflow, { exportName: attr, cwd: fixtures })).graph;
+      const ids = loaded.pes().map((pe) => pe.id);
+      expect(ids.length).toBeGreaterThan(1);
+      for (const id of [...ids, ...loaded.composites().map((c) => c.id)]) expect([id, r.stdout.includes(`>${id}</text>`)]).toEqual([id, true]);
+    }
+    const both = await d4(['graph', 'squares.ts', '--svg', '--json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("d4: option '--svg' cannot be used with option '--json' (D4_USAGE)\nsee 'd4 graph --help'\n");
   });
 
   test('--dot and --json print what the graph itself draws', async () => {
