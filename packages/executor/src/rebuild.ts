@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import type { D4ErrorCode } from '@d4/core';
-import type { FnSpec } from './protocol.js';
+import type { FnSpec, SourceSite } from './protocol.js';
 
 /**
  * Worker side: turns a FnSpec back into a callable function.
@@ -49,10 +49,27 @@ export function clearScopeViolation(): void {
 }
 
 export async function rebuildFunction(spec: FnSpec): Promise<(...args: unknown[]) => unknown> {
-  return spec.k === 'ref' ? importExport(spec.module, spec.exportName) : fromSource(spec.source, spec.name);
+  return spec.k === 'ref' ? importExport(spec.module, spec.exportName) : fromSource(spec.source, spec.name, spec.at);
 }
 
-function fromSource(source: string, name: string): (...args: unknown[]) => unknown {
+/**
+ * The function's source, compiled so that a stack inside it names the file and line it was
+ * written at, not `eval at fromSource … <anonymous>`: a `//# sourceURL` gives the file, and
+ * blank lines before the source put its first line where it is in that file (`new Function`
+ * puts two lines of its own first; vm's lineOffset would do it without padding, but code
+ * compiled by vm cannot `await import()` without an experimental flag). The first line is
+ * indented to the function's column when the position is exact.
+ */
+function compile(source: string, at: SourceSite | undefined): (scope: object) => unknown {
+  // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
+  if (!at) return new Function('__d4_scope__', `with (__d4_scope__) { return (${source}\n); }`) as (scope: object) => unknown;
+  const padding = Math.max(0, at.line - 3);
+  const indent = at.exact && padding > 0 ? ' '.repeat(Math.max(0, at.column - 1)) : '';
+  const body = `with (__d4_scope__) { return (${'\n'.repeat(padding)}${indent}${source}\n); }\n//# sourceURL=${at.file.replace(/[\r\n]/g, "")}`;
+  return new Function('__d4_scope__', body) as (scope: object) => unknown;
+}
+
+function fromSource(source: string, name: string, at?: SourceSite): (...args: unknown[]) => unknown {
   const globals = allowed();
   const violation = (key: string) => {
     scopeViolation = new ExecutorSideError(
@@ -75,8 +92,7 @@ function fromSource(source: string, name: string): (...args: unknown[]) => unkno
   });
   let fn: unknown;
   try {
-    // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
-    fn = new Function('__d4_scope__', `with (__d4_scope__) { return (${source}\n); }`)(scope);
+    fn = compile(source, at)(scope);
   } catch (error) {
     throw new ExecutorSideError(
       'D4_TASK_NOT_SHIPPABLE',
