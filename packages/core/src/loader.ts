@@ -14,6 +14,12 @@ export interface LoadWorkflowOptions {
   args?: unknown;
   /** Where relative paths and package names are resolved from. Default: process.cwd(). */
   cwd?: string;
+  /**
+   * For a TypeScript module: returns a compiled JavaScript copy to import instead, or the
+   * module itself (the CLI passes prepareWorkerSource's cache, so that a warm start loads
+   * plain JavaScript without registering tsx). The graph's source stays the original module.
+   */
+  compile?: (module: string) => Promise<string>;
 }
 
 /**
@@ -24,7 +30,7 @@ export interface LoadWorkflowOptions {
 export async function loadWorkflow(spec: string, options: LoadWorkflowOptions = {}): Promise<LoadedWorkflow> {
   const cwd = options.cwd ?? process.cwd();
   const module = resolveModuleSpecifier(spec, cwd);
-  const namespace = await importModule(module, spec);
+  const namespace = await importModule(options.compile && TYPESCRIPT_FILE.test(module) ? await options.compile(module) : module, spec);
   const exportName = pickExport(namespace, spec, options.exportName);
   const value = namespace[exportName];
   let graph: unknown = value;
