@@ -71,17 +71,19 @@ export function definitionSite(source: string, name: string): SourceSite | undef
   return { file: caller.file, line: caller.line, column: caller.column, exact: false };
 }
 
+/** Where the function named `name` starts in `text` (its `function`, `async` or `(`), or -1. */
 function definitionByName(text: string, name: string): number {
   const n = name.replace(/[$]/g, '\\$');
-  const patterns = [
-    new RegExp(`\\bfunction\\s*\\*?\\s*${n}\\s*[<(]`),
-    new RegExp(`\\b(?:const|let|var)\\s+${n}\\s*(?::[^=]+)?=`),
-    new RegExp(`(?:^|[{,\\s])${n}\\s*:\\s*(?:async\\s*)?(?:function\\b|\\()`, 'm'),
-    new RegExp(`^\\s*(?:async\\s+)?\\*?\\s*${n}\\s*\\([^)]*\\)\\s*(?::[^{]+)?\\{`, 'm'),
+  // [pattern, whether the function starts at the match's end (else at its first non-space)]
+  const patterns: Array<[RegExp, boolean]> = [
+    [new RegExp(`(?:async\\s+)?\\bfunction\\s*\\*?\\s*${n}\\s*[<(]`), false],
+    [new RegExp(`\\b(?:const|let|var)\\s+${n}\\s*(?::[^=]+)?=\\s*(?=(?:async\\s*)?(?:function\\b|\\(|[\\w$]+\\s*=>))`), true],
+    [new RegExp(`(?:^|[{,\\s])${n}\\s*:\\s*(?=(?:async\\s*)?(?:function\\b|\\())`, 'm'), true],
+    [new RegExp(`^\\s*(?:async\\s+)?\\*?\\s*${n}\\s*\\([^)]*\\)\\s*(?::[^{]+)?\\{`, 'm'), false],
   ];
-  for (const pattern of patterns) {
+  for (const [pattern, atEnd] of patterns) {
     const match = pattern.exec(text);
-    if (match) return match.index + (match[0].length - match[0].trimStart().length);
+    if (match) return atEnd ? match.index + match[0].length : match.index + (match[0].length - match[0].trimStart().length);
   }
   return -1;
 }

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { callerDirectory, definitionSite } from './call-site.js';
+import { sourceFrameMapper } from './source-frames.js';
 import { TaskFunctionError } from './errors.js';
 import type { FnSpec } from './protocol.js';
 
@@ -61,6 +62,8 @@ export interface FunctionInfo {
   label: string;
   /** Set when the function cannot be shipped at all; tasks using it fail with this. */
   error?: TaskFunctionError;
+  /** Takes the frames of a worker's stack inside the function back to its original file and line (TypeScript). */
+  mapStack?: (stack: string) => string;
 }
 
 /**
@@ -90,7 +93,10 @@ export function describeFunction(fn: AnyFunction | TaskRef, key: number): Functi
     return { key, spec: { k: 'src', source, name }, label: name, error };
   }
   const at = definitionSite(raw, name);
-  return { key, spec: { k: 'src', source, name, ...(at ? { at } : {}) }, label: name };
+  let mapper: ((stack: string) => string) | undefined | null = null;
+  // Decoding the caller's source map waits for the first failure of the task.
+  const mapStack = at && !at.exact ? (stack: string) => (mapper === null ? (mapper = sourceFrameMapper(at, source, raw)) : mapper)?.(stack) ?? stack : undefined;
+  return { key, spec: { k: 'src', source, name, ...(at ? { at } : {}) }, label: name, ...(mapStack ? { mapStack } : {}) };
 }
 
 /** Turns a method's source (`calc(a) {…}`, `async calc(a) {…}`) into a function expression. */

@@ -35,6 +35,15 @@ export interface SourceSite {
   exact: boolean;
 }
 
+/**
+ * The line at which a worker puts the first line of a function sent by source: its own line
+ * in the file, past the three lines of the wrapper (`new Function`'s two and the `with`), so
+ * a function written on lines 1–3 starts at line 4.
+ */
+export function placedLine(at: SourceSite): number {
+  return Math.max(4, at.line);
+}
+
 /** `[taskId, fnKey, args, flags]` */
 export type WireTask = [number, number, unknown[], number];
 

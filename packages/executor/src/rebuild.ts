@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import type { D4ErrorCode } from '@d4/core';
-import type { FnSpec, SourceSite } from './protocol.js';
+import { placedLine, type FnSpec, type SourceSite } from './protocol.js';
 
 /**
  * Worker side: turns a FnSpec back into a callable function.
@@ -60,12 +60,16 @@ export async function rebuildFunction(spec: FnSpec): Promise<(...args: unknown[]
  * compiled by vm cannot `await import()` without an experimental flag). The first line is
  * indented to the function's column when the position is exact.
  */
-function compile(source: string, at: SourceSite | undefined): (scope: object) => unknown {
+function compile(source: string, name: string, at: SourceSite | undefined): (scope: object) => unknown {
+  // An anonymous arrow takes the name it was submitted under (frames say `at checkArrow`,
+  // not `at eval`): a computed key names the function it holds, without a scope lookup.
+  const key = JSON.stringify(name);
+  const [open, close] = name && name !== 'anonymous' && name !== '?' ? [`({ [${key}]: (`, `) })[${key}]`] : ['(', ')'];
   // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
-  if (!at) return new Function('__d4_scope__', `with (__d4_scope__) { return (${source}\n); }`) as (scope: object) => unknown;
-  const padding = Math.max(0, at.line - 3);
-  const indent = at.exact && padding > 0 ? ' '.repeat(Math.max(0, at.column - 1)) : '';
-  const body = `with (__d4_scope__) { return (${'\n'.repeat(padding)}${indent}${source}\n); }\n//# sourceURL=${at.file.replace(/[\r\n]/g, "")}`;
+  if (!at) return new Function('__d4_scope__', `with (__d4_scope__) { return ${open}${source}\n${close}; }`) as (scope: object) => unknown;
+  const padding = placedLine(at) - 3;
+  const indent = at.exact ? ' '.repeat(Math.max(0, at.column - 1)) : '';
+  const body = `with (__d4_scope__) { return ${open}${'\n'.repeat(padding)}${indent}${source}\n${close}; }\n//# sourceURL=${at.file.replace(/[\r\n]/g, '')}`;
   return new Function('__d4_scope__', body) as (scope: object) => unknown;
 }
 
@@ -92,7 +96,7 @@ function fromSource(source: string, name: string, at?: SourceSite): (...args: un
   });
   let fn: unknown;
   try {
-    fn = compile(source, at)(scope);
+    fn = compile(source, name, at)(scope);
   } catch (error) {
     throw new ExecutorSideError(
       'D4_TASK_NOT_SHIPPABLE',

@@ -33,13 +33,20 @@ describe('a task sent by source fails with a stack in the user file', () => {
     });
   }
 
-  test('TypeScript through tsx: the file and the line where the function is defined', () => {
-    const r = runScript([tsxCli, `${sites}throws.ts`]);
-    expect(r.stderr).toBe('');
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('Error: too big: 5');
-    expect(lines[1]).toMatch(new RegExp(`^    at checkLimit \\(${sites.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}throws\\.ts:5:\\d+\\)$`));
-  });
+  // throws.ts throws on line 9 (a function), 16 (an async arrow) and 23 (a method).
+  for (const [kind, frame] of [
+    ['function', 'checkLimit (%s:9:'],
+    ['arrow', 'checkArrow (%s:16:'],
+    ['method', 'method (%s:23:'],
+  ] as const) {
+    test(`TypeScript through tsx, ${kind === "arrow" ? "an async arrow" : `a ${kind}`}: the line of the throw in the .ts file (through tsx's source map)`, () => {
+      const r = runScript([tsxCli, `${sites}throws.ts`, 'thread', kind]);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.split('\n');
+      expect(lines[1].startsWith(`    at ${frame.replace('%s', `${sites}throws.ts`)}`)).toBe(true);
+      expect(lines[1]).toMatch(/:\d+\)$/);
+    });
+  }
 });
 
 describe('taskRef() with a relative path', () => {
