@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Run in a package after tsc:
- *   node ../../scripts/bundle.mjs <entry.ts> <out.js>
+ *   node ../../scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]]
  *   node ../../scripts/bundle.mjs --outdir dist <entry.ts> <entry.ts> …
  * replaces tsc's output for the entry (or entries) with one module holding the package's
  * code it reaches (other packages stay imports, so there is still one copy of @d4/core).
  * Several entries share what they have in common through chunks (esbuild's splitting), so
  * that a class reached from two entries (core's index and internal) exists once. Chunks sit
  * beside the entries, so import.meta.url-relative paths in them resolve as in the entries.
+ * `--inline a,b`: those packages are bundled in too (the CLI inlines commander: loaded as
+ * its own CommonJS files it was ~10 ms of a warm `d4 run`).
  *
  * Why: every worker thread of a parallel mapping imports core and its worker entry before
  * it can run a PE, and Node's ESM loader costs about a millisecond per module. Core as 16
@@ -19,7 +21,6 @@ import { build } from 'esbuild';
 const args = process.argv.slice(2);
 const common = {
   bundle: true,
-  packages: 'external',
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -28,17 +29,37 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
+
+/** Every package stays an import, but those named to be inlined. */
+function externals(inline) {
+  if (!inline) return { packages: 'external' };
+  const packageName = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  return {
+    plugins: [
+      {
+        name: 'external-unless-inlined',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (a) => (inline.has(packageName(a.path)) && a.kind !== 'entry-point' ? undefined : { path: a.path, external: true }));
+        },
+      },
+    ],
+    // Inlined CommonJS calls require() for Node's built-ins; an ES module has none of its own.
+    banner: { js: "import { createRequire as __d4CreateRequire } from 'node:module';\nconst require = __d4CreateRequire(import.meta.url);" },
+  };
+}
+
 if (args[0] === '--outdir') {
   const [, outdir, ...entryPoints] = args;
   if (!outdir || entryPoints.length === 0) usage();
-  await build({ ...common, entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
+  await build({ ...common, ...externals(undefined), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
 } else {
-  const [entry, outfile] = args;
-  if (!entry || !outfile) usage();
-  await build({ ...common, entryPoints: [entry], outfile });
+  const [entry, outfile, ...rest] = args;
+  const inline = rest[0] === '--inline' && rest[1] ? new Set(rest[1].split(',')) : undefined;
+  if (!entry || !outfile || (rest.length > 0 && !inline)) usage();
+  await build({ ...common, ...externals(inline), entryPoints: [entry], outfile });
 }
 
 function usage() {
-  console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> | --outdir <dir> <entry.ts>… (run in the package folder)');
+  console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]] | --outdir <dir> <entry.ts>… (run in the package folder)');
   process.exit(2);
 }

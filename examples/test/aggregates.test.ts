@@ -83,7 +83,7 @@ describe('parallel aggregates over 0 … 999 on simple', () => {
     expect(partial.inputs.get('input')?.grouping).toBe('shuffle');
     expect(combiner.inputs.get('input')?.grouping).toBe('global');
     expect(combiner.numprocesses).toBe(1);
-    expect(graph.toDot()).toContain('label="ParallelSum"');
+    expect(graph.toDot()).toContain('label="ParallelSum0"');
   });
 
   it('reads elements of tuples when given indexes, and counts items from a TestProducer', async () => {

@@ -99,7 +99,7 @@ describe('loading the graph_testing modules by path', () => {
     const dot = (await load('pipeline_composite.ts')).graph.toDot();
     const cluster = /subgraph cluster_0 \{\n([\s\S]*?)\n  \}/.exec(dot);
     expect(cluster).not.toBeNull();
-    expect(cluster![1]).toContain('label="IterativeChain"');
+    expect(cluster![1]).toContain('label="IterativeChain0"');
     for (const id of ['PE_addTwo1', 'PE_multiplyByFour2', 'PE_divideByTwo3', 'PE_subtract4']) expect(cluster![1]).toContain(`"${id}"`);
     expect(cluster![1]).not.toContain('TestProducer0');
     expect(dot).toContain('"TestProducer0" -> "PE_addTwo1"');

@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { ERROR_CODES, isD4ErrorCode, type ExitKind } from '@d4/core';
 import type { CliStream } from './io.js';
 
 /** The exit codes of `d4` (documented in the README). */
@@ -12,6 +13,16 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/**
+ * The number for each kind of failure in core's ERROR_CODES. A Record, so that a kind
+ * added to ExitKind without a number here does not compile.
+ */
+export const EXIT_FOR_KIND: Record<ExitKind, number> = {
+  usage: EXIT.usage,
+  runFailed: EXIT.runFailed,
+  interrupted: EXIT.interrupted,
+};
+
 /** A D4Error as seen across copies of @d4/core (a user's and the CLI's), so by shape. */
 interface CodedError extends Error {
   code: string;
@@ -23,23 +34,13 @@ function isCodedError(error: unknown): error is CodedError {
 }
 
 /**
- * Error codes that mean "refused before work": what the user typed, pointed at or
- * configured is wrong. Prefixes cover the families (D4_INPUT_JSON, D4_WORKFLOW_NO_GRAPH…).
+ * The exit code for an error, read from core's table of codes. A code this copy of core
+ * does not know (a backend bundling another version) counts as a failed run.
  */
-const BAD_INPUT_PREFIXES = ['D4_INPUT', 'D4_WORKFLOW', 'D4_GRAPH', 'D4_OPTION', 'D4_USAGE', 'D4_ARGS'];
-const BAD_INPUT_CODES = new Set([
-  'D4_UNKNOWN_MAPPING',
-  'D4_MAPPING_NOT_INSTALLED',
-  'D4_BAD_MAPPING_PACKAGE',
-  'D4_STATEFUL_REFUSED',
-  'D4_TOO_FEW_PROCESSES',
-  'D4_NO_WORKER',
-]);
-
 export function exitCodeFor(error: unknown, aborted: boolean): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (aborted || (isCodedError(error) && error.code === 'D4_ABORTED')) return EXIT.interrupted;
-  if (isCodedError(error) && (BAD_INPUT_CODES.has(error.code) || BAD_INPUT_PREFIXES.some((p) => error.code.startsWith(p)))) return EXIT.usage;
+  if (aborted) return EXIT.interrupted;
+  if (isCodedError(error) && isD4ErrorCode(error.code)) return EXIT_FOR_KIND[ERROR_CODES[error.code].exit];
   return EXIT.runFailed;
 }
 

@@ -3,13 +3,45 @@
  * depends on build). Exit codes, stdout and stderr exactly as a shell sees them.
  */
 import { describe, expect, test } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { binPath, spawnD4, conformanceGraphsModule } from './helpers.js';
 
 describe('the d4 binary', () => {
   test('is executable and starts with a node shebang', () => {
     expect(statSync(binPath).mode & 0o111).not.toBe(0);
     expect(readFileSync(binPath, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  test("package.json's bin is committed source, so installing links it before any build, and it runs the CLI", () => {
+    const cli = fileURLToPath(new URL('../', import.meta.url));
+    const pkg = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')) as { bin: { d4: string }; files: string[] };
+    const bin = join(cli, pkg.bin.d4);
+    expect(bin).toBe(binPath);
+    // Tracked by git (not build output, which .gitignore keeps out of a clone) and published.
+    expect(spawnSync('git', ['ls-files', '--error-unmatch', pkg.bin.d4], { cwd: cli }).status).toBe(0);
+    expect(pkg.files).toContain(pkg.bin.d4.replace(/^\.\//, '').split('/')[0]);
+    const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect({ status: version.status, stdout: version.stdout, stderr: version.stderr }).toEqual({ status: 0, stdout: '0.1.0\n', stderr: '' });
+  });
+
+  test('before the build, the bin says how to build instead of failing to import (exit 2)', () => {
+    const pkg = mkdtempSync(join(tmpdir(), 'd4-unbuilt-'));
+    try {
+      mkdirSync(join(pkg, 'bin'));
+      copyFileSync(binPath, join(pkg, 'bin', 'd4.js'));
+      const r = spawnSync(process.execPath, [join(pkg, 'bin', 'd4.js'), 'list'], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `d4: the d4 command is not built yet (${join(pkg, 'dist', 'bin.js')} is missing); build it with \`npm run build\` in ${pkg}/, or from the repository root with \`npx turbo run build\` (\`pnpm install\` there builds it too) (D4_NOT_BUILT)\n`,
+      );
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
+    }
   });
 
   test('pipeline -i 3 --results json: exit 0, one JSON document on stdout, nothing on stderr', async () => {

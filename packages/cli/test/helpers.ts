@@ -6,7 +6,8 @@ import { runCli, type RunCliOptions } from '../src/index.js';
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 /** The conformance graphs (core's sample workflows), as a module path the CLI can run. */
 export const conformanceGraphsModule = createRequire(import.meta.url).resolve('@d4/core/conformance/graphs');
-export const binPath = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** The `d4` command as package.json's `bin` names it (committed JS that loads dist/bin.js). */
+export const binPath = fileURLToPath(new URL('../bin/d4.js', import.meta.url));
 
 export interface CliOutcome {
   code: number;

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { loadWorkflow } from '@d4/core';
 import { readFileSync } from 'node:fs';
 import { formatMappingList } from '../src/index.js';
-import { d4, conformanceGraphsModule } from './helpers.js';
+import { d4, fixtures, conformanceGraphsModule } from './helpers.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -118,9 +118,44 @@ describe('d4 graph', () => {
     const global = (await d4(['graph', conformanceGraphsModule, '-a', 'globalSum'])).stdout;
     expect(global).toContain('    in:  input (global)\n');
     const chain = (await d4(['graph', conformanceGraphsModule, '-a', 'chainComposite'])).stdout;
-    expect(chain).toContain('  add1  [in composite IterativeChain]\n');
-    expect(chain).toContain('  isOdd3  [sink, in composite IterativeChain]\n');
+    expect(chain).toContain('  add1  [in composite IterativeChain0]\n');
+    expect(chain).toContain('  isOdd3  [sink, in composite IterativeChain0]\n');
     expect(chain).toContain('Connections:\n  add1.output -> mult2.input\n  mult2.output -> isOdd3.input\n  CountingProducer0.output -> add1.input\n');
+  });
+
+  test('two instances of one composite are told apart by their ids, in the listing and in --dot', async () => {
+    const text = (await d4(['graph', 'two-chains.ts'])).stdout;
+    expect(text).toContain('  fn1  [in composite Chain0]\n');
+    expect(text).toContain('  fn2  [sink, in composite Chain1]\n');
+    const dot = (await d4(['graph', 'two-chains.ts', '--dot'])).stdout;
+    const clusters = [...dot.matchAll(/subgraph cluster_\d+ \{\n\s+label="([^"]+)";\n\s+style=dashed;\n\s+"([^"]+)"/g)].map((m) => [m[1], m[2]]);
+    expect(clusters).toEqual([
+      ['Chain0', 'fn1'],
+      ['Chain1', 'fn2'],
+    ]);
+    const json = JSON.parse((await d4(['graph', 'two-chains.ts', '--json'])).stdout) as { pes: Array<{ id: string; composite?: string[] }> };
+    expect(json.pes.map((pe) => [pe.id, pe.composite])).toEqual([
+      ['Numbers0', undefined],
+      ['fn1', ['Chain0']],
+      ['fn2', ['Chain1']],
+    ]);
+  });
+
+  test('--svg draws the graph with the built-in Graphviz: an <svg> document naming every PE and composite', async () => {
+    for (const [workflow, attr] of [['two-chains.ts', undefined], [conformanceGraphsModule, 'wordCount']] as const) {
+      const r = await d4(['graph', workflow, ...(attr ? ['-a', attr] : []), '--svg']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^<\?xml [^>]*\?>\n/);
+      expect(r.stdout).toMatch(/<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(r.stdout.trimEnd().endsWith('</svg>')).toBe(true);
+      const loaded = (await loadWorkflow(workflow, { exportName: attr, cwd: fixtures })).graph;
+      const ids = loaded.pes().map((pe) => pe.id);
+      expect(ids.length).toBeGreaterThan(1);
+      for (const id of [...ids, ...loaded.composites().map((c) => c.id)]) expect([id, r.stdout.includes(`>${id}</text>`)]).toEqual([id, true]);
+    }
+    const both = await d4(['graph', 'squares.ts', '--svg', '--json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("d4: option '--svg' cannot be used with option '--json' (D4_USAGE)\nsee 'd4 graph --help'\n");
   });
 
   test('--dot and --json print what the graph itself draws', async () => {

@@ -94,6 +94,18 @@ describe('d4 run: outputs', () => {
     ]);
   });
 
+  test('--results none keeps no values: a PE writes 200 000 and the run holds counts only', async () => {
+    type Recorded = { options: { collect?: string }; result: { outputs: unknown; counts: unknown } };
+    const recorded = globalThis as { d4RecordedRun?: Recorded };
+    delete recorded.d4RecordedRun;
+    const r = await d4(['run', './fake-mapping.js#record', 'burst.ts', '--results', 'none']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const run = recorded.d4RecordedRun as Recorded | undefined;
+    expect(run?.options.collect).toBe('count');
+    expect(run?.result.outputs).toEqual({});
+    expect(run?.result.counts).toEqual({ Burst0: { output: 200_000 } });
+  });
+
   test('a graph whose sinks write nothing says so', async () => {
     const r = await d4(['run', 'simple', 'squares.ts', '-i', '0']);
     expect(r.stdout).toBe('Outputs: none (no PE wrote to an unconnected output port)\n');

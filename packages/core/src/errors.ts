@@ -1,11 +1,13 @@
+import type { D4ErrorCode } from './error-codes.js';
+
 /**
  * Every error a user can cause is a D4Error with a stable `code`, so that programs can
  * react to it and the CLI can print it without a stack. Messages say what went wrong,
  * where (PE id, port, file, option) and what to do.
  */
 export class D4Error extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: D4ErrorCode;
+  constructor(code: D4ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -14,21 +16,21 @@ export class D4Error extends Error {
 
 /** The graph is malformed: a cycle, an unknown port, a PE added twice, a bad composite mapping. */
 export class GraphError extends D4Error {
-  constructor(message: string, code = 'D4_GRAPH') {
+  constructor(message: string, code: D4ErrorCode = 'D4_GRAPH') {
     super(code, message);
   }
 }
 
 /** The input spec (-i / -d / -f) is invalid: bad JSON, missing file, unknown PE name. */
 export class InputError extends D4Error {
-  constructor(message: string, code = 'D4_INPUT', options?: { cause?: unknown }) {
+  constructor(message: string, code: D4ErrorCode = 'D4_INPUT', options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
 
 /** A workflow module could not be loaded or holds no usable graph. */
 export class WorkflowLoadError extends D4Error {
-  constructor(message: string, code = 'D4_WORKFLOW', options?: { cause?: unknown }) {
+  constructor(message: string, code: D4ErrorCode = 'D4_WORKFLOW', options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
@@ -55,7 +57,7 @@ export class MappingNotInstalledError extends D4Error {
 
 /** An option given to a mapping or the CLI is invalid. */
 export class OptionError extends D4Error {
-  constructor(message: string, code = 'D4_OPTION') {
+  constructor(message: string, code: D4ErrorCode = 'D4_OPTION') {
     super(code, message);
   }
 }
@@ -108,7 +110,7 @@ export class PEError extends D4Error {
 
 /** A worker process or thread died, or a server went away, during a run. */
 export class WorkerError extends D4Error {
-  constructor(message: string, code = 'D4_WORKER', options?: { cause?: unknown }) {
+  constructor(message: string, code: D4ErrorCode = 'D4_WORKER', options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

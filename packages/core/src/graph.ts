@@ -21,7 +21,7 @@ export interface PEEdge {
 }
 
 export interface GraphJSON {
-  pes: Array<{ id: string; name: string; inputs: Array<{ name: string; grouping: unknown }>; outputs: string[]; numprocesses: number; stateful: boolean; composite?: string[] }>;
+  pes: Array<{ id: string; name: string; inputs: Array<{ name: string; grouping: unknown }>; outputs: string[]; numprocesses: number; stateful: boolean; /** The ids of the composites that hold the PE, outermost first. */ composite?: string[] }>;
   edges: Array<{ from: string; fromPort: string; to: string; toPort: string }>;
   roots: string[];
   sinks: string[];
@@ -72,6 +72,21 @@ export class WorkflowGraph {
       for (const node of graph.nodes) {
         if (node instanceof CompositePE) visit(node);
         else if (!out.includes(node)) out.push(node);
+      }
+    };
+    visit(this);
+    return out;
+  }
+
+  /** Every composite, nested ones too, in the order they join (each before what it holds). */
+  composites(): CompositePE[] {
+    const out: CompositePE[] = [];
+    const visit = (graph: WorkflowGraph) => {
+      for (const node of graph.nodes) {
+        if (node instanceof CompositePE && !out.includes(node)) {
+          out.push(node);
+          visit(node);
+        }
       }
     };
     visit(this);
@@ -155,7 +170,7 @@ export class WorkflowGraph {
     const drawNodes = (graph: WorkflowGraph, indent: string) => {
       for (const node of graph.nodes) {
         if (node instanceof CompositePE) {
-          lines.push(`${indent}subgraph cluster_${cluster++} {`, `${indent}  label=${dotString(node.name)};`, `${indent}  style=dashed;`);
+          lines.push(`${indent}subgraph cluster_${cluster++} {`, `${indent}  label=${dotString(node.id || node.name)};`, `${indent}  style=dashed;`);
           drawNodes(node, indent + '  ');
           lines.push(`${indent}}`);
         } else {
@@ -177,7 +192,7 @@ export class WorkflowGraph {
     const composites = new Map<GenericPE, string[]>();
     const visit = (graph: WorkflowGraph, path: string[]) => {
       for (const node of graph.nodes) {
-        if (node instanceof CompositePE) visit(node, [...path, node.name]);
+        if (node instanceof CompositePE) visit(node, [...path, node.id || node.name]);
         else if (path.length) composites.set(node, path);
       }
     };
@@ -210,6 +225,11 @@ export class WorkflowGraph {
     this.pes().forEach((pe, index) => {
       pe.id = `${pe.name}${index}`;
     });
+    // Composites count on their own, so that PE ids stay what dispel4py gives them; two
+    // instances of one composite class are then told apart in drawings and listings.
+    this.composites().forEach((composite, index) => {
+      composite.id = `${composite.name}${index}`;
+    });
   }
 }
 
@@ -222,6 +242,8 @@ Object.defineProperty(WorkflowGraph.prototype, Symbol.for('d4.WorkflowGraph'), {
  */
 export class CompositePE extends WorkflowGraph {
   name: string;
+  /** Its name plus its position among the composites of the outermost graph ('' until it joins one). */
+  id = '';
   readonly inputMappings = new Map<string, [GraphNode, string]>();
   readonly outputMappings = new Map<string, [GraphNode, string]>();
 

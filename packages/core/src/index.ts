@@ -3,6 +3,7 @@
  * keys, result collectors, …) is in `@d4/core/internal`, re-exported by `@d4/runtime`.
  */
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './pe.js';
 export * from './patterns.js';
 export * from './graph.js';

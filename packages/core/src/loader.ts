@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { WorkflowLoadError, D4Error } from './errors.js';
 import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
@@ -20,6 +20,12 @@ export interface LoadWorkflowOptions {
   args?: unknown;
   /** Where relative paths and package names are resolved from. Default: process.cwd(). */
   cwd?: string;
+  /**
+   * For a TypeScript module: returns a compiled JavaScript copy to import instead, or the
+   * module itself (the CLI passes prepareWorkerSource's cache, so that a warm start loads
+   * plain JavaScript without registering tsx). The graph's source stays the original module.
+   */
+  compile?: (module: string) => Promise<string>;
 }
 
 /**
@@ -30,7 +36,7 @@ export interface LoadWorkflowOptions {
 export async function loadWorkflow(spec: string, options: LoadWorkflowOptions = {}): Promise<LoadedWorkflow> {
   const cwd = options.cwd ?? process.cwd();
   const module = resolveModuleSpecifier(spec, cwd);
-  const namespace = await importModule(module, spec);
+  const namespace = await importModule(options.compile && TYPESCRIPT_FILE.test(module) ? await options.compile(module) : module, spec);
   const exportName = pickExport(namespace, spec, options.exportName);
   const value = namespace[exportName];
   let graph: unknown = value;
@@ -96,7 +102,36 @@ async function importModule(path: string, spec: string): Promise<Record<string, 
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof D4Error) throw error;
+    const noCore = coreNotFoundFrom(path, spec);
+    if (noCore) throw new WorkflowLoadError(noCore, 'D4_WORKFLOW_NO_CORE', { cause: error });
     throw new WorkflowLoadError(`cannot load the workflow module ${spec}: ${(error as Error).message}`, 'D4_WORKFLOW_IMPORT', { cause: error });
+  }
+}
+
+/**
+ * Why a workflow that imports @d4/core failed, when @d4/core cannot be resolved from its
+ * file (a file outside any project that has it, such as /tmp/wf.ts). Node's own message is
+ * no help there: for a .ts file loaded through tsx it is "Cannot require() ES Module … in a
+ * cycle". Asked only after the import failed, so a workflow that reaches core some other
+ * way is never refused.
+ */
+function coreNotFoundFrom(path: string, spec: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!/['"]@d4\/core(\/[^'"]*)?['"]/.test(text)) return undefined;
+  try {
+    createRequire(path).resolve('@d4/core');
+    return undefined;
+  } catch {
+    const dir = dirname(path);
+    return (
+      `the workflow module ${spec} imports @d4/core, which cannot be found from ${dir} (no node_modules/@d4/core there or in a folder above it); ` +
+      `install @d4/core in the project that holds the file (npm install @d4/core next to its package.json, or npm init -y && npm install @d4/core in ${dir}), or put the file inside a project that has @d4/core`
+    );
   }
 }
 

@@ -78,7 +78,7 @@ describe('WorkflowGraph', () => {
     graph.connect(new CountingProducer(), 'output', createIterativeChain([(a: number) => a + 1]), 'input');
     const dot = graph.toDot();
     expect(dot).toContain('subgraph cluster_0 {');
-    expect(dot).toContain('label="IterativeChain";');
+    expect(dot).toContain('label="IterativeChain0";');
     expect(dot).toContain('"CountingProducer0" -> "fn1"');
     const json = splitMerge().toJSON();
     expect(json.roots).toEqual(['CountingProducer0']);

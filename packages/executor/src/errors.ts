@@ -1,4 +1,4 @@
-import { D4Error } from '@d4/core';
+import { D4Error, type D4ErrorCode } from '@d4/core';
 
 /**
  * Errors of the executor. Each has a stable `code` (D4_…) so that programs can react to
@@ -61,7 +61,7 @@ export class WorkerCrashedError extends D4Error {
  * `code` says which (D4_TASK_NOT_SHIPPABLE, D4_TASK_NOT_SELF_CONTAINED, D4_TASK_IMPORT, D4_TASK_EXPORT).
  */
 export class TaskFunctionError extends D4Error {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: D4ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

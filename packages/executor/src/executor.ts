@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { encode, decode, CodecError, OptionError, WorkerError } from '@d4/core';
+import { encode, decode, CodecError, OptionError, WorkerError, isD4ErrorCode } from '@d4/core';
 import { Future } from './future.js';
 import {
   CancelledError,
@@ -645,16 +645,16 @@ export class Executor<I = undefined> implements AsyncDisposable {
       }
     } else if (message[0] === W_INIT_FAILED) {
       const info = message[1] as ErrorInfo;
-      this.#break(new InitError(`the init function failed in worker ${slot.id}: ${info.name}: ${info.message}; every task of this executor fails until you fix init and create a new executor`, remoteError(info)));
+      this.#break(new InitError(`the init function failed in worker ${slot.id}: ${info.name}: ${info.message}; every task of this executor fails until you fix init and create a new executor`, remoteError(info, this.#initInfo?.mapStack)));
     }
   }
 
   #taskError(task: Task, info: ErrorInfo): Error {
     if (info.d4) {
       if (info.code === 'D4_CODEC') return new CodecError(info.message);
-      return new TaskFunctionError(info.code ?? 'D4_TASK_NOT_SHIPPABLE', info.message);
+      return new TaskFunctionError(isD4ErrorCode(info.code) ? info.code : 'D4_TASK_NOT_SHIPPABLE', info.message);
     }
-    return new TaskError(task.future.id, `task #${task.future.id} (${task.fn.label}) failed: ${info.name}: ${info.message}`, remoteError(info));
+    return new TaskError(task.future.id, `task #${task.future.id} (${task.fn.label}) failed: ${info.name}: ${info.message}`, remoteError(info, task.fn.mapStack));
   }
 
   #removeInflightById(slot: Slot, id: number): Task | undefined {
@@ -863,8 +863,8 @@ function depthOf(slot: Slot): number {
   return Math.max(1, Math.min(MAX_QUEUED_IN_WORKER, Math.floor(TARGET_QUEUED_MS / Math.max(slot.avgMs, 0.001))));
 }
 
-function remoteError(info: ErrorInfo): RemoteError {
-  return new RemoteError(info.name, info.message, info.stack, info.code);
+function remoteError(info: ErrorInfo, mapStack?: (stack: string) => string): RemoteError {
+  return new RemoteError(info.name, info.message, info.stack && mapStack ? mapStack(info.stack) : info.stack, info.code);
 }
 
 function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {

@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { callerDirectory, definitionSite } from './call-site.js';
+import { sourceFrameMapper } from './source-frames.js';
 import { TaskFunctionError } from './errors.js';
 import type { FnSpec } from './protocol.js';
 
@@ -40,9 +42,15 @@ export function isTaskRef(value: unknown): value is TaskRef {
   return typeof value === 'object' && value !== null && TASK_REF in value;
 }
 
+/**
+ * A module as a URL the worker can import. A relative path is resolved from the file that
+ * called task()/taskRef() (as an import in that file would be), not from the working
+ * directory, which is wherever the program happened to be started.
+ */
 function normalizeModule(module: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(module)) return module; // file:, data:, node: URLs
-  if (module.startsWith('.') || isAbsolute(module)) return pathToFileURL(resolve(module)).href;
+  if (isAbsolute(module)) return pathToFileURL(module).href;
+  if (module.startsWith('.')) return pathToFileURL(resolve(callerDirectory() ?? process.cwd(), module)).href;
   return module; // a package specifier, resolved by the worker
 }
 
@@ -54,6 +62,8 @@ export interface FunctionInfo {
   label: string;
   /** Set when the function cannot be shipped at all; tasks using it fail with this. */
   error?: TaskFunctionError;
+  /** Takes the frames of a worker's stack inside the function back to its original file and line (TypeScript). */
+  mapStack?: (stack: string) => string;
 }
 
 /**
@@ -71,7 +81,8 @@ export function describeFunction(fn: AnyFunction | TaskRef, key: number): Functi
     return { key, spec: { k: 'src', source: '', name: '?' }, label: '?', error };
   }
   const name = fn.name || 'anonymous';
-  const source = normalizeSource(Function.prototype.toString.call(fn));
+  const raw = Function.prototype.toString.call(fn);
+  const source = normalizeSource(raw);
   const advice = `export it from a module without side effects and mark it with task(import.meta.url, '${name}', ${name}), or pass taskRef('path/to/module.ts', '${name}')`;
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     const error = new TaskFunctionError('D4_TASK_NOT_SHIPPABLE', `task function ${name} is a built-in or bound function, whose source a worker cannot rebuild; wrap it in a self-contained function (e.g. (xs) => xs.reduce((a, b) => a + b, 0)), or ${advice}`);
@@ -81,7 +92,11 @@ export function describeFunction(fn: AnyFunction | TaskRef, key: number): Functi
     const error = new TaskFunctionError('D4_TASK_NOT_SHIPPABLE', `task function ${name} is a class; submit a function that creates and uses the instance instead`);
     return { key, spec: { k: 'src', source, name }, label: name, error };
   }
-  return { key, spec: { k: 'src', source, name }, label: name };
+  const at = definitionSite(raw, name);
+  let mapper: ((stack: string) => string) | undefined | null = null;
+  // Decoding the caller's source map waits for the first failure of the task.
+  const mapStack = at && !at.exact ? (stack: string) => (mapper === null ? (mapper = sourceFrameMapper(at, source, raw)) : mapper)?.(stack) ?? stack : undefined;
+  return { key, spec: { k: 'src', source, name, ...(at ? { at } : {}) }, label: name, ...(mapStack ? { mapStack } : {}) };
 }
 
 /** Turns a method's source (`calc(a) {…}`, `async calc(a) {…}`) into a function expression. */

@@ -21,7 +21,28 @@ export const F_CHUNK = 1; // args is a list of argument lists; the result is the
 export const F_TIMED = 2; // report W_STARTED so the parent can start the timeout clock
 
 /** How a function reaches a worker. */
-export type FnSpec = { k: 'ref'; module: string; exportName: string } | { k: 'src'; source: string; name: string };
+export type FnSpec = { k: 'ref'; module: string; exportName: string } | { k: 'src'; source: string; name: string; at?: SourceSite };
+
+/**
+ * Where a function sent by source was written (1-based), so that the worker compiles it as
+ * that file at that line and its stack frames point there. `exact`: the source is the
+ * file's own text (plain JavaScript), so its column and every later line match too.
+ */
+export interface SourceSite {
+  file: string;
+  line: number;
+  column: number;
+  exact: boolean;
+}
+
+/**
+ * The line at which a worker puts the first line of a function sent by source: its own line
+ * in the file, past the three lines of the wrapper (`new Function`'s two and the `with`), so
+ * a function written on lines 1–3 starts at line 4.
+ */
+export function placedLine(at: SourceSite): number {
+  return Math.max(4, at.line);
+}
 
 /** `[taskId, fnKey, args, flags]` */
 export type WireTask = [number, number, unknown[], number];

@@ -1,5 +1,6 @@
 import { runInNewContext } from 'node:vm';
-import type { FnSpec } from './protocol.js';
+import type { D4ErrorCode } from '@d4/core';
+import { placedLine, type FnSpec, type SourceSite } from './protocol.js';
 
 /**
  * Worker side: turns a FnSpec back into a callable function.
@@ -15,7 +16,7 @@ import type { FnSpec } from './protocol.js';
 /** An error raised by the executor's own machinery in the worker (not by the task). */
 export class ExecutorSideError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: D4ErrorCode,
     message: string,
   ) {
     super(message);
@@ -48,10 +49,31 @@ export function clearScopeViolation(): void {
 }
 
 export async function rebuildFunction(spec: FnSpec): Promise<(...args: unknown[]) => unknown> {
-  return spec.k === 'ref' ? importExport(spec.module, spec.exportName) : fromSource(spec.source, spec.name);
+  return spec.k === 'ref' ? importExport(spec.module, spec.exportName) : fromSource(spec.source, spec.name, spec.at);
 }
 
-function fromSource(source: string, name: string): (...args: unknown[]) => unknown {
+/**
+ * The function's source, compiled so that a stack inside it names the file and line it was
+ * written at, not `eval at fromSource … <anonymous>`: a `//# sourceURL` gives the file, and
+ * blank lines before the source put its first line where it is in that file (`new Function`
+ * puts two lines of its own first; vm's lineOffset would do it without padding, but code
+ * compiled by vm cannot `await import()` without an experimental flag). The first line is
+ * indented to the function's column when the position is exact.
+ */
+function compile(source: string, name: string, at: SourceSite | undefined): (scope: object) => unknown {
+  // An anonymous arrow takes the name it was submitted under (frames say `at checkArrow`,
+  // not `at eval`): a computed key names the function it holds, without a scope lookup.
+  const key = JSON.stringify(name);
+  const [open, close] = name && name !== 'anonymous' && name !== '?' ? [`({ [${key}]: (`, `) })[${key}]`] : ['(', ')'];
+  // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
+  if (!at) return new Function('__d4_scope__', `with (__d4_scope__) { return ${open}${source}\n${close}; }`) as (scope: object) => unknown;
+  const padding = placedLine(at) - 3;
+  const indent = at.exact ? ' '.repeat(Math.max(0, at.column - 1)) : '';
+  const body = `with (__d4_scope__) { return ${open}${'\n'.repeat(padding)}${indent}${source}\n${close}; }\n//# sourceURL=${at.file.replace(/[\r\n]/g, '')}`;
+  return new Function('__d4_scope__', body) as (scope: object) => unknown;
+}
+
+function fromSource(source: string, name: string, at?: SourceSite): (...args: unknown[]) => unknown {
   const globals = allowed();
   const violation = (key: string) => {
     scopeViolation = new ExecutorSideError(
@@ -74,8 +96,7 @@ function fromSource(source: string, name: string): (...args: unknown[]) => unkno
   });
   let fn: unknown;
   try {
-    // `with` needs sloppy-mode code; the function itself behaves as written otherwise.
-    fn = new Function('__d4_scope__', `with (__d4_scope__) { return (${source}\n); }`)(scope);
+    fn = compile(source, name, at)(scope);
   } catch (error) {
     throw new ExecutorSideError(
       'D4_TASK_NOT_SHIPPABLE',

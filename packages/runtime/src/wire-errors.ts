@@ -12,6 +12,7 @@ import {
   WorkerError,
   WorkflowLoadError,
   encode,
+  isD4ErrorCode,
   previewValue,
 } from '@d4/core';
 
@@ -80,8 +81,10 @@ function portable(value: unknown): unknown {
  * failures and say where they happened.
  */
 export function fromWireError(wire: WireError, where: string): D4Error {
-  if (!wire.code) {
-    const error = new WorkerError(`${where} failed: ${wire.name}: ${wire.message}`, 'D4_WORKER_FAILED');
+  if (!isD4ErrorCode(wire.code)) {
+    // No code, or one this copy of d4 does not know (a worker of another version).
+    const code = wire.code ? ` (${wire.code})` : '';
+    const error = new WorkerError(`${where} failed: ${wire.name}${code}: ${wire.message}`, 'D4_WORKER_FAILED');
     if (wire.stack) error.stack = `${error.name}: ${error.message}\n--- in the worker ---\n${wire.stack}`;
     return error;
   }

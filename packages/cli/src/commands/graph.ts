@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { loadWorkflow, type GraphJSON, type LoadedWorkflow } from '@d4/core';
 import type { CliContext } from '../io.js';
 import { toJSONText } from '../output.js';
-import { parseArgsJSON, workflowOptions } from './workflow-options.js';
+import { compiledWorkflow, parseArgsJSON, workflowOptions } from './workflow-options.js';
 
 function groupingLabel(grouping: unknown): string {
   if (Array.isArray(grouping)) return `group-by ${JSON.stringify(grouping)}`;
@@ -47,14 +47,16 @@ function originOf(loaded: LoadedWorkflow, cwd: string): string | undefined {
 
 export function graphCommand(ctx: CliContext): Command {
   return workflowOptions(new Command('graph'))
-    .description('print a workflow graph: its PEs, ports, groupings and connections')
+    .description('print a workflow graph: its PEs, ports, groupings and connections (or draw it: --dot, --svg)')
     .argument('<workflow>', 'workflow module: a .ts or .js file, or a package')
-    .addOption(new Option('--dot', 'print a Graphviz drawing (composites as clusters)').conflicts('json'))
+    .addOption(new Option('--dot', 'print a Graphviz drawing (composites as clusters)').conflicts(['json', 'svg']))
+    .addOption(new Option('--svg', 'print the drawing as SVG (Graphviz built in, nothing to install)').conflicts('json'))
     .addOption(new Option('--json', 'print the graph as JSON'))
-    .action(async (workflow: string, opts: { attr?: string; args?: string; dot?: boolean; json?: boolean }) => {
-      const loaded = await loadWorkflow(workflow, { exportName: opts.attr, args: parseArgsJSON(opts.args), cwd: ctx.cwd });
+    .action(async (workflow: string, opts: { attr?: string; args?: string; dot?: boolean; svg?: boolean; json?: boolean }) => {
+      const loaded = await loadWorkflow(workflow, { exportName: opts.attr, args: parseArgsJSON(opts.args), cwd: ctx.cwd, compile: compiledWorkflow });
       loaded.graph.validate();
       if (opts.dot) ctx.stdout.write(loaded.graph.toDot());
+      else if (opts.svg) ctx.stdout.write(await (await import('../svg.js')).dotToSvg(loaded.graph.toDot()));
       else if (opts.json) ctx.stdout.write(`${toJSONText(loaded.graph.toJSON(), 2)}\n`);
       else ctx.stdout.write(formatGraphText(loaded.graph.toJSON(), originOf(loaded, ctx.cwd)));
     });

@@ -7,7 +7,7 @@ import { mappingOptionValues } from '../mapping-options.js';
 import { formatJSON, formatPrettyCounts, formatPrettyOutputs, formatStats } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import type { MappingSlot } from './mapping-slot.js';
-import { parseArgsJSON, workflowOptions } from './workflow-options.js';
+import { compiledWorkflow, parseArgsJSON, workflowOptions } from './workflow-options.js';
 
 interface RunFlags {
   attr?: string;
@@ -49,7 +49,7 @@ export function runCommand(ctx: CliContext, slot: MappingSlot, state: { interrup
         data: flags.data,
         file: flags.file === undefined ? undefined : resolve(ctx.cwd, flags.file),
       });
-      const loaded = await loadWorkflow(workflow, { exportName: flags.attr, args, cwd: ctx.cwd });
+      const loaded = await loadWorkflow(workflow, { exportName: flags.attr, args, cwd: ctx.cwd, compile: compiledWorkflow });
       const flat = loaded.graph.flatten().validate();
       resolveInputs(flat, inputs);
 
@@ -57,7 +57,9 @@ export function runCommand(ctx: CliContext, slot: MappingSlot, state: { interrup
       const interrupt = (state.interrupt = new Interrupt(ctx));
       const options: RunOptions = {
         ...mappingOptionValues(command, slot.registered),
-        collect: flags.count ? 'count' : 'values',
+        // Nobody sees the values with --results none: keep counts only, as --count does,
+        // so that a long run does not hold every value it wrote in memory.
+        collect: flags.count || flags.results === 'none' ? 'count' : 'values',
         verbose: flags.verbose === true,
         progress: progress.progress,
         signal: interrupt.signal,

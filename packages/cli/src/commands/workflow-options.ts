@@ -17,3 +17,17 @@ export function parseArgsJSON(text: string | undefined): unknown {
     throw new OptionError(`--args is not valid JSON: ${(error as Error).message}; give the factory's arguments as JSON, e.g. --args '{"n": 10}'`, 'D4_ARGS_JSON');
   }
 }
+
+/**
+ * What `d4 run` and `d4 graph` import for a TypeScript workflow: the compiled copy that
+ * workers of the parallel mappings load (core's cache beside node_modules, reused while
+ * no file it was built from changed), so that a warm start loads plain JavaScript instead
+ * of registering tsx (its loader thread is most of a short run's start-up). Where nothing
+ * can be compiled (no node_modules above the file, a TypeScript package import), the
+ * module itself, loaded through tsx as before.
+ */
+export async function compiledWorkflow(module: string): Promise<string> {
+  // Loaded here, not at the top: `d4 list` and a JavaScript workflow need none of the runtime.
+  const { prepareWorkerSource } = await import('@d4/runtime');
+  return (await prepareWorkerSource({ module, exportName: 'default' })).module;
+}
