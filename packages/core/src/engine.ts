@@ -41,8 +41,6 @@ export interface EngineConfig {
   callCounters?: { array: Float64Array; slots: Readonly<Record<string, number>> };
 }
 
-/** Where call counts go when nobody reads them, so that call() stores without a branch. */
-const UNREAD_COUNTERS = new Float64Array(1);
 
 type Deliver = (value: unknown) => void | Promise<void>;
 
@@ -70,7 +68,8 @@ interface Runtime {
   calls: number;
   writes: number;
   processMs: number;
-  readonly counters: Float64Array;
+  /** Where call counts are published (callCounters), if anywhere. */
+  readonly counters: Float64Array | undefined;
   readonly counterSlot: number;
 }
 
@@ -113,7 +112,7 @@ export class LocalEngine {
     this.config = config;
     for (const pe of config.pes) {
       const slot = config.callCounters?.slots[pe.id];
-      const counters = slot === undefined ? UNREAD_COUNTERS : config.callCounters!.array;
+      const counters = slot === undefined ? undefined : config.callCounters!.array;
       const rt: Runtime = { pe, routes: new Map(), outPorts: [], outValues: [], outCount: 0, lastRoute: undefined, calls: 0, writes: 0, processMs: 0, counters, counterSlot: slot ?? 0 };
       this.runtimes.set(pe, rt);
       pe._write = (port, value) => {
@@ -202,7 +201,7 @@ export class LocalEngine {
 
   private call(rt: Runtime, inputs: PEInputs): void | Promise<void> {
     const n = ++rt.calls;
-    rt.counters[rt.counterSlot] = n;
+    if (rt.counters !== undefined) rt.counters[rt.counterSlot] = n;
     const progress = this.config.progress;
     if (progress) progress.calls[rt.pe.id] = (progress.calls[rt.pe.id] ?? 0) + 1;
     let result: PEOutputs | Promise<PEOutputs>;
