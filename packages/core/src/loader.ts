@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { WorkflowLoadError, D4Error } from './errors.js';
 import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
@@ -123,16 +123,17 @@ function coreNotFoundFrom(path: string, spec: string): string | undefined {
     return undefined;
   }
   if (!/['"]@d4\/core(\/[^'"]*)?['"]/.test(text)) return undefined;
-  try {
-    createRequire(path).resolve('@d4/core');
-    return undefined;
-  } catch {
-    const dir = dirname(path);
-    return (
-      `the workflow module ${spec} imports @d4/core, which cannot be found from ${dir} (no node_modules/@d4/core there or in a folder above it); ` +
-      `install @d4/core in the project that holds the file (npm install @d4/core next to its package.json, or npm init -y && npm install @d4/core in ${dir}), or put the file inside a project that has @d4/core`
-    );
+  // Looked up as ES modules are resolved: node_modules folders from the file's up, never
+  // NODE_PATH (which require() would also search, and which pnpm sets for its scripts).
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules', '@d4', 'core', 'package.json'))) return undefined;
+    if (dirname(dir) === dir) break;
   }
+  const dir = dirname(path);
+  return (
+    `the workflow module ${spec} imports @d4/core, which cannot be found from ${dir} (no node_modules/@d4/core there or in a folder above it); ` +
+    `install @d4/core in the project that holds the file (npm install @d4/core next to its package.json, or npm init -y && npm install @d4/core in ${dir}), or put the file inside a project that has @d4/core`
+  );
 }
 
 const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
