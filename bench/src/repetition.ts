@@ -14,11 +14,15 @@ export interface RepetitionOutcome {
 }
 
 /** Runs one repetition in a fresh Node process with tsx, so JIT and heap start clean. */
-export function runRepetition(spec: RepetitionSpec, timeoutMs: number): Promise<RepetitionOutcome> {
+/**
+ * `root` is the checkout whose bench child and packages run it (default: this one), so that
+ * two builds can take turns in one bench (run.ts --trees).
+ */
+export function runRepetition(spec: RepetitionSpec, timeoutMs: number, root = REPO_ROOT): Promise<RepetitionOutcome> {
   return new Promise((done) => {
     const started = performance.now();
-    const child = fork(CHILD, [JSON.stringify(spec)], {
-      cwd: REPO_ROOT,
+    const child = fork(root === REPO_ROOT ? CHILD : resolve(root, 'bench/src/child.ts'), [JSON.stringify(spec)], {
+      cwd: root,
       execArgv: ['--import', import.meta.resolve('tsx')],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -8,6 +8,7 @@
  *       [--reps R] [-n N] [--redis-url URL] [--option KEY=VALUE …] [--timeout S] [--json-only]
  */
 import { cpus } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RepetitionSpec } from './protocol.js';
 import { runRepetition, type RepetitionOutcome } from './repetition.js';
@@ -24,6 +25,9 @@ const USAGE = `usage: npx tsx bench/src/run.ts [options]
   --redis-url URL         redisUrl for the redis mappings
   --option KEY=VALUE      any other mapping option (repeatable; VALUE parsed as JSON when it can be)
   --timeout S             seconds before a repetition is killed and counted as failed (default: 600)
+  --trees DIR[,DIR…]      other checkouts (built) to run the same mappings from, taking turns
+                          with this one: before/after figures from one window; results say
+                          mapping@folder
   --json-only             no table on stderr
   -h, --help`;
 
@@ -38,6 +42,8 @@ interface BenchArgs {
   options: Record<string, unknown>;
   timeoutMs: number;
   jsonOnly: boolean;
+  /** Checkouts to take turns with this one ('' is this one). */
+  trees: string[];
 }
 
 function positiveInt(name: string, text: string | undefined, min = 1): number | undefined {
@@ -62,6 +68,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       option: { type: 'string', multiple: true },
       timeout: { type: 'string', default: '600' },
       'json-only': { type: 'boolean', default: false },
+      trees: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,6 +104,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     options,
     timeoutMs: positiveInt('--timeout', values.timeout)! * 1000,
     jsonOnly: values['json-only'],
+    trees: ['', ...(values.trees ? values.trees.split(',').map((t) => resolve(t.trim())).filter(Boolean) : [])],
   };
 }
 
@@ -123,6 +131,8 @@ interface BenchLine {
 /** One mapping's repetitions of one workload so far; `ended` once it failed or was skipped. */
 interface MappingRun {
   spec: RepetitionSpec;
+  /** The checkout it runs from ('' for this one). */
+  tree: string;
   line: BenchLine;
   runMs: number[];
   processMs: number[];
@@ -133,14 +143,15 @@ interface MappingRun {
 // The machine's figures go last on every line, whatever the outcome.
 const machine = () => ({ node: process.version, cpus: cpus().length });
 
-function startMappingRun(args: BenchArgs, workload: string, mapping: string): MappingRun {
+function startMappingRun(args: BenchArgs, workload: string, mapping: string, tree: string): MappingRun {
   const items = args.items ?? WORKLOADS[workload].defaultItems;
   const extraOptions = Object.fromEntries(Object.entries(args.options).filter(([k]) => k !== 'numProcesses'));
   return {
     spec: { workload, mapping, items, options: args.options },
+    tree,
     line: {
       workload,
-      mapping,
+      mapping: tree ? `${mapping}@${basename(tree)}` : mapping,
       items,
       reps: 0,
       ...(args.n !== undefined ? { n: args.n } : {}),
@@ -181,13 +192,13 @@ function result(run: MappingRun): BenchLine {
 
 /** Every mapping's repetitions of one workload, taking turns. */
 async function benchWorkload(args: BenchArgs, workload: string): Promise<BenchLine[]> {
-  const runs = args.mappings.map((mapping) => startMappingRun(args, workload, mapping));
+  const runs = args.mappings.flatMap((mapping) => args.trees.map((tree) => startMappingRun(args, workload, mapping, tree)));
   const n = args.n !== undefined ? ` -n ${args.n}` : '';
   for (let rep = 0; rep < args.reps; rep++) {
     for (const run of runs) {
       if (run.ended) continue;
       if (!args.jsonOnly) process.stderr.write(`bench: ${workload} on ${run.line.mapping}${n}, repetition ${rep + 1} of ${args.reps} …\n`);
-      record(run, await runRepetition(run.spec, args.timeoutMs));
+      record(run, await runRepetition(run.spec, args.timeoutMs, run.tree || undefined));
     }
   }
   return runs.map(result);

@@ -77,27 +77,31 @@ export const portKey = (peId: string, port: string): string => `${peId}\u0000${p
 
 /**
  * The PE call in progress in this thread (any engine), for reports of what a PE did that no
- * exception carries: a PE that calls process.exit() (see exit-guard.ts). Two plain variables,
- * set and cleared around each call, cost nothing measurable on the hot path. An async call
- * stays current until it settles (or another call starts).
+ * exception carries: a PE that calls process.exit() (see exit-guard.ts). Kept only while a
+ * guard is installed (`tracked`, set by guardProcessExit: the CLI and every worker entry):
+ * storing each call's inputs costs a pass-through pipeline on `simple` ~12% of its time (a
+ * young object stored into a long-lived one), which a program that runs mappings itself and
+ * installs no guard does not pay. An async call stays current until it settles (or another
+ * call starts).
  */
-let currentPE: string | undefined;
-let currentInputs: PEInputs | undefined;
-let currentPhase: 'process' | 'preprocess' | 'postprocess' = 'process';
+export const CURRENT: { tracked: boolean; peId: string | undefined; during: During | undefined } = { tracked: false, peId: undefined, during: undefined };
 
 /** The PE call this thread is in, if any: PE id, phase, and the item of a process() call. */
 export function currentPECall(): { peId: string; phase: 'process' | 'preprocess' | 'postprocess'; item: PEInputs | undefined } | undefined {
-  return currentPE === undefined ? undefined : { peId: currentPE, phase: currentPhase, item: currentPhase === 'process' ? currentInputs : undefined };
+  const { peId, during } = CURRENT;
+  if (peId === undefined) return undefined;
+  const lifecycle = during === 'preprocess' || during === 'postprocess';
+  return { peId, phase: lifecycle ? during : 'process', item: lifecycle ? undefined : during };
 }
 
-function enter(peId: string, phase: 'process' | 'preprocess' | 'postprocess', inputs: PEInputs | undefined): void {
-  currentPE = peId;
-  currentPhase = phase;
-  currentInputs = inputs;
+function enter(peId: string, during: During): void {
+  if (!CURRENT.tracked) return;
+  CURRENT.peId = peId;
+  CURRENT.during = during;
 }
 
-function leave(inputs: PEInputs | undefined): void {
-  if (currentInputs === inputs) currentPE = currentInputs = undefined;
+function leave(during: During): void {
+  if (CURRENT.during === during) CURRENT.peId = CURRENT.during = undefined;
 }
 
 /** Time one call in this many, and scale: timing every call would cost more than a fast PE. */
@@ -148,12 +152,12 @@ export class LocalEngine {
   async preprocess(): Promise<void> {
     for (const rt of this.order) {
       try {
-        enter(rt.pe.id, 'preprocess', undefined);
+        enter(rt.pe.id, 'preprocess');
         await rt.pe.preprocess();
       } catch (error) {
         throw new PEError(rt.pe.id, 'preprocess', undefined, error);
       } finally {
-        leave(undefined);
+        leave('preprocess');
       }
     }
     for (const rt of this.order) await this.flush(rt, 'preprocess');
@@ -168,12 +172,12 @@ export class LocalEngine {
   async postprocessOne(pe: GenericPE): Promise<void> {
     const rt = this.runtimes.get(pe)!;
     try {
-      enter(rt.pe.id, 'postprocess', undefined);
+      enter(rt.pe.id, 'postprocess');
       await rt.pe.postprocess();
     } catch (error) {
       throw new PEError(rt.pe.id, 'postprocess', undefined, error);
     } finally {
-      leave(undefined);
+      leave('postprocess');
     }
     await this.flush(rt, 'postprocess');
   }
@@ -199,43 +203,61 @@ export class LocalEngine {
     return out;
   }
 
+  /**
+   * One process() call and its writes. Kept small, so that V8 inlines it into the delivery
+   * closures of the PE upstream: the rare paths (an async result, a throw, progress) are
+   * methods of their own.
+   */
   private call(rt: Runtime, inputs: PEInputs): void | Promise<void> {
     const n = ++rt.calls;
     if (rt.counters !== undefined) rt.counters[rt.counterSlot] = n;
-    const progress = this.config.progress;
-    if (progress) progress.calls[rt.pe.id] = (progress.calls[rt.pe.id] ?? 0) + 1;
-    let result: PEOutputs | Promise<PEOutputs>;
+    if (this.config.progress) this.countProgress(rt);
     const timed = n % TIMING_SAMPLE === 1;
     const start = timed ? performance.now() : 0;
-    currentPE = rt.pe.id;
-    currentPhase = 'process';
-    currentInputs = inputs;
+    const current = CURRENT;
+    const tracked = current.tracked;
+    if (tracked) {
+      current.peId = rt.pe.id;
+      current.during = inputs;
+    }
+    let result: PEOutputs | Promise<PEOutputs>;
     try {
       result = rt.pe.process(inputs);
     } catch (error) {
-      currentPE = currentInputs = undefined;
-      throw new PEError(rt.pe.id, 'process', inputs, error);
+      throw this.failed(rt, inputs, error);
     }
     if (result !== undefined && result !== null) {
-      if (isThenable(result)) {
-        return (result as Promise<PEOutputs>).then(
-          (value) => {
-            leave(inputs);
-            if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
-            this.addReturned(rt, value);
-            return this.flush(rt, inputs);
-          },
-          (error: unknown) => {
-            leave(inputs);
-            throw new PEError(rt.pe.id, 'process', inputs, error);
-          },
-        );
-      }
-      currentPE = currentInputs = undefined;
+      if (isThenable(result)) return this.settle(rt, inputs, result as Promise<PEOutputs>, timed, start);
+      if (tracked) current.peId = undefined;
       this.addReturned(rt, result);
-    } else currentPE = currentInputs = undefined;
+    } else if (tracked) current.peId = undefined;
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
     return this.flush(rt, inputs);
+  }
+
+  private countProgress(rt: Runtime): void {
+    const calls = this.config.progress!.calls;
+    calls[rt.pe.id] = (calls[rt.pe.id] ?? 0) + 1;
+  }
+
+  private failed(rt: Runtime, inputs: PEInputs, error: unknown): PEError {
+    leave(inputs);
+    return new PEError(rt.pe.id, 'process', inputs, error);
+  }
+
+  /** The rest of a call whose process() returned a promise: its writes go once it settles. */
+  private settle(rt: Runtime, inputs: PEInputs, result: Promise<PEOutputs>, timed: boolean, start: number): Promise<void> {
+    return result.then(
+      (value) => {
+        leave(inputs);
+        if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
+        this.addReturned(rt, value);
+        return this.flush(rt, inputs);
+      },
+      (error: unknown) => {
+        throw this.failed(rt, inputs, error);
+      },
+    );
   }
 
   private addReturned(rt: Runtime, value: PEOutputs): void {
@@ -259,7 +281,7 @@ export class LocalEngine {
     const values = rt.outValues;
     const carry = this.config.carry;
     for (let i = 0; i < rt.outCount; i++) {
-      const route = this.route(rt, ports[i], during);
+      const route = this.route(rt, ports[i]) ?? this.undeclared(rt, ports[i], during);
       let value = values[i];
       // mayChange(), written out: called here it was not inlined (the loop's inlining budget
       // goes to the receivers' calls) and cost pipeline_test on simple ~10% of its CPU time.
@@ -280,7 +302,7 @@ export class LocalEngine {
     const ports = rt.outPorts;
     const values = rt.outValues;
     for (; i < rt.outCount; i++, j = 0) {
-      const route = this.route(rt, ports[i], during);
+      const route = this.route(rt, ports[i]) ?? this.undeclared(rt, ports[i], during);
       if (j === 0) {
         const carry = this.config.carry;
         value = values[i];
@@ -296,14 +318,16 @@ export class LocalEngine {
     rt.outCount = 0;
   }
 
-  private route(rt: Runtime, port: string, during: During): PortRoute {
+  private route(rt: Runtime, port: string): PortRoute | undefined {
     const last = rt.lastRoute;
     if (last !== undefined && last.port === port) return last;
     const route = rt.routes.get(port);
-    if (route) {
-      rt.lastRoute = route;
-      return route;
-    }
+    if (route) rt.lastRoute = route;
+    return route;
+  }
+
+  /** A write to a port the PE does not declare fails the call that wrote it. */
+  private undeclared(rt: Runtime, port: string, during: During): never {
     rt.outCount = 0;
     const phase = during === 'preprocess' || during === 'postprocess' ? during : 'process';
     throw new PEError(rt.pe.id, phase, phase === 'process' ? during : undefined, new Error(`wrote to port '${port}', which it does not declare; its outputs are: ${[...rt.pe.outputs.keys()].join(', ') || '(none)'}`));

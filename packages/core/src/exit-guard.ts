@@ -1,4 +1,4 @@
-import { currentPECall } from './engine.js';
+import { CURRENT, currentPECall } from './engine.js';
 import { PEError, WorkerError, type D4Error } from './errors.js';
 
 /** A PE call in progress: its PE id, phase and (in process()) its item. */
@@ -27,6 +27,8 @@ export function guardProcessExit(report: (code: number, call: PECall | undefined
     return real.call(process, code as number);
   }) as typeof process.exit;
   process.exit = guarded;
+  // From now on, engines in this thread keep the call in progress (see CURRENT).
+  CURRENT.tracked = true;
   return {
     exit,
     restore: () => {
