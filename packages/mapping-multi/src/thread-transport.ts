@@ -1,5 +1,5 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { FixedTransport, PoolCommand, PoolReply, PoolTransport, WorkerMessage } from '@d4/runtime';
+import type { FixedTransport, PoolCommand, PoolReply, PoolTransport, WorkerMessage } from '@d4/runtime/worker';
 
 /** A message to the driver thread (structured clone: bytes are copied, never transferred). */
 export function post(message: WorkerMessage | PoolReply): void {

@@ -5,7 +5,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { guardProcessExit, peExitError } from '@d4/core';
-import { runFixedWorker, runPoolWorker, toWireError } from '@d4/runtime';
+import { runFixedWorker, runPoolWorker, toWireError } from '@d4/runtime/worker';
 import type { FixedThreadData } from './multi.js';
 import type { PoolThreadData } from './dynamic.js';
 import { poolThreadTransport, post, threadTransport } from './thread-transport.js';
