@@ -489,7 +489,21 @@ class Driver {
     for (const { consumer, slots } of local.consumers) {
       // A worker that reported its stats has simply finished.
       if (code === 0 && (this.reports.has(consumer) || this.stopWait)) continue;
-      if (!this.failure && !this.dead.has(consumer)) this.noticeDeath({ consumer, pid: local.child.pid, slots }, exitReason(code, signal, EXIT_REDIS_LOST));
+      if (!this.failure && !this.dead.has(consumer)) {
+        const notice = () => this.noticeDeath({ consumer, pid: local.child.pid, slots }, exitReason(code, signal, EXIT_REDIS_LOST));
+        // A worker that lost Redis: when the driver has lost it too, the driver says so once
+        // (D4_REDIS_LOST); only a worker cut off alone is worth a notice of its own. A second
+        // later, a server that was shutting down no longer answers the driver either.
+        if (code === EXIT_REDIS_LOST) {
+          setTimeout(() => {
+            if (this.failure || this.ended) return;
+            this.redis.ping().then(
+              () => !this.failure && notice(),
+              () => {},
+            );
+          }, 1000).unref();
+        } else notice();
+      }
       // Its leases go at once, so that another worker takes over its slots without waiting.
       const gone = [this.keys.alive(consumer), ...slots.map((s) => this.keys.lease(s))];
       this.redis
