@@ -75,33 +75,46 @@ interface Runtime {
 
 export const portKey = (peId: string, port: string): string => `${peId}\u0000${port}`;
 
+/** A PE call: its PE id, phase and (in process()) its item. */
+export interface PECall {
+  peId: string;
+  phase: 'process' | 'preprocess' | 'postprocess';
+  item: PEInputs | undefined;
+}
+
 /**
- * The PE call in progress in this thread (any engine), for reports of what a PE did that no
- * exception carries: a PE that calls process.exit() (see exit-guard.ts). Kept only while a
- * guard is installed (`tracked`, set by guardProcessExit: the CLI and every worker entry):
- * storing each call's inputs costs a pass-through pipeline on `simple` ~12% of its time (a
- * young object stored into a long-lived one), which a program that runs mappings itself and
- * installs no guard does not pay. An async call stays current until it settles (or another
- * call starts).
+ * An exit a PE asked for inside its call: a guarded process.exit (exit-guard.ts) throws it
+ * while a call is under way in this thread, and the engine, which knows the call's PE and
+ * item, hands both to the guard, which reports them and ends the process. So nothing is
+ * stored per call but a count: keeping each call's inputs where a guard could read them
+ * cost a pass-through PE ~20% of its time.
  */
-export const CURRENT: { tracked: boolean; peId: string | undefined; during: During | undefined } = { tracked: false, peId: undefined, during: undefined };
-
-/** The PE call this thread is in, if any: PE id, phase, and the item of a process() call. */
-export function currentPECall(): { peId: string; phase: 'process' | 'preprocess' | 'postprocess'; item: PEInputs | undefined } | undefined {
-  const { peId, during } = CURRENT;
-  if (peId === undefined) return undefined;
-  const lifecycle = during === 'preprocess' || during === 'postprocess';
-  return { peId, phase: lifecycle ? during : 'process', item: lifecycle ? undefined : during };
+export class PEExitRequest extends Error {
+  constructor(readonly exitCode: number) {
+    super(`process.exit(${exitCode}) inside a PE call`);
+  }
 }
 
-function enter(peId: string, during: During): void {
-  if (!CURRENT.tracked) return;
-  CURRENT.peId = peId;
-  CURRENT.during = during;
-}
+/**
+ * `depth`: PE calls under way in this thread (any engine; an async call counts until it
+ * settles), a number, so updating it costs next to nothing. `onExit`: the guard's handler,
+ * which reports and ends the process (never returns).
+ */
+export const CURRENT: { depth: number; onExit: ((code: number, call: PECall) => never) | undefined } = { depth: 0, onExit: undefined };
 
-function leave(during: During): void {
-  if (CURRENT.during === during) CURRENT.peId = CURRENT.during = undefined;
+/**
+ * A caught error of a PE call: when it is a guarded process.exit, the process ends here,
+ * reported. Returns the error the call failed with (what a stand-in for process.exit threw,
+ * in tests, where the process does not end).
+ */
+function exitIfAsked(error: unknown, peId: string, phase: PECall['phase'], item: PEInputs | undefined): unknown {
+  if (!(error instanceof PEExitRequest) || !CURRENT.onExit) return error;
+  try {
+    CURRENT.onExit(error.exitCode, { peId, phase, item });
+  } catch (thrown) {
+    return thrown;
+  }
+  return error;
 }
 
 /** Time one call in this many, and scale: timing every call would cost more than a fast PE. */
@@ -151,13 +164,13 @@ export class LocalEngine {
   /** Runs preprocess() of every instance, upstream first; their writes are delivered. */
   async preprocess(): Promise<void> {
     for (const rt of this.order) {
+      CURRENT.depth++;
       try {
-        enter(rt.pe.id, 'preprocess');
         await rt.pe.preprocess();
       } catch (error) {
-        throw new PEError(rt.pe.id, 'preprocess', undefined, error);
+        throw new PEError(rt.pe.id, 'preprocess', undefined, exitIfAsked(error, rt.pe.id, 'preprocess', undefined));
       } finally {
-        leave('preprocess');
+        CURRENT.depth--;
       }
     }
     for (const rt of this.order) await this.flush(rt, 'preprocess');
@@ -171,13 +184,13 @@ export class LocalEngine {
   /** postprocess() of one instance, for mappings that end instances one at a time. */
   async postprocessOne(pe: GenericPE): Promise<void> {
     const rt = this.runtimes.get(pe)!;
+    CURRENT.depth++;
     try {
-      enter(rt.pe.id, 'postprocess');
       await rt.pe.postprocess();
     } catch (error) {
-      throw new PEError(rt.pe.id, 'postprocess', undefined, error);
+      throw new PEError(rt.pe.id, 'postprocess', undefined, exitIfAsked(error, rt.pe.id, 'postprocess', undefined));
     } finally {
-      leave('postprocess');
+      CURRENT.depth--;
     }
     await this.flush(rt, 'postprocess');
   }
@@ -215,11 +228,7 @@ export class LocalEngine {
     const timed = n % TIMING_SAMPLE === 1;
     const start = timed ? performance.now() : 0;
     const current = CURRENT;
-    const tracked = current.tracked;
-    if (tracked) {
-      current.peId = rt.pe.id;
-      current.during = inputs;
-    }
+    current.depth++;
     let result: PEOutputs | Promise<PEOutputs>;
     try {
       result = rt.pe.process(inputs);
@@ -228,9 +237,9 @@ export class LocalEngine {
     }
     if (result !== undefined && result !== null) {
       if (isThenable(result)) return this.settle(rt, inputs, result as Promise<PEOutputs>, timed, start);
-      if (tracked) current.peId = undefined;
+      current.depth--;
       this.addReturned(rt, result);
-    } else if (tracked) current.peId = undefined;
+    } else current.depth--;
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
     return this.flush(rt, inputs);
   }
@@ -240,16 +249,17 @@ export class LocalEngine {
     calls[rt.pe.id] = (calls[rt.pe.id] ?? 0) + 1;
   }
 
+  /** A call that threw (or rejected): it is over. */
   private failed(rt: Runtime, inputs: PEInputs, error: unknown): PEError {
-    leave(inputs);
-    return new PEError(rt.pe.id, 'process', inputs, error);
+    CURRENT.depth--;
+    return new PEError(rt.pe.id, 'process', inputs, exitIfAsked(error, rt.pe.id, 'process', inputs));
   }
 
   /** The rest of a call whose process() returned a promise: its writes go once it settles. */
   private settle(rt: Runtime, inputs: PEInputs, result: Promise<PEOutputs>, timed: boolean, start: number): Promise<void> {
     return result.then(
       (value) => {
-        leave(inputs);
+        CURRENT.depth--;
         if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
         this.addReturned(rt, value);
         return this.flush(rt, inputs);

@@ -1,8 +1,7 @@
-import { CURRENT, currentPECall } from './engine.js';
+import { CURRENT, PEExitRequest, type PECall } from './engine.js';
 import { PEError, WorkerError, type D4Error } from './errors.js';
 
-/** A PE call in progress: its PE id, phase and (in process()) its item. */
-export type PECall = NonNullable<ReturnType<typeof currentPECall>>;
+export type { PECall };
 
 /**
  * Wraps process.exit so that a call from a PE (d4 itself keeps the real one) is reported
@@ -11,28 +10,40 @@ export type PECall = NonNullable<ReturnType<typeof currentPECall>>;
  * ends its process otherwise leaves nothing to say who did it: a worker "died", or d4 exited
  * with no output at all. Returns the real process.exit, for d4's own code, and a restore
  * function.
+ *
+ * How the PE and its item are known: while a PE call is under way in this thread, the guarded
+ * process.exit throws a PEExitRequest, which unwinds to the engine's catch of that call; the
+ * engine hands the PE and the item to the handler below, which reports them and ends the
+ * process. (A PE that catches every error around its process.exit() call keeps running.)
+ * Outside any call (a timer, a callback), it reports without a PE and ends the process.
  */
 export function guardProcessExit(report: (code: number, call: PECall | undefined) => void): { exit: typeof process.exit; restore: () => void } {
   const real = process.exit;
   const exit = real.bind(process) as typeof process.exit;
-  const guarded = ((code?: number | string | null) => {
-    const call = currentPECall();
+  const end = (status: number, call: PECall | undefined): never => {
     process.exit = real;
-    const status = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
+    if (CURRENT.onExit === onExit) CURRENT.onExit = undefined;
     try {
-      report(Number.isInteger(status) ? status : 1, call);
+      report(status, call);
     } catch {
       // Reporting is best effort: the PE asked to end the process, and it ends.
     }
-    return real.call(process, code as number);
+    return real.call(process, status);
+  };
+  const onExit = (status: number, call: PECall): never => end(status, call);
+  const guarded = ((code?: number | string | null) => {
+    const asked = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
+    const status = Number.isInteger(asked) ? asked : 1;
+    if (CURRENT.depth > 0 && CURRENT.onExit === onExit) throw new PEExitRequest(status);
+    return end(status, undefined);
   }) as typeof process.exit;
   process.exit = guarded;
-  // From now on, engines in this thread keep the call in progress (see CURRENT).
-  CURRENT.tracked = true;
+  CURRENT.onExit = onExit;
   return {
     exit,
     restore: () => {
       if (process.exit === guarded) process.exit = real;
+      if (CURRENT.onExit === onExit) CURRENT.onExit = undefined;
     },
   };
 }
