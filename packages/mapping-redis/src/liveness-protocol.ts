@@ -19,6 +19,22 @@ export interface Lease {
   stream: string;
 }
 
+/** What a worker tells the heartbeat thread when it joins (the 'join' message but its id). */
+export interface JoinOptions {
+  consumer: string;
+  register: { keys: string[]; args: (string | number)[] };
+  /** Leases the worker holds from the start (the driver took them for it). */
+  leases: Lease[];
+  /** The shared stream, when the worker reads it (its pending entries there are refreshed). */
+  shared?: string;
+  keys: MemberKeys;
+  aliveMs: number;
+  /** Heartbeat period (ms). */
+  everyMs: number;
+  /** The process's call counts per PE index for this job (shared memory), when the driver shows progress. */
+  progress?: { counts: SharedArrayBuffer; peIds: string[] };
+}
+
 export type ToThread =
   /**
    * A worker joins: the thread runs its REGISTER script (keys and args as scripts.ts says)
@@ -26,22 +42,7 @@ export type ToThread =
    * first heartbeat depends on the main thread (another worker of the process may keep it
    * busy). It answers `joined` with the rank.
    */
-  | {
-      type: 'join';
-      id: number;
-      consumer: string;
-      register: { keys: string[]; args: (string | number)[] };
-      /** Leases the worker holds from the start (the driver took them for it). */
-      leases: Lease[];
-      /** The shared stream, when the worker reads it (its pending entries there are refreshed). */
-      shared?: string;
-      keys: MemberKeys;
-      aliveMs: number;
-      /** Heartbeat period (ms). */
-      everyMs: number;
-      /** The process's call counts per PE index for this job (shared memory), when the driver shows progress. */
-      progress?: { counts: SharedArrayBuffer; peIds: string[] };
-    }
+  | ({ type: 'join'; id: number } & JoinOptions)
   /** Take a free lease (TAKE_LEASE) and renew it from then on if it was taken; answers `taken`. */
   | ({ type: 'take'; consumer: string; id: number } & Lease)
   /** A batch starts (busy) or ends (for dyn_auto_redis: the idle time counts from then). */

@@ -1,6 +1,8 @@
 import { Worker as Thread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { FromThread, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
+import type { FromThread, JoinOptions, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
+
+export type { JoinOptions };
 import { GROUP } from './keys.js';
 
 /**
@@ -29,17 +31,6 @@ export interface Member {
   /** Resolves once every call counted so far is on the driver's stream. */
   flush(): Promise<void>;
   leave(): void;
-}
-
-export interface JoinOptions {
-  consumer: string;
-  register: { keys: string[]; args: (string | number)[] };
-  leases: Lease[];
-  shared?: string;
-  keys: MemberKeys;
-  aliveMs: number;
-  everyMs: number;
-  progress?: { counts: SharedArrayBuffer; peIds: string[] };
 }
 
 const threads = new Map<string, Liveness>();
