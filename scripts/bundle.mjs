@@ -16,6 +16,8 @@
  * modules took ~30 ms of each worker's start; as one, ~15 ms. The other files tsc wrote stay
  * for their type declarations and for deep imports within the package.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const args = process.argv.slice(2);
@@ -51,6 +53,8 @@ function externals(inline) {
 if (args[0] === '--outdir') {
   const [, outdir, ...entryPoints] = args;
   if (!outdir || entryPoints.length === 0) usage();
+  // Chunk names carry a content hash: without this, every rebuild leaves the old ones behind.
+  for (const name of safeList(outdir)) if (/^chunk-[A-Z0-9]+\.js(\.map)?$/.test(name)) rmSync(join(outdir, name));
   await build({ ...common, ...externals(undefined), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
 } else {
   const [entry, outfile, ...rest] = args;
@@ -62,4 +66,12 @@ if (args[0] === '--outdir') {
 function usage() {
   console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]] | --outdir <dir> <entry.ts>… (run in the package folder)');
   process.exit(2);
+}
+
+function safeList(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
