@@ -28,6 +28,6 @@ export function parseArgsJSON(text: string | undefined): unknown {
  */
 export async function compiledWorkflow(module: string): Promise<string> {
   // Loaded here, not at the top: `d4 list` and a JavaScript workflow need none of the runtime.
-  const { prepareWorkerSource } = await import('@d4/runtime');
+  const { prepareWorkerSource } = await import('@d4/runtime/compile');
   return (await prepareWorkerSource({ module, exportName: 'default' })).module;
 }
