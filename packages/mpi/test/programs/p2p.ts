@@ -23,7 +23,8 @@ main(async () => {
       const { value, source, tag } = await world.recv();
       echoes[`${source}:${kinds[tag - 10]}`] = value;
     }
-    // Tag matching: rank 1 sent tag 2 and then tag 1; they are taken in the other order.
+    // Tag matching: rank 1 sends tag 2 and then tag 1; they are taken in the other order.
+    await world.send('go', 1, 3);
     const first = await world.recv({ source: 1, tag: 1 });
     const second = await world.recv({ source: 1, tag: 2 });
     const bytes = await world.recvBytes();
@@ -43,6 +44,7 @@ main(async () => {
       await world.send(value, 0, tag);
     }
     if (rank === 1) {
+      await world.recv({ source: 0, tag: 3 });
       await world.send('tag two', 0, 2);
       await world.send('tag one', 0, 1);
       await world.sendBytes(new TextEncoder().encode('raw frame'), 0, 77);
