@@ -21,6 +21,11 @@ using Clock = std::chrono::steady_clock;
 // an idle rank with receives pending costs at most ~1000 polls a second, and one with
 // nothing pending sleeps on the condition variable until JavaScript submits something.
 constexpr auto kSpinWindow = std::chrono::microseconds(50);
+// While a send or a collective is in flight, MPI moves its data only when polled (a 64 MB
+// message is thousands of fragments, each needing a poll on both sides), so the thread
+// polls without sleeping for longer: a request that waits for a receiver that never comes
+// still lets it back off after this.
+constexpr auto kBusyWindow = std::chrono::milliseconds(10);
 constexpr auto kFirstSleep = std::chrono::microseconds(1);
 constexpr auto kLongestSleep = std::chrono::microseconds(1000);
 
@@ -173,7 +178,7 @@ void Engine::Loop() {
       sleep = kFirstSleep;
       continue;
     }
-    if (Clock::now() - lastActivity < kSpinWindow) continue;
+    if (Clock::now() - lastActivity < (requests_.empty() ? kSpinWindow : std::chrono::duration_cast<std::chrono::microseconds>(kBusyWindow))) continue;
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, sleep, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
     if (sleep < kLongestSleep) sleep *= 2;
@@ -238,6 +243,16 @@ bool Engine::DriveReceives() {
       continue;
     }
     if (rc == MPI_SUCCESS) {
+      // The message may have arrived after an earlier receive that matches it too was
+      // probed in this pass: it belongs to the earliest one, as MPI would match it.
+      for (auto earlier = receives_.begin(); earlier != it; ++earlier) {
+        Op* candidate = *earlier;
+        if ((candidate->source == MPI_ANY_SOURCE || candidate->source == status.MPI_SOURCE) && (candidate->tag == MPI_ANY_TAG || candidate->tag == status.MPI_TAG)) {
+          op = candidate;
+          it = earlier;
+          break;
+        }
+      }
       int count = 0;
       MPI_Get_count(&status, MPI_BYTE, &count);
       // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
