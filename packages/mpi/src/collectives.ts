@@ -49,7 +49,7 @@ export class Collectives {
     return result;
   }
 
-  bcast<T>(value: T, root: number): Promise<T> {
+  bcast<T>(value: T | undefined, root: number): Promise<T> {
     return this.#inTurn(async ({ native, info }) => {
       checkRank('COMM_WORLD.bcast(value, root)', 'root', root, info);
       const isRoot = root === info.rank;
@@ -58,7 +58,7 @@ export class Collectives {
       await native.bcast(size, root);
       if (isRoot) {
         await native.bcast(message!, root);
-        return value;
+        return value as T;
       }
       const buffer = Buffer.allocUnsafeSlow(size[0]);
       await native.bcast(buffer, root);

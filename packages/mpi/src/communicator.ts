@@ -108,8 +108,8 @@ export class Communicator {
     }
   }
 
-  /** The root's value, on every rank. */
-  bcast<T>(value: T, root: number): Promise<T> {
+  /** The root's value, on every rank (the other ranks pass undefined, or anything: it is ignored). */
+  bcast<T>(value: T | undefined, root: number): Promise<T> {
     return this.#collectives.bcast(value, root);
   }
 
