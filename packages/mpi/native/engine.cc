@@ -15,17 +15,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// After the last completion the thread keeps polling for this long: a reply in a
-// ping-pong or the next frame of a stream usually comes within it, and a sleep would add a
-// wake-up to every message. Past it, sleeps double from kFirstSleep to kLongestSleep, so
-// an idle rank with receives pending costs at most ~1000 polls a second, and one with
-// nothing pending sleeps on the condition variable until JavaScript submits something.
-constexpr auto kSpinWindow = std::chrono::microseconds(50);
+// After the last completion the thread keeps polling for kSpinWindow: a reply in a
+// ping-pong or the next frame of a stream usually comes within it, and a sleep would add
+// a wake-up (up to the current back-off) to every message. Past kPureSpin it yields the
+// core between polls, so that on a busy machine the ranks' own JavaScript threads run.
+// Past the window, sleeps double from kFirstSleep to kLongestSleep, so an idle rank with
+// receives pending costs at most ~1000 polls a second, and one with nothing pending sleeps
+// on the condition variable until JavaScript submits something.
+constexpr auto kPureSpin = std::chrono::microseconds(20);
+constexpr auto kSpinWindow = std::chrono::microseconds(1000);
 // While a send or a collective is in flight, MPI moves its data only when polled (a 64 MB
 // message is thousands of fragments, each needing a poll on both sides), so the thread
 // polls without sleeping for longer: a request that waits for a receiver that never comes
 // still lets it back off after this.
-constexpr auto kBusyWindow = std::chrono::milliseconds(10);
+constexpr auto kBusyWindow = std::chrono::microseconds(10000);
 constexpr auto kFirstSleep = std::chrono::microseconds(1);
 constexpr auto kLongestSleep = std::chrono::microseconds(1000);
 
@@ -72,6 +75,7 @@ void Engine::Start(Op* op) {
 
 void Engine::Submit(Op* op) {
   Track(op->deferred.Env(), +1);
+  if (op->kind == Op::Kind::Receive) ++pendingReceives_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     inbox_.push_back(op);
@@ -178,7 +182,11 @@ void Engine::Loop() {
       sleep = kFirstSleep;
       continue;
     }
-    if (Clock::now() - lastActivity < (requests_.empty() ? kSpinWindow : std::chrono::duration_cast<std::chrono::microseconds>(kBusyWindow))) continue;
+    auto quiet = Clock::now() - lastActivity;
+    if (quiet < (requests_.empty() ? kSpinWindow : kBusyWindow)) {
+      if (quiet > kPureSpin) std::this_thread::yield();
+      continue;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, sleep, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
     if (sleep < kLongestSleep) sleep *= 2;
@@ -212,6 +220,18 @@ bool Engine::DriveRequests() {
     }
   }
   return progressed;
+}
+
+void ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status) {
+  int count = 0;
+  MPI_Get_count(status, MPI_BYTE, &count);
+  // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
+  op->data = static_cast<char*>(std::malloc(count > 0 ? static_cast<size_t>(count) : 1));
+  op->size = static_cast<size_t>(count);
+  op->error = MPI_Mrecv(op->data, count, MPI_BYTE, message, status);
+  op->source = status->MPI_SOURCE;
+  op->tag = status->MPI_TAG;
+  if (op->error != MPI_SUCCESS) op->where = "MPI_Mrecv";
 }
 
 bool Engine::DriveReceives() {
@@ -253,19 +273,12 @@ bool Engine::DriveReceives() {
           break;
         }
       }
-      int count = 0;
-      MPI_Get_count(&status, MPI_BYTE, &count);
-      // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
-      op->data = static_cast<char*>(std::malloc(count > 0 ? static_cast<size_t>(count) : 1));
-      op->size = static_cast<size_t>(count);
-      rc = MPI_Mrecv(op->data, count, MPI_BYTE, &message, &status);
-      op->source = status.MPI_SOURCE;
-      op->tag = status.MPI_TAG;
-      if (rc != MPI_SUCCESS) op->where = "MPI_Mrecv";
+      ReceiveMatched(op, &message, &status);
+      rc = op->error;
     } else {
       op->where = "MPI_Improbe";
+      op->error = rc;
     }
-    op->error = rc;
     completed_.push_back(op);
     it = receives_.erase(it);
     progressed = true;
@@ -296,6 +309,7 @@ void Engine::Drain(Napi::Env env) {
   }
   for (Op* op : ready) {
     bool finalized = op->kind == Op::Kind::Finalize;
+    if (op->kind == Op::Kind::Receive) --pendingReceives_;
     Settle(env, op);
     Track(env, -1);
     if (finalized && thread_.joinable()) {

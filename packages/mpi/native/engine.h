@@ -71,6 +71,10 @@ class Engine {
   void StopAtExit();
 
   bool started() const { return started_; }
+  // JavaScript thread: receives handed to the progress thread and not yet settled. With
+  // none, a new receive may be matched on the JavaScript thread at once (no thread hop),
+  // since no earlier receive can be owed the message.
+  bool HasPendingReceives() const { return pendingReceives_ > 0; }
   const WorldInfo& world() const { return world_; }
 
  private:
@@ -89,6 +93,7 @@ class Engine {
   bool joined_ = false;
   WorldInfo world_;
   size_t inFlight_ = 0;  // JavaScript thread: ops not yet settled (keep the loop alive)
+  size_t pendingReceives_ = 0;  // JavaScript thread
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -103,6 +108,9 @@ class Engine {
   std::deque<Op*> receives_;
   std::vector<Op*> completed_;
 };
+
+// Receives a message matched by MPI_Improbe into op (malloc'd bytes, source, tag, error).
+void ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status);
 
 // "MPI_Isend: MPI_ERR_RANK: invalid rank" from an MPI error code.
 std::string DescribeMpiError(int code, const char* where);
