@@ -4,8 +4,10 @@
 // missing addon. Without MPI it records why and exits 0, so that the workspace (and any
 // project depending on @d4/mpi) still installs; using @d4/mpi then fails with a D4Error
 // that says what to install. A compile error with MPI and the tools present fails loudly.
-// The package's test script runs it too, so MPI installed after `pnpm install` (as the
-// root test command does) gets the addon built before the tests.
+// It is the package's install script (an explicit one, so that pnpm and npm do not run
+// their implicit `node-gyp rebuild` for a binding.gyp, which fails without MPI); build
+// runs it too, a no-op when up to date. So does the test script, so that MPI installed
+// after `pnpm install` (as the root test command does) gets the addon built before tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
