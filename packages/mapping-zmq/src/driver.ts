@@ -65,8 +65,8 @@ export const zmqBackend = (originalModule: string): FixedBackend => ({
 async function launchWorkers(launch: FixedLaunch, originalModule: string): Promise<LaunchedWorkers> {
   const { jobs, plan, options } = launch;
   const total = jobs.length;
-  const place = endpoints(options);
   const keys: CurveKeyPair | undefined = options.curveSecretFile ? readKeyFile(String(options.curveSecretFile)) : undefined;
+  const place = endpoints(options);
   const local = place.remote ? Math.min(total, intOption(options, 'local', total, 0)) : total;
   const pull = new Pull({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
   const joined: Joined[] = [];
