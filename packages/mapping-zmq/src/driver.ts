@@ -18,7 +18,7 @@ import { isLoopback, memoryOption, protocolOption, readKeyFile, secondsOption, t
 import { SendQueue } from './send-queue.js';
 import { HEARTBEAT, curveClient, curveServer } from './sockets.js';
 import type { StopNotice } from './worker.js';
-import { joinCommand, listenWarning } from './notices.js';
+import { joinCommand, listenWarning, refusalNotice } from './notices.js';
 import { workerFile } from './worker-file.js';
 
 
@@ -72,6 +72,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   const joined: Joined[] = [];
   const children: ChildProcess[] = [];
   let stopping: Promise<void> | undefined;
+  let reports: ReturnType<typeof receiveReports> | undefined;
   const label = (w: number) => {
     const worker = joined[w];
     const units = jobs[w].units.map((u) => describeUnit(plan, u)).join('; ');
@@ -81,7 +82,8 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   const stop = (notice: StopNotice = { failed: false }): Promise<void> => {
     stopping ??= (async () => {
       for (const worker of joined) worker.commands.push(controlMessage(Kind.Stop, notice as never));
-      await Promise.race([Promise.all(joined.map((w) => w.commands.flushed())), delay(1000)]);
+      // Until every worker that got its job has said goodbye (at most 2 s; a dead one never will).
+      if (reports) await Promise.race([reports.allGone(), delay(2000)]);
       for (const worker of joined) worker.commands.close();
       pull.close();
       await Promise.all(children.map((child) => exited(child, 3000)));
@@ -97,6 +99,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       throw new D4Error('D4_ZMQ_ENDPOINT', `zmq_multi cannot listen on ${place.listen}: ${(error as Error).message}; give an address of this host and a free port`, { cause: error });
     }
     const driverEndpoint = pull.lastEndpoint!;
+    if (!options.quiet) reportRefusals(pull, driverEndpoint, keys !== undefined);
     if (place.remote && !keys) {
       const { host } = tcpEndpoint(place.listen, '--listen');
       if (!isLoopback(host) && !options.quiet) process.stderr.write(listenWarning(driverEndpoint));
@@ -129,7 +132,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     }
     if (total > local && !options.quiet) process.stderr.write(joinCommand(driverEndpoint, total - local, local, keys?.publicKey));
 
-    const reports = receiveReports(pull, joined, total, tokens, launch, keys, label, () => stopping !== undefined);
+    reports = receiveReports(pull, joined, total, tokens, launch, keys, label, () => stopping !== undefined);
     const waitMs = secondsOption(options, 'wait', 60);
     const timeout = delay(waitMs).then(() => {
       throw new D4Error(
@@ -148,7 +151,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       worker.commands.push(controlMessage(Kind.Job, { index: worker.index, job, workerOf: launch.workerOf, peers, originalModule }));
     }
     // The runtime stops the workers however the run ended: it succeeded when every unit is done.
-    return { label, stop: () => stop(reports.done() === plan.units.length ? { failed: false } : { failed: true, message: 'it failed or was stopped; its driver says why' }) };
+    return { label, stop: () => stop(reports?.done() === plan.units.length ? { failed: false } : { failed: true, message: 'it failed or was stopped; its driver says why' }) };
   } catch (error) {
     await stop({ failed: true, message: (error as Error).message });
     throw error;
@@ -175,8 +178,11 @@ function receiveReports(
   keys: CurveKeyPair | undefined,
   label: (w: number) => string,
   stopping: () => boolean,
-): { allJoined: Promise<void>; done: () => number } {
+): { allJoined: Promise<void>; done: () => number; allGone: () => Promise<void> } {
   let done = 0;
+  const gone = new Set<string>();
+  let allGone: (() => void) | undefined;
+  const goneOnce = new Promise<void>((resolve) => (allGone = resolve));
   let allJoined!: () => void;
   const promise = new Promise<void>((resolve) => (allJoined = resolve));
   const verbose = launch.options.verbose === true;
@@ -187,6 +193,11 @@ function receiveReports(
           const message = decodePayload<WorkerMessage>(payload);
           if (message.type === 'done') done++;
           launch.deliver(header.readUInt32LE(1), message);
+          continue;
+        }
+        if (header[0] === Kind.Bye) {
+          gone.add(payload.toString());
+          if (joined.every((w) => gone.has(w.token))) allGone?.();
           continue;
         }
         if (header[0] !== Kind.Hello) continue;
@@ -217,7 +228,27 @@ function receiveReports(
       if (!stopping()) launch.fail(new WorkerError(`zmq_multi's driver socket failed: ${(error as Error).message}`, 'D4_WORKER'));
     }
   })();
-  return { allJoined: promise, done: () => done };
+  return {
+    allJoined: promise,
+    done: () => done,
+    allGone: () => (joined.every((w) => gone.has(w.token)) ? Promise.resolve() : goneOnce),
+  };
+}
+
+/**
+ * A worker whose handshake fails (no keys, or not the driver's public key) is refused by
+ * ZeroMQ itself; the driver says so once, since the worker retries.
+ */
+function reportRefusals(pull: Pull, endpoint: string, encrypted: boolean): void {
+  let said = false;
+  const refused = (event: { error?: Error }) => {
+    if (said) return;
+    said = true;
+    process.stderr.write(refusalNotice(endpoint, encrypted, event.error?.message ?? 'handshake failed'));
+  };
+  pull.events.on('handshake:error:protocol', refused);
+  pull.events.on('handshake:error:auth', refused);
+  pull.events.on('handshake:error:other', refused);
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -16,6 +16,8 @@ export const enum Kind {
   Hello = 10,
   /** worker → driver: a WorkerMessage of worker `index` (header bytes 1..4). */
   Report = 11,
+  /** worker → driver: STOP received, leaving (payload: its hello's token). */
+  Bye = 12,
   /** driver → worker: what to run (payload: JobMessage). */
   Job = 20,
   /** driver → worker: the run is over (or failed): leave. */
@@ -87,5 +89,7 @@ export function reportMessage(index: number, message: WorkerMessage): Message {
   header.writeUInt32LE(index, 1);
   return [header, encode(message)];
 }
+
+export const byeMessage = (token: string): Message => [Buffer.of(Kind.Bye), Buffer.from(token)];
 
 export const decodePayload = <T>(payload: Buffer): T => decode<T>(payload);

@@ -18,7 +18,7 @@ export class ZmqTransport implements FixedTransport {
   private readonly hosted: Set<number>;
 
   constructor(
-    private readonly index: number,
+    readonly index: number,
     units: readonly number[],
     private readonly workerOf: readonly number[],
     private readonly addresses: readonly PeerAddress[],

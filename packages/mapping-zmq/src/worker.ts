@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { Pull, Push, curveKeyPair } from 'zeromq';
 import { D4Error } from '@d4/core';
 import { runFixedWorker, toWireError } from '@d4/runtime/worker';
-import { Kind, controlMessage, decodePayload, type JobMessage } from './frames.js';
+import { Kind, byeMessage, controlMessage, decodePayload, type JobMessage } from './frames.js';
 import { SendQueue } from './send-queue.js';
 import { HEARTBEAT, curveClient, curveServer, type CurveKeyPair } from './sockets.js';
 import { ZmqTransport } from './transport.js';
@@ -135,6 +135,10 @@ async function receive(
       }
       case Kind.Stop:
         await transport?.flushed();
+        // The driver closes its socket once every worker has said goodbye (or after a while):
+        // so the close is not taken for a lost driver.
+        toDriver.push(byeMessage(start.token));
+        await toDriver.flushed();
         return decodePayload<StopNotice>(payload);
       default:
         if (transport) transport.deliver(header, payload);
