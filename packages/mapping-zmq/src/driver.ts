@@ -16,7 +16,7 @@ import { abortError, describeUnit, minimumWorkers, workerExecArgv, type FixedBac
 import { Kind, controlMessage, decodePayload, type Hello } from './frames.js';
 import { isLoopback, memoryOption, protocolOption, readKeyFile, secondsOption, tcpEndpoint, type CurveKeyPair } from './options.js';
 import { SendQueue } from './send-queue.js';
-import { HEARTBEAT, curveClient, curveServer } from './sockets.js';
+import { HEARTBEAT, curveClient, curveServer, onEvents } from './sockets.js';
 import type { StopNotice } from './worker.js';
 import { joinCommand, listenWarning, refusalNotice } from './notices.js';
 import { workerFile } from './worker-file.js';
@@ -218,8 +218,10 @@ function receiveReports(
         if (!worker.child) {
           // A joined worker is watched through its connection: ZeroMQ's heartbeats close it
           // when the process dies or its host goes away.
-          commands.socket.events.on('disconnect', () => {
-            if (!stopping() && !launch.stopped()) launch.fail(new WorkerError(`${label(worker.index)} disconnected before the run finished: it died, or ${worker.host} became unreachable`, 'D4_WORKER_DIED'));
+          onEvents(commands.socket, {
+            disconnect: () => {
+              if (!stopping() && !launch.stopped()) launch.fail(new WorkerError(`${label(worker.index)} disconnected before the run finished: it died, or ${worker.host} became unreachable`, 'D4_WORKER_DIED'));
+            },
           });
         }
         if (joined.length === total) allJoined();
@@ -246,9 +248,7 @@ function reportRefusals(pull: Pull, endpoint: string, encrypted: boolean): void 
     said = true;
     process.stderr.write(refusalNotice(endpoint, encrypted, event.error?.message ?? 'handshake failed'));
   };
-  pull.events.on('handshake:error:protocol', refused);
-  pull.events.on('handshake:error:auth', refused);
-  pull.events.on('handshake:error:other', refused);
+  onEvents(pull, { 'handshake:error:protocol': refused, 'handshake:error:auth': refused, 'handshake:error:other': refused });
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -34,3 +34,21 @@ export async function loadZmq(): Promise<typeof import('zeromq')> {
     );
   }
 }
+
+type SocketEvent = { type: string; error?: Error };
+
+/**
+ * Calls `handlers[event.type]` for each event of the socket until it closes. The events are
+ * read from the observer directly: zeromq.js's `events.on()` builds its EventEmitter with a
+ * `require` of the module registry that first loaded zeromq, which Jest tears down between
+ * test files while the native Observer class (and that getter on it) lives on.
+ */
+export function onEvents(socket: { events: AsyncIterable<SocketEvent> }, handlers: Record<string, (event: SocketEvent) => void>): void {
+  void (async () => {
+    try {
+      for await (const event of socket.events) handlers[event.type]?.(event);
+    } catch {
+      // the socket closed
+    }
+  })();
+}

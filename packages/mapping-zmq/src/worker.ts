@@ -11,7 +11,7 @@ import { D4Error } from '@d4/core';
 import { runFixedWorker, toWireError } from '@d4/runtime/worker';
 import { Kind, byeMessage, controlMessage, decodePayload, type JobMessage } from './frames.js';
 import { SendQueue } from './send-queue.js';
-import { HEARTBEAT, curveClient, curveServer, type CurveKeyPair } from './sockets.js';
+import { HEARTBEAT, curveClient, curveServer, onEvents, type CurveKeyPair } from './sockets.js';
 import { ZmqTransport } from './transport.js';
 
 export interface WorkerStart {
@@ -83,11 +83,6 @@ function watchDriver(socket: Push, start: WorkerStart, fail: (error: D4Error) =>
     const timer = setTimeout(() => {
       if (!connected) refuse(new D4Error('D4_ZMQ_UNREACHABLE', `this worker reached no driver at ${start.connect} within ${start.connectTimeoutMs / 1000} s (--connect-timeout): is the run started, with --listen ${start.connect}, and is the address reachable from ${hostname()}?`));
     }, start.connectTimeoutMs);
-    socket.events.on('handshake', () => {
-      connected = true;
-      clearTimeout(timer);
-      resolve();
-    });
     const refused = () => {
       clearTimeout(timer);
       refuse(
@@ -97,11 +92,18 @@ function watchDriver(socket: Push, start: WorkerStart, fail: (error: D4Error) =>
         ),
       );
     };
-    socket.events.on('handshake:error:protocol', refused);
-    socket.events.on('handshake:error:auth', refused);
-    socket.events.on('handshake:error:other', refused);
-    socket.events.on('disconnect', () => {
-      if (connected) fail(new D4Error('D4_ZMQ_DRIVER_LOST', `this worker lost the driver at ${start.connect}: it ended or its host became unreachable`));
+    onEvents(socket, {
+      handshake: () => {
+        connected = true;
+        clearTimeout(timer);
+        resolve();
+      },
+      'handshake:error:protocol': refused,
+      'handshake:error:auth': refused,
+      'handshake:error:other': refused,
+      disconnect: () => {
+        if (connected) fail(new D4Error('D4_ZMQ_DRIVER_LOST', `this worker lost the driver at ${start.connect}: it ended or its host became unreachable`));
+      },
     });
   });
 }

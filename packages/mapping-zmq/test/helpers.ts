@@ -1,3 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export { freePort } from '@d4/runtime/testing';
+
 /**
  * One suite over every transport zmq_multi has on one host, in the manner of zeromq.js's
  * own `testProtos`: `describe.each(protocols)` runs each test over ipc:// and tcp://.
@@ -5,23 +10,8 @@
 export const protocols = ['ipc', 'tcp'] as const;
 export type Protocol = (typeof protocols)[number];
 
-import { fileURLToPath } from 'node:url';
+/** The workflows of these tests (test/fixtures/workflows.ts). */
 export const fixtures = fileURLToPath(new URL('./fixtures/workflows.ts', import.meta.url));
-
-import { createServer } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Waits for a condition another process makes true; fails after `ms` so that nothing hangs. */
 export async function waitFor(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
