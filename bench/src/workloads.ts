@@ -236,6 +236,38 @@ export function fftPeaks(args: WorkloadArgs = {}): WorkflowGraph {
 
 const everyRoot = (items: number): InputSpec => ({ '*': items });
 
+// ---------------------------------------------------------------- kilobytes (payload-bound)
+
+/** Writes a 1 KB string per call (its number, padded): the messages of zmq_multi's speed goal. */
+export class KilobyteProducer extends ProducerPE {
+  private n = 0;
+  constructor() {
+    super('KilobyteProducer');
+  }
+  _process(): unknown {
+    return String(this.n++).padEnd(1024, '.');
+  }
+}
+
+/** Passes each value on unchanged. */
+export class PassOn extends IterativePE {
+  constructor() {
+    super('PassOn');
+  }
+  _process(value: unknown): unknown {
+    return value;
+  }
+}
+
+/** 1 KB values through a two-stage pipeline: producer, then two pass-throughs. */
+export function kilobytes(): WorkflowGraph {
+  const graph = new WorkflowGraph();
+  const first = new PassOn();
+  graph.connect(new KilobyteProducer(), 'output', first, 'input');
+  graph.connect(first, 'output', new PassOn(), 'input');
+  return graph;
+}
+
 export const WORKLOADS: Readonly<Record<string, Workload>> = {
   pipeline_test: {
     name: 'pipeline_test',
@@ -263,6 +295,15 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
     stateful: true,
     inputs: everyRoot,
     expectedOutputs: (items) => items * WORDS_PER_LINE,
+  },
+  kilobytes: {
+    name: 'kilobytes',
+    description: 'a 1 KB string per item through a two-stage pipeline (two pass-throughs): what moving payloads costs; one result per item',
+    factory: 'kilobytes',
+    defaultItems: 200_000,
+    stateful: false,
+    inputs: everyRoot,
+    expectedOutputs: (items) => items,
   },
   fft_peaks: {
     name: 'fft_peaks',

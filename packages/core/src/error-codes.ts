@@ -105,6 +105,15 @@ export const ERROR_CODES = {
   D4_MPI_ARGUMENT: { exit: 'usage', summary: 'an MPI call was given a rank, tag, root, operation or value it cannot take' },
   D4_MPI_THREADS: { exit: 'usage', summary: 'the MPI library does not give MPI_THREAD_MULTIPLE, which @d4/mpi needs' },
   D4_MPI_ERROR: { exit: 'runFailed', summary: 'an MPI call failed: the message names the call and the MPI error' },
+  // --- the ZeroMQ mapping (zmq_multi)
+  D4_ZMQ_UNAVAILABLE: { exit: 'usage', summary: "zeromq's native binary does not load on this machine" },
+  D4_ZMQ_ENDPOINT: { exit: 'usage', summary: '`--listen`, `--connect` or `--bind` is not an endpoint zmq_multi can use, or cannot be bound' },
+  D4_ZMQ_KEY: { exit: 'usage', summary: 'the CURVE key file or `--curve-server-key` is unreadable or not a valid key' },
+  D4_ZMQ_UNREACHABLE: { exit: 'usage', summary: 'a worker reached no driver at `--connect` within `--connect-timeout`' },
+  D4_ZMQ_REFUSED: { exit: 'usage', summary: "the CURVE handshake failed: the worker's `--curve-server-key` is not the driver's key, or one side has no keys" },
+  D4_ZMQ_MISSING_WORKERS: { exit: 'runFailed', summary: 'fewer workers joined than the run needs within `--wait`' },
+  D4_ZMQ_DRIVER_LOST: { exit: 'runFailed', summary: "a worker lost its connection to the run's driver" },
+  D4_ZMQ_RUN_FAILED: { exit: 'runFailed', summary: 'the run a worker had joined failed (its driver says why)' },
 
   // --- runs
   D4_PE_FAILED: { exit: 'runFailed', summary: 'a PE threw: the message names the PE and the item, the PE stack follows' },

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { requireWorkflowSource, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { checkServerKey, secondsOption, tcpEndpoint, zmqOptions } from './options.js';
+import { loadZmq } from './sockets.js';
+
+export { zmqOptions } from './options.js';
+
+/**
+ * `zmq_multi`: dispel4py's fixed distribution over ZeroMQ. The runtime plans and runs the
+ * units; this package moves their frames between worker processes, on one host (ipc:// or
+ * loopback tcp://) or across hosts (`--listen` on the driver, `d4 worker zmq_multi
+ * --connect` on the others), each worker connected straight to its peers.
+ */
+export const zmqMultiMapping: Mapping = {
+  name: 'zmq_multi',
+  description: "fixed distribution over ZeroMQ: dispel4py's process assignment, PE instances in worker processes on this host (ipc://, loopback tcp://) and on other hosts that join (--listen, d4 worker zmq_multi --connect)",
+  stateful: true,
+  options: zmqOptions,
+  async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
+    await loadZmq();
+    const [{ runFixedJob }, { zmqBackend }] = await Promise.all([import('@d4/runtime'), import('./driver.js')]);
+    return runFixedJob(zmqBackend(requireWorkflowSource(workflow, 'zmq_multi').module), workflow, inputs, options);
+  },
+  async worker(options: Record<string, unknown>): Promise<void> {
+    const connect = options.connect;
+    if (typeof connect !== 'string') throw new (await import('@d4/core')).OptionError("d4 worker zmq_multi needs the driver's endpoint: --connect tcp://HOST:PORT (the driver prints the command)");
+    const { host } = tcpEndpoint(connect, '--connect');
+    await loadZmq();
+    const { runZmqWorker } = await import('./worker.js');
+    const { localAddressTowards } = await import('./address.js');
+    const serverKey = typeof options.curveServerKey === 'string' ? checkServerKey(options.curveServerKey) : undefined;
+    const bind = typeof options.bind === 'string' ? `tcp://${options.bind}` : `tcp://${await localAddressTowards(host)}`;
+    await runZmqWorker({
+      connect,
+      bind,
+      token: randomBytes(6).toString('hex'),
+      serverKey,
+      connectTimeoutMs: secondsOption(options, 'connectTimeout', 30),
+      signal: options.signal as AbortSignal | undefined,
+      verbose: options.verbose === true,
+    });
+  },
+};
+
+/** The mappings this package provides, by name (core's loadMapping('zmq_multi') finds them here). */
+export const mappings: Record<string, Mapping> = { zmq_multi: zmqMultiMapping };

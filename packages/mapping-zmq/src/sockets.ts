@@ -1,0 +1,54 @@
+/**
+ * Socket settings shared by the driver and the workers: CURVE (each side's keys), and
+ * ZeroMQ's own heartbeats on the driver's connections, answered by ZeroMQ's I/O thread,
+ * so a worker busy in a long synchronous PE call is not taken for dead, while a host that
+ * vanishes is noticed.
+ */
+import { D4Error } from '@d4/core';
+
+export type { CurveKeyPair } from './options.js';
+import type { CurveKeyPair } from './options.js';
+
+export const HEARTBEAT = { heartbeatInterval: 1000, heartbeatTimeout: 10_000, heartbeatTimeToLive: 10_000 };
+
+/** Options of a socket that binds: a CURVE server with its own secret key when the run is encrypted. */
+export function curveServer(keys: CurveKeyPair | undefined): Record<string, unknown> {
+  return keys ? { curveServer: true, curveSecretKey: keys.secretKey, curvePublicKey: keys.publicKey } : {};
+}
+
+/** Options of a socket that connects to a CURVE server whose public key is `serverKey`. */
+export function curveClient(keys: CurveKeyPair | undefined, serverKey: string | undefined): Record<string, unknown> {
+  if (!keys || !serverKey) return {};
+  return { curveServerKey: serverKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey };
+}
+
+/** zeromq's native module, or a clear error when its binary does not load here. */
+export async function loadZmq(): Promise<typeof import('zeromq')> {
+  try {
+    return await import('zeromq');
+  } catch (error) {
+    throw new D4Error(
+      'D4_ZMQ_UNAVAILABLE',
+      `zmq_multi needs zeromq's native binary, which does not load on this machine (${process.platform}-${process.arch}, Node ${process.versions.node}): ${(error as Error).message}; reinstall with 'npm rebuild zeromq' or use another mapping (multi, redis)`,
+      { cause: error },
+    );
+  }
+}
+
+type SocketEvent = { type: string; error?: Error };
+
+/**
+ * Calls `handlers[event.type]` for each event of the socket until it closes. The events are
+ * read from the observer directly: zeromq.js's `events.on()` builds its EventEmitter with a
+ * `require` of the module registry that first loaded zeromq, which Jest tears down between
+ * test files while the native Observer class (and that getter on it) lives on.
+ */
+export function onEvents(socket: { events: AsyncIterable<SocketEvent> }, handlers: Record<string, (event: SocketEvent) => void>): void {
+  void (async () => {
+    try {
+      for await (const event of socket.events) handlers[event.type]?.(event);
+    } catch {
+      // the socket closed
+    }
+  })();
+}

@@ -1,0 +1,78 @@
+import { Push } from 'zeromq';
+import type { FixedTransport, Link, LinkFrame, WorkerMessage } from '@d4/runtime/worker';
+import { linkFrameOf, linkKey, linkMessage, reportMessage, type PeerAddress } from './frames.js';
+import { SendQueue } from './send-queue.js';
+import { curveClient, type CurveKeyPair } from './sockets.js';
+
+/**
+ * The ZeroMQ transport of one worker process: a PUSH socket to each peer worker it shares a
+ * link with, connected straight to the peer's PULL socket (never through the driver), and
+ * this worker's own PULL socket, on which every peer's frames arrive. Frames of one link all
+ * travel over one PUSH/PULL pair, so they arrive in the order they were sent.
+ */
+export class ZmqTransport implements FixedTransport {
+  private readonly listeners = new Map<string, (frame: LinkFrame) => void>();
+  /** Frames that came before the runtime asked for their link (a peer started first). */
+  private readonly early = new Map<string, LinkFrame[]>();
+  private readonly peers = new Map<number, SendQueue>();
+  private readonly hosted: Set<number>;
+
+  constructor(
+    readonly index: number,
+    units: readonly number[],
+    private readonly workerOf: readonly number[],
+    private readonly addresses: readonly PeerAddress[],
+    private readonly toDriver: SendQueue,
+    private readonly keys: CurveKeyPair | undefined,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.hosted = new Set(units);
+  }
+
+  link(from: number, to: number): Link {
+    const peer = this.peer(this.workerOf[this.hosted.has(from) ? to : from]);
+    const key = `${from}>${to}`;
+    return {
+      send: (frame) => peer.push(linkMessage(from, to, frame)),
+      onFrame: (listener) => {
+        this.listeners.set(key, listener);
+        const early = this.early.get(key);
+        this.early.delete(key);
+        for (const frame of early ?? []) listener(frame);
+      },
+    };
+  }
+
+  report(message: WorkerMessage): void {
+    this.toDriver.push(reportMessage(this.index, message));
+  }
+
+  /** A link frame from this worker's PULL socket. */
+  deliver(header: Buffer, payload: Buffer | undefined): void {
+    const key = linkKey(header);
+    const frame = linkFrameOf(header, payload);
+    const listener = this.listeners.get(key);
+    if (listener) listener(frame);
+    else this.early.set(key, [...(this.early.get(key) ?? []), frame]);
+  }
+
+  async flushed(): Promise<void> {
+    await Promise.all([...this.peers.values()].map((peer) => peer.flushed()));
+  }
+
+  close(): void {
+    for (const peer of this.peers.values()) peer.close();
+  }
+
+  private peer(worker: number): SendQueue {
+    let queue = this.peers.get(worker);
+    if (!queue) {
+      const address = this.addresses[worker];
+      // The runtime's credits bound what waits on a link; ZeroMQ's own queue need not drop or block first.
+      const socket = new Push({ sendHighWaterMark: 0, linger: 2000, ...curveClient(this.keys, address.publicKey) });
+      socket.connect(address.endpoint);
+      this.peers.set(worker, (queue = new SendQueue(socket, this.onError)));
+    }
+    return queue;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * A worker process the driver started on its own host: its settings come in the
+ * D4_ZMQ_WORKER environment variable. It leaves when the driver says the run is over, or
+ * when it loses the driver; Ctrl-C in a terminal reaches it too, but the driver decides
+ * (it stops every worker), so SIGINT is ignored here.
+ */
+import { D4Error, guardProcessExit, peExitError } from '@d4/core';
+import { runZmqWorker, type WorkerStart } from './worker.js';
+
+const { exit } = guardProcessExit((code, call) => {
+  // The driver sees the exit and names this process; the PE and the item go to stderr.
+  process.stderr.write(`d4 zmq_multi worker (pid ${process.pid}): ${peExitError(code, call, `its worker process (pid ${process.pid}, exit code ${code})`).message}\n`);
+});
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => exit(143));
+
+try {
+  await runZmqWorker(JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as WorkerStart);
+  exit(0);
+} catch (error) {
+  // A run that failed is reported by the driver; anything else is said here.
+  if (!(error instanceof D4Error && error.code === 'D4_ZMQ_RUN_FAILED')) process.stderr.write(`d4 zmq_multi worker (pid ${process.pid}): ${(error as Error).message}\n`);
+  exit(1);
+}
