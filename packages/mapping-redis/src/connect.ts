@@ -124,4 +124,4 @@ function probe(url: string): Promise<void> {
   });
 }
 
-export { NO_ANSWER_MS } from './redis-client.js';
+export { NO_ANSWER_MS } from './liveness-protocol.js';

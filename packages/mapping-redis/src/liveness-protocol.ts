@@ -1,7 +1,11 @@
 /**
  * Messages between a worker process's threads: its workers (the main thread) and the
- * heartbeat thread (liveness-thread.ts). Types only, so the thread loads nothing of d4's.
+ * heartbeat thread (liveness-thread.ts). Types and a constant only, so the thread loads
+ * nothing of d4's.
  */
+
+/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
+export const NO_ANSWER_MS = 15_000;
 
 /** The keys of one worker that its heartbeat touches. */
 export interface MemberKeys {

@@ -162,6 +162,9 @@ export interface Scripts {
   watch(keys: string[], args: (string | number)[]): Promise<number>;
 }
 
+/** The scripts' sources, for a client other than ioredis (the heartbeat thread's, resp-client.ts). */
+export const LUA = { commit: COMMIT, register: REGISTER, heartbeat: HEARTBEAT, takeLease: TAKE_LEASE, broadcast: BROADCAST, watch: WATCH } as const;
+
 export function defineScripts(redis: Redis): Scripts {
   const table = { d4commit: COMMIT, d4register: REGISTER, d4heartbeat: HEARTBEAT, d4takelease: TAKE_LEASE, d4broadcast: BROADCAST, d4watch: WATCH };
   for (const [name, lua] of Object.entries(table)) {
