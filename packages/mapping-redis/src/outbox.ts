@@ -1,5 +1,5 @@
 import { createRouter, encode, encodeBatch, CodecError, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector } from '@d4/runtime';
+import { OutputCollector, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
@@ -52,9 +52,10 @@ export class ResultBuffer extends OutputCollector {
 /**
  * Where every write goes, and the batch of everything a worker (or the driver's roots)
  * wrote since the last commit. One commit is one Lua call: outputs, results, logs and
- * acknowledgements together, so a worker killed mid-batch leaves no trace of it.
+ * acknowledgements together, so a worker killed mid-batch leaves no trace of it (the
+ * runtime's CommitTransport: Redis is an at-least-once transport).
  */
-export class Outbox {
+export class Outbox implements CommitTransport<AckGroup> {
   /** KEYS of the commit script: meta, counters, driver, fence, shared, slot 0, slot 1, … */
   readonly keys: string[];
   readonly results = new ResultBuffer();
@@ -153,7 +154,7 @@ export class Outbox {
    * acknowledged first, and the entries in flight;
    * undefined when the job is over (its keys are gone).
    */
-  async commit(acks: readonly AckGroup[] = [], driverFields: [string, string | Buffer][] = []): Promise<{ duplicates: number[]; inFlight: number } | undefined> {
+  async commit(acks: readonly AckGroup[] = [], driverFields: readonly [string, string | Buffer][] = []): Promise<CommitOutcome | undefined> {
     const args: (string | Buffer | number)[] = [GROUP, this.fence ? 1 : 0];
     const outIndex = args.length;
     args.push(0);
