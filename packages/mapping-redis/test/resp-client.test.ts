@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ReplyError, RespClient, encodeCommand, parseReply } from '../src/resp-client.js';
 import { LUA } from '../src/scripts.js';
 import { freePort, startRedis, type TestRedis } from './redis-server.js';
