@@ -72,7 +72,7 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
       throw new D4Error('D4_REDIS_JOB_EXISTS', `a job ${job} is already running on Redis at ${redactUrl(parsed.redisUrl)}; choose another --job id, or leave it out for a random one`);
     }
     const meta: JobMeta = {
-      format: 1,
+      format: 2,
       job,
       mapping,
       source,

@@ -3,12 +3,12 @@ import { LocalEngine, mergeStats, unconnectedPorts } from '@d4/runtime';
 import type { Outbox } from './outbox.js';
 import type { Plan } from './plan.js';
 
-/** One PE instance in a worker: a pinned one (a slot with its stream) or a shared PE's. */
+/** One PE instance in a worker: a pinned one (a unit with its stream) or a shared PE's. */
 export interface Instance {
   readonly pe: GenericPE;
   readonly peIndex: number;
   readonly engine: LocalEngine;
-  readonly slot?: number;
+  readonly unit?: number;
   closed: boolean;
 }
 
@@ -19,12 +19,12 @@ export interface Instance {
 const usedPEs = new Set<GenericPE>();
 
 /**
- * The PE instances of one worker: those of the slots it holds (created when it takes the
- * slot: preprocess runs then), those of shared PEs (created on their first item), and those
- * of slots it lost (kept for their figures). Their writes go to the worker's outbox.
+ * The PE instances of one worker: those of the units it holds (created when it takes the
+ * unit: preprocess runs then), those of shared PEs (created on their first item), and those
+ * of units it lost (kept for their figures). Their writes go to the worker's outbox.
  */
 export class Instances {
-  readonly slots = new Map<number, Instance>();
+  readonly units = new Map<number, Instance>();
   private readonly shared = new Map<number, Instance>();
   private readonly retired: Instance[] = [];
   private readonly unconnected: Set<string>;
@@ -51,24 +51,24 @@ export class Instances {
     return instance;
   }
 
-  /** A fresh instance for a slot this worker now holds. */
-  async hold(slot: number): Promise<Instance> {
-    const instance = await this.create(this.plan.slots[slot].pe, slot);
-    this.slots.set(slot, instance);
+  /** A fresh instance for a unit this worker now holds. */
+  async hold(unit: number): Promise<Instance> {
+    const instance = await this.create(this.plan.units[unit].pe, unit);
+    this.units.set(unit, instance);
     return instance;
   }
 
-  /** Another worker holds the slot now: its instance reads no more (its figures stay). */
-  lose(slot: number): void {
-    const instance = this.slots.get(slot);
+  /** Another worker holds the unit now: its instance reads no more (its figures stay). */
+  lose(unit: number): void {
+    const instance = this.units.get(unit);
     if (!instance) return;
-    this.slots.delete(slot);
+    this.units.delete(unit);
     this.retired.push(instance);
   }
 
   /** Runs postprocess() of this worker's open instances of a PE. */
   async close(peIndex: number): Promise<void> {
-    const instances = [...this.slots.values(), ...this.shared.values()].filter((i) => i.peIndex === peIndex && !i.closed);
+    const instances = [...this.units.values(), ...this.shared.values()].filter((i) => i.peIndex === peIndex && !i.closed);
     for (const instance of instances) {
       await instance.engine.postprocessOne(instance.pe);
       instance.closed = true;
@@ -77,16 +77,16 @@ export class Instances {
 
   stats(): Record<string, PEStats> {
     const stats: Record<string, PEStats> = {};
-    for (const instance of [...this.slots.values(), ...this.shared.values(), ...this.retired]) mergeStats(stats, instance.engine.stats());
+    for (const instance of [...this.units.values(), ...this.shared.values(), ...this.retired]) mergeStats(stats, instance.engine.stats());
     return stats;
   }
 
-  private async create(peIndex: number, slot: number | undefined): Promise<Instance> {
+  private async create(peIndex: number, unit: number | undefined): Promise<Instance> {
     const pe = await this.freshPE(peIndex);
     const planned = this.plan.pes[peIndex];
     const rank = this.rank();
-    pe.instance = slot === undefined ? rank : this.plan.slots[slot].instance;
-    pe.numInstances = slot === undefined ? Math.max(this.plan.numProcesses, rank + 1) : planned.slots.length;
+    pe.instance = unit === undefined ? rank : this.plan.units[unit].instance;
+    pe.numInstances = unit === undefined ? Math.max(this.plan.numProcesses, rank + 1) : planned.units.length;
     const engine = new LocalEngine({
       pes: [pe],
       localEdges: [],
@@ -97,7 +97,7 @@ export class Instances {
       log: this.log,
     });
     await engine.preprocess();
-    return { pe, peIndex, engine, slot, closed: false };
+    return { pe, peIndex, engine, unit, closed: false };
   }
 
   /** A PE object no other instance in this process uses (state must not be shared). */

@@ -39,9 +39,9 @@ export async function createJob(redis: Redis, keys: JobKeys, meta: JobMeta, plan
   tx.set(keys.rank, plan.localWorkers - 1, 'PX', ttl);
   tx.xadd(keys.driver, '*', 'init', '1');
   if (plan.pes.some((p) => p.mode === 'shared')) tx.xgroup('CREATE', keys.shared, GROUP, '$', 'MKSTREAM');
-  plan.slots.forEach((_, s) => tx.xgroup('CREATE', keys.slot(s), GROUP, '$', 'MKSTREAM'));
-  plan.localSlots.forEach((slots, i) => {
-    for (const s of slots) tx.set(keys.lease(s), localName(i), 'PX', BOOT_LEASE_MS);
+  plan.units.forEach((_, s) => tx.xgroup('CREATE', keys.unit(s), GROUP, '$', 'MKSTREAM'));
+  plan.localUnits.forEach((units, i) => {
+    for (const s of units) tx.set(keys.lease(s), localName(i), 'PX', BOOT_LEASE_MS);
   });
   for (const [error] of (await tx.exec()) ?? []) {
     if (error) throw new D4Error('D4_REDIS_SETUP', `cannot create job ${keys.job} on Redis at ${redactUrl(parsed.redisUrl)}: ${error.message}`, { cause: error });

@@ -16,9 +16,9 @@ export interface MemberKeys {
   counters: string;
 }
 
-/** A slot's lease key and stream. */
+/** A unit's lease key and stream. */
 export interface Lease {
-  slot: number;
+  unit: number;
   key: string;
   stream: string;
 }
@@ -69,7 +69,7 @@ export type FromThread =
   | { type: 'taken'; id: number; result: number }
   /** -1: the job is over; -2: its driver is gone; -3: the worker was taken for dead. */
   | { type: 'fatal'; consumer: string; code: number }
-  | { type: 'lost'; consumer: string; slots: number[] }
+  | { type: 'lost'; consumer: string; units: number[] }
   | { type: 'flushed'; id: number }
   /** A request failed in Redis (the message of the error). */
   | { type: 'failed'; id: number; message: string }

@@ -92,9 +92,9 @@ async function beat(m: Member): Promise<void> {
     post({ type: 'fatal', consumer: m.consumer, code: result[0] });
   } else if (result.length > 0) {
     // Another worker holds these now: renew them no more, and tell the worker.
-    const lost = result.map((position) => leases[position - 1].slot);
-    m.leases = m.leases.filter((l) => !lost.includes(l.slot));
-    post({ type: 'lost', consumer: m.consumer, slots: lost });
+    const lost = result.map((position) => leases[position - 1].unit);
+    m.leases = m.leases.filter((l) => !lost.includes(l.unit));
+    post({ type: 'lost', consumer: m.consumer, units: lost });
   }
 }
 
@@ -155,7 +155,7 @@ function handle(message: ToThread): void {
       void run<number>(LUA.takeLease, [m.keys.meta, message.key], [m.consumer, m.aliveMs])
         .then((result) => {
           // Renewed from the moment it is taken, whatever the main thread does next.
-          if (result === 1 && !m.leases.some((l) => l.slot === message.slot)) m.leases = [...m.leases, { slot: message.slot, key: message.key, stream: message.stream }];
+          if (result === 1 && !m.leases.some((l) => l.unit === message.unit)) m.leases = [...m.leases, { unit: message.unit, key: message.key, stream: message.stream }];
           post({ type: 'taken', id: message.id, result });
         })
         .catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));

@@ -3,21 +3,21 @@ import { fileURLToPath } from 'node:url';
 import { WorkerError, type WorkflowSource } from '@d4/core';
 import { sleep, type JobContext } from './job-context.js';
 import { BOOT_LEASE_MS, localName } from './job-store.js';
-import type { LocalProcessConfig, WorkerConsumer } from './worker-config.js';
+import type { LocalProcessConfig, LocalWorker } from './worker-config.js';
 
-/** A child process that hosts some of the local workers (consumers). */
+/** A child process that hosts some of the local workers. */
 export interface LocalProcess {
-  consumers: WorkerConsumer[];
+  workers: LocalWorker[];
   child: ChildProcess;
   exited: Promise<void>;
   alive: boolean;
 }
 
 /**
- * The worker processes run() starts on this host: `workers` consumers hosted in
+ * The worker processes run() starts on this host: `-n` workers hosted in
  * `processes` child processes (by default one per core, at most one per worker). Each
  * process pays for loading Node, ioredis and the workflow module once; a consumer more in a
- * process costs two connections. A process killed takes its consumers with it: their
+ * process costs two connections. A process killed takes its workers with it: their
  * entries are claimed by the others.
  */
 export class LocalWorkers {
@@ -35,14 +35,14 @@ export class LocalWorkers {
     const entry = workerEntry();
     const count = Math.min(plan.localWorkers, parsed.processes);
     for (let p = 0; p < count; p++) {
-      const consumers: WorkerConsumer[] = [];
-      for (let i = p; i < plan.localWorkers; i += count) consumers.push({ consumer: localName(i), rank: i, slots: plan.localSlots[i] });
-      const config: LocalProcessConfig = { redisUrl: parsed.redisUrl, job: keys.job, verbose: options.verbose === true, consumers, localSource };
+      const workers: LocalWorker[] = [];
+      for (let i = p; i < plan.localWorkers; i += count) workers.push({ consumer: localName(i), rank: i, units: plan.localUnits[i] });
+      const config: LocalProcessConfig = { redisUrl: parsed.redisUrl, job: keys.job, verbose: options.verbose === true, workers, localSource };
       const child = spawn(process.execPath, [entry], {
         env: { ...process.env, D4_REDIS_WORKER: JSON.stringify(config) },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
-      const local: LocalProcess = { consumers, child, alive: true, exited: Promise.resolve() };
+      const local: LocalProcess = { workers, child, alive: true, exited: Promise.resolve() };
       local.exited = new Promise<void>((resolve) => {
         child.once('exit', (code, signal) => {
           local.alive = false;
@@ -65,7 +65,7 @@ export class LocalWorkers {
 
   /** The local workers with their process ids (for onJob). */
   get pids(): { consumer: string; pid: number }[] {
-    return this.processes.flatMap((l) => l.consumers.map((c) => ({ consumer: c.consumer, pid: l.child.pid ?? -1 })));
+    return this.processes.flatMap((l) => l.workers.map((c) => ({ consumer: c.consumer, pid: l.child.pid ?? -1 })));
   }
 
   /**
@@ -79,7 +79,7 @@ export class LocalWorkers {
     const until = performance.now() + BOOT_LEASE_MS;
     while (!this.registered && !this.ctx.stopped() && performance.now() < until) {
       const joined = new Set(await redis.smembers(keys.workers));
-      this.registered = this.processes.every((l) => !l.alive || l.consumers.every((c) => joined.has(c.consumer) || members.isDead(c.consumer)));
+      this.registered = this.processes.every((l) => !l.alive || l.workers.every((c) => joined.has(c.consumer) || members.isDead(c.consumer)));
       if (!this.registered) await sleep(10);
     }
   }

@@ -4,9 +4,9 @@ import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
 
-/** 1-based positions in the commit's KEYS: meta, counters, driver, fence, shared, slot 0, … */
+/** 1-based positions in the commit's KEYS: meta, counters, driver, fence, shared, unit 0, … */
 export const SHARED_KEY = 5;
-export const slotKey = (slot: number): number => 6 + slot;
+export const unitKey = (unit: number): number => 6 + unit;
 
 /** Values bound for one stream and one target (PE index and input port). */
 interface Destination {
@@ -56,7 +56,7 @@ export class ResultBuffer extends OutputCollector {
  * runtime's CommitTransport: Redis is an at-least-once transport).
  */
 export class Outbox implements CommitTransport<AckGroup> {
-  /** KEYS of the commit script: meta, counters, driver, fence, shared, slot 0, slot 1, … */
+  /** KEYS of the commit script: meta, counters, driver, fence, shared, unit 0, unit 1, … */
   readonly keys: string[];
   readonly results = new ResultBuffer();
   logs: [string, number, string][] = [];
@@ -74,7 +74,7 @@ export class Outbox implements CommitTransport<AckGroup> {
     /** A worker's heartbeat key: its commits are refused once it has expired. */
     private readonly fence?: string,
   ) {
-    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.slots.map((_, s) => jobKeys.slot(s))];
+    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.units.map((_, s) => jobKeys.unit(s))];
   }
 
   /** The function an instance's engine calls for writes on connected ports. */
@@ -124,8 +124,8 @@ export class Outbox implements CommitTransport<AckGroup> {
       let route: Route;
       if (planned.mode === 'pinned') {
         const grouping = edge.to.inputs.get(edge.toPort)!.grouping;
-        const router = createRouter(grouping, sourceIndex, planned.slots.length, { peId: edge.to.id, port: edge.toPort });
-        route = { shared: false, router, dests: planned.slots.map((slot) => this.dest(slotKey(slot), to, target)), origin };
+        const router = createRouter(grouping, sourceIndex, planned.units.length, { peId: edge.to.id, port: edge.toPort });
+        route = { shared: false, router, dests: planned.units.map((unit) => this.dest(unitKey(unit), to, target)), origin };
       } else {
         route = { shared: true, dest: this.dest(SHARED_KEY, to, target), origin };
       }

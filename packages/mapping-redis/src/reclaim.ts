@@ -3,7 +3,7 @@ import { GROUP, type JobKeys } from './keys.js';
 import type { DataEntry } from './entries.js';
 import { itemCount } from './entries.js';
 import type { TakeoverReport } from './notices.js';
-import { SHARED_KEY, slotKey, type AckGroup } from './outbox.js';
+import { SHARED_KEY, unitKey, type AckGroup } from './outbox.js';
 import type { Tuning } from './options.js';
 import type { Plan } from './plan.js';
 import { jobGone } from './worker-errors.js';
@@ -22,17 +22,17 @@ export interface ReclaimingWorker {
   /** Runs entries as a batch and commits it. */
   runBatch(entries: DataEntry[], redelivered: boolean): Promise<void>;
   commit(acks: AckGroup[], fields: [string, string | Buffer][]): Promise<void>;
-  /** Whether it holds the slot. */
-  holds(slot: number): boolean;
+  /** Whether it holds the unit. */
+  holds(unit: number): boolean;
   /** Takes a free lease through the heartbeat thread (1 taken, 0 held by another, -1 job over). */
-  takeLease(slot: number): Promise<number>;
-  /** A fresh instance for a slot whose lease it just took; returns its description for messages. */
-  hold(slot: number): Promise<string>;
+  takeLease(unit: number): Promise<number>;
+  /** A fresh instance for a unit whose lease it just took; returns its description for messages. */
+  hold(unit: number): Promise<string>;
 }
 
 /**
  * What a worker does for the work of others that died: it claims the entries pending for
- * longer than --claim-idle on the shared stream (XAUTOCLAIM), takes over slots whose lease
+ * longer than --claim-idle on the shared stream (XAUTOCLAIM), takes over units whose lease
  * nobody holds, with what their last holder left pending, and tells the driver whose entries
  * it took (one commit field 'k', said on the driver's stderr).
  */
@@ -41,7 +41,7 @@ export class Reclaimer {
 
   constructor(private readonly worker: ReclaimingWorker) {}
 
-  /** Periodic duties (every claim time / 2): claim what dead workers left, take over slots nobody holds. */
+  /** Periodic duties (every claim time / 2): claim what dead workers left, take over units nobody holds. */
   async maintain(): Promise<void> {
     const w = this.worker;
     if (Date.now() < this.next || w.stopping) return;
@@ -54,8 +54,8 @@ export class Reclaimer {
         throw error;
       }
     }
-    if (w.plan.slots.length === 0) return;
-    const leases = await w.redis.mget(...w.plan.slots.map((_, s) => w.keys.lease(s)));
+    if (w.plan.units.length === 0) return;
+    const leases = await w.redis.mget(...w.plan.units.map((_, s) => w.keys.lease(s)));
     for (let s = 0; s < leases.length; s++) {
       if (leases[s] !== null || w.holds(s)) continue;
       const taken = await w.takeLease(s);
@@ -67,22 +67,22 @@ export class Reclaimer {
     }
   }
 
-  /** A slot whose lease this worker just took: a fresh instance, and what its last holder left pending. */
-  private async takeOver(slot: number): Promise<void> {
+  /** A unit whose lease this worker just took: a fresh instance, and what its last holder left pending. */
+  private async takeOver(unit: number): Promise<void> {
     const w = this.worker;
-    const what = await w.hold(slot);
-    if (w.verbose) process.stderr.write(`d4 worker ${w.consumer}: took over slot ${slot} (${what})\n`);
-    await this.claim(w.keys.slot(slot), slotKey(slot), 0, slot);
+    const what = await w.hold(unit);
+    if (w.verbose) process.stderr.write(`d4 worker ${w.consumer}: took over unit ${unit} (${what})\n`);
+    await this.claim(w.keys.unit(unit), unitKey(unit), 0, unit);
   }
 
   /**
    * Claims entries idle for `minIdle` ms and runs them, then tells the driver whose they were
    * (XPENDING first: XAUTOCLAIM does not say, and when nothing is idle it is the only call).
    */
-  private async claim(key: string, keyIndex: number, minIdle: number, slot?: number): Promise<void> {
+  private async claim(key: string, keyIndex: number, minIdle: number, unit?: number): Promise<void> {
     const w = this.worker;
     let cursor = '0-0';
-    const report: TakeoverReport = { by: w.consumer, from: {}, slot };
+    const report: TakeoverReport = { by: w.consumer, from: {}, unit };
     do {
       const idle = (await w.redis.xpending(key, GROUP, 'IDLE', minIdle, cursor, '+', w.tuning.readCount * 10)) as [string, string, number, number][];
       if (idle.length === 0) break;

@@ -21,11 +21,11 @@ export class WorkerDeaths {
   /** A local worker process ended while the run goes on. */
   localExit(local: LocalProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const { ctx } = this;
-    for (const { consumer, slots } of local.consumers) {
+    for (const { consumer, units } of local.workers) {
       // A worker that reported its stats has simply finished.
       if (code === 0 && (ctx.members.hasLeft(consumer) || this.stopping())) continue;
       if (!ctx.stopped() && !ctx.members.isDead(consumer)) {
-        const notice = () => this.notice({ consumer, pid: local.child.pid, slots }, exitReason(code, signal, EXIT_REDIS_LOST));
+        const notice = () => this.notice({ consumer, pid: local.child.pid, units }, exitReason(code, signal, EXIT_REDIS_LOST));
         // A worker that lost Redis: when the driver has lost it too, the driver says so once
         // (D4_REDIS_LOST); only a worker cut off alone is worth a notice of its own. A second
         // later, a server that was shutting down no longer answers the driver either.
@@ -40,7 +40,7 @@ export class WorkerDeaths {
         } else notice();
       }
       // Its leases go at once, so that another worker takes over its units without waiting.
-      const gone = [ctx.keys.alive(consumer), ...slots.map((s) => ctx.keys.lease(s))];
+      const gone = [ctx.keys.alive(consumer), ...units.map((s) => ctx.keys.lease(s))];
       ctx.redis
         .eval(`for _, k in ipairs(KEYS) do if redis.call('GET', k) == ARGV[1] or string.find(k, ':hb:') then redis.call('DEL', k) end end return 0`, gone.length, ...gone, consumer)
         .catch(() => {});
@@ -58,7 +58,7 @@ export class WorkerDeaths {
     members.forEach((m, i) => {
       // A worker that sent its report and left is done, not dead.
       if (alive[i] !== null || ctx.members.hasLeft(m)) return;
-      this.notice({ consumer: m, slots: [] }, 'stopped renewing its heartbeat (killed, frozen, or cut off from Redis)');
+      this.notice({ consumer: m, units: [] }, 'stopped renewing its heartbeat (killed, frozen, or cut off from Redis)');
       ctx.members.note({ type: 'died', member: m });
     });
     const anyAlive = alive.some((v) => v !== null);
@@ -68,7 +68,7 @@ export class WorkerDeaths {
   }
 
   /** Says on stderr that a worker died and what becomes of its entries. */
-  private notice(worker: { consumer: string; pid?: number; slots: number[] }, reason: string): void {
+  private notice(worker: { consumer: string; pid?: number; units: number[] }, reason: string): void {
     const { ctx } = this;
     if (ctx.options.quiet || ctx.stopped()) return;
     void pendingEntries(ctx.redis, ctx.keys, ctx.plan, worker.consumer)

@@ -29,7 +29,7 @@ export function memberKeys(keys: JobKeys, consumer: string): MemberKeys {
  * one, and how often to beat: a third of the heartbeat expiry, more often for
  * dyn_auto_redis (the driver reads idle times from the beats) and for live progress.
  */
-export function joinOptions(meta: JobMeta, keys: JobKeys, consumer: string, config: { rank?: number; slots?: number[] }, calls: Int32Array | undefined): JoinOptions {
+export function joinOptions(meta: JobMeta, keys: JobKeys, consumer: string, config: { rank?: number; units?: number[] }, calls: Int32Array | undefined): JoinOptions {
   const { tuning, plan } = meta;
   const every = Math.max(50, Math.min(Math.floor(tuning.aliveMs / 3), meta.mapping === 'dyn_auto_redis' ? Math.floor(tuning.idleThreshold / 4) : Infinity, calls ? PROGRESS_MS : Infinity));
   return {
@@ -38,7 +38,7 @@ export function joinOptions(meta: JobMeta, keys: JobKeys, consumer: string, conf
       keys: [keys.meta, keys.workers, keys.control(consumer), keys.alive(consumer), keys.rank],
       args: [consumer, GROUP, tuning.aliveMs, config.rank ?? ''],
     },
-    leases: (config.slots ?? []).map((slot) => ({ slot, key: keys.lease(slot), stream: keys.slot(slot) })),
+    leases: (config.units ?? []).map((unit) => ({ unit, key: keys.lease(unit), stream: keys.unit(unit) })),
     shared: plan.pes.some((p) => p.mode === 'shared') ? keys.shared : undefined,
     keys: memberKeys(keys, consumer),
     aliveMs: tuning.aliveMs,

@@ -10,7 +10,7 @@ import { Liveness, type Member } from './liveness.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import type { Tuning } from './options.js';
-import { Outbox, SHARED_KEY, slotKey, type AckGroup } from './outbox.js';
+import { Outbox, SHARED_KEY, unitKey, type AckGroup } from './outbox.js';
 import type { Plan } from './plan.js';
 import { Reclaimer, type ReclaimingWorker } from './reclaim.js';
 import type { WorkerConfig, WorkerReport } from './worker-config.js';
@@ -18,11 +18,11 @@ import { ReportedError, errorReport, jobGone, reportError } from './worker-error
 import { heartbeatFailure, joinOptions, memberKeys, progressCounts } from './worker-liveness.js';
 import { defineScripts } from './scripts.js';
 
-export type { LocalProcessConfig, WorkerConfig, WorkerConsumer, WorkerFailure, WorkerReport } from './worker-config.js';
+export type { LocalProcessConfig, WorkerConfig, LocalWorker, WorkerFailure, WorkerReport } from './worker-config.js';
 export { ReportedError } from './worker-errors.js';
 
 /**
- * A worker of a job: reads its control stream, the slots it holds and (when active) the
+ * A worker of a job: reads its control stream, the units it holds and (when active) the
  * shared group, runs PE instances, and commits each batch atomically. It ends when the
  * driver says stop, and fails when the job is gone or a PE throws.
  */
@@ -142,7 +142,7 @@ class Worker implements ReclaimingWorker {
 
   private async loop(): Promise<WorkerReport> {
     try {
-      for (const slot of this.config.slots ?? []) await this.instances.hold(slot);
+      for (const unit of this.config.units ?? []) await this.instances.hold(unit);
       await this.commit([]);
       while (!this.stopping) {
         const streams = this.readStreams();
@@ -186,7 +186,7 @@ class Worker implements ReclaimingWorker {
 
   private readStreams(): string[] {
     const streams = [this.keys.control(this.consumer)];
-    for (const slot of this.instances.slots.keys()) streams.push(this.keys.slot(slot));
+    for (const unit of this.instances.units.keys()) streams.push(this.keys.unit(unit));
     if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) streams.push(this.keys.shared);
     return streams;
   }
@@ -200,7 +200,7 @@ class Worker implements ReclaimingWorker {
         for (const [, fields] of entries) if (fields) this.control(fields, closes);
         continue;
       }
-      const keyIndex = key === this.keys.shared ? SHARED_KEY : slotKey(Number(key.slice(this.keys.prefix.length + 1)));
+      const keyIndex = key === this.keys.shared ? SHARED_KEY : unitKey(Number(key.slice(this.keys.prefix.length + 1)));
       for (const [id, fields] of entries) data.push({ keyIndex, key, id: id.toString(), fields });
     }
     if (data.length) await this.runBatch(data, false);
@@ -224,7 +224,7 @@ class Worker implements ReclaimingWorker {
     }
   }
 
-  /** Runs a batch of entries and commits it; entries of a slot this worker lost are left alone. */
+  /** Runs a batch of entries and commits it; entries of a unit this worker lost are left alone. */
   async runBatch(entries: DataEntry[], redelivered: boolean): Promise<void> {
     const acks = new Map<string, AckGroup>();
     const sizes = new Map<AckGroup, number[]>();
@@ -236,7 +236,7 @@ class Worker implements ReclaimingWorker {
         // Deleted while pending (its job is ending): nothing to run, only acknowledge.
         if (!entry.fields) continue;
         const { peIndex, port, payload } = entryParts(entry.fields);
-        const instance = entry.keyIndex === SHARED_KEY ? await this.instances.forShared(peIndex) : this.instances.slots.get(entry.keyIndex - slotKey(0));
+        const instance = entry.keyIndex === SHARED_KEY ? await this.instances.forShared(peIndex) : this.instances.units.get(entry.keyIndex - unitKey(0));
         if (!instance) continue;
         const values = decode<unknown[]>(payload!);
         const engine = instance.engine;
@@ -288,16 +288,16 @@ class Worker implements ReclaimingWorker {
     for (const position of result.duplicates) this.report.duplicates += sizes[position - 1] ?? 0;
   }
 
-  holds(slot: number): boolean {
-    return this.instances.slots.has(slot);
+  holds(unit: number): boolean {
+    return this.instances.units.has(unit);
   }
 
-  takeLease(slot: number): Promise<number> {
-    return this.member!.takeLease({ slot, key: this.keys.lease(slot), stream: this.keys.slot(slot) });
+  takeLease(unit: number): Promise<number> {
+    return this.member!.takeLease({ unit, key: this.keys.lease(unit), stream: this.keys.unit(unit) });
   }
 
-  async hold(slot: number): Promise<string> {
-    const instance = await this.instances.hold(slot);
+  async hold(unit: number): Promise<string> {
+    const instance = await this.instances.hold(unit);
     return `${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance}`;
   }
 
@@ -313,7 +313,7 @@ class Worker implements ReclaimingWorker {
   private async join(): Promise<number> {
     this.member = await this.live.join(joinOptions(this.meta, this.keys, this.consumer, this.config, this.calls), {
       fatal: (code) => this.fail(heartbeatFailure(code, this.config.job, this.consumer, this.live.error)),
-      lost: (slots) => slots.forEach((slot) => this.instances.lose(slot)),
+      lost: (units) => units.forEach((unit) => this.instances.lose(unit)),
       silent: (ms) => this.fail(new WorkerError(`Redis has not answered worker ${this.consumer} for ${Math.round(ms / 1000)} s (hung, or its host is gone); the worker stops`, 'D4_REDIS_LOST')),
     });
     return this.member.rank;

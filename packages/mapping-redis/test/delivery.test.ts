@@ -106,11 +106,11 @@ test('a PE that calls process.exit in a joined worker fails the run naming the P
 });
 
 describe('redis (fixed)', () => {
-  test("a worker killed with SIGKILL mid-run: another takes over its slot and what it left pending", async () => {
+  test("a worker killed with SIGKILL mid-run: another takes over its unit and what it left pending", async () => {
     const gate = join(suite.dir, 'gate');
     process.env.D4_TEST_GATE = gate;
     let info: JobInfo | undefined;
-    // -n 3: the source in the driver, GatedIdentity1 in slot 0 (L0), Identity2 in slot 1 (L1),
+    // -n 3: the source in the driver, GatedIdentity1 in unit 0 (L0), Identity2 in unit 1 (L1),
     // each in a process of its own (whatever the machine's cores).
     const run = mappings.redis.run(await fixture('gated'), { '*': 100 }, {
       redisUrl: suite.server.url,
@@ -125,14 +125,14 @@ describe('redis (fixed)', () => {
     let settled = false;
     run.then(() => (settled = true), () => (settled = true));
     await waitFor(() => info !== undefined || settled, 'the job to start');
-    const slot0 = `d4:{${info!.job}}:p0`;
+    const unit0 = `d4:{${info!.job}}:p0`;
     let pending = 0;
     const poll = setInterval(() => {
-      suite.server.client.xpending(slot0, 'd4').then((summary) => (pending = Number((summary as unknown[])[0])), () => {});
+      suite.server.client.xpending(unit0, 'd4').then((summary) => (pending = Number((summary as unknown[])[0])), () => {});
     }, 20);
     try {
-      // L0 holds an entry of its slot, stopped at the gate.
-      await waitFor(() => pending > 0 || settled, 'the slot 0 worker to take an entry');
+      // L0 holds an entry of its unit, stopped at the gate.
+      await waitFor(() => pending > 0 || settled, 'the unit 0 worker to take an entry');
     } finally {
       clearInterval(poll);
     }
@@ -179,9 +179,9 @@ test('while a job runs, every key carries its job id and an expiry', async () =>
   expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
-test('hybrid_redis: the worker that holds a stateful slot also runs stateless work', async () => {
+test('hybrid_redis: the worker that holds a stateful unit also runs stateless work', async () => {
   const gate = join(suite.dir, 'gate');
-  // Every worker but rank 0 waits at the gate; rank 0 holds RunningTotal's slot and opens the
+  // Every worker but rank 0 waits at the gate; rank 0 holds RunningTotal's unit and opens the
   // gate only once it has run a GatedIdentity item from the shared group.
   process.env.D4_TEST_GATE = gate;
   process.env.D4_TEST_GATE_OPENER_RANK = '0';

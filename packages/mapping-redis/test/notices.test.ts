@@ -35,8 +35,8 @@ async function pendingOf(stream: string, consumer: string): Promise<number> {
 
 describe.each([
   ['dyn_redis', 's', ''],
-  ['redis', 'p0', ' \\(slot 0\\)'],
-] as const)('%s', (name, stream, slot) => {
+  ['redis', 'p0', ' \\(unit 0\\)'],
+] as const)('%s', (name, stream, unit) => {
   test('a local worker killed mid-run: its death, then the takeover of its entries', async () => {
     // The workers hold their entries at the gate; L0 is killed with one in hand.
     process.env.D4_TEST_GATE = join(suite.dir, 'gate');
@@ -44,7 +44,7 @@ describe.each([
     const lines = captureStderr();
     const run = mappings[name].run(await fixture('gated'), { '*': 100 }, {
       redisUrl: suite.server.url,
-      // -n 3 in redis: the source in the driver, slot 0 (GatedIdentity1) in L0, slot 1 in L1.
+      // -n 3 in redis: the source in the driver, unit 0 (GatedIdentity1) in L0, unit 1 in L1.
       numProcesses: name === 'redis' ? 3 : 2,
       processes: 2,
       batchSize: 5,
@@ -71,9 +71,9 @@ describe.each([
     const notices = lines.filter((l) => !l.includes(' job '));
     expect(notices).toHaveLength(2);
     expect(notices[0]).toMatch(
-      new RegExp(`^d4 ${name}: worker L0 \\(pid ${victim.pid}\\) died \\(SIGKILL\\); its 1 pending entry will be redelivered after --claim-idle \\(300 ms\\)${name === 'redis' ? '; its slot 0 goes to another worker' : ''}$`),
+      new RegExp(`^d4 ${name}: worker L0 \\(pid ${victim.pid}\\) died \\(SIGKILL\\); its 1 pending entry will be redelivered after --claim-idle \\(300 ms\\)${name === 'redis' ? '; its unit 0 goes to another worker' : ''}$`),
     );
-    expect(notices[1]).toMatch(new RegExp(`^d4 ${name}: worker L\\d took over 1 entry of L0${slot}, [1-5] items? to run again$`));
+    expect(notices[1]).toMatch(new RegExp(`^d4 ${name}: worker L\\d took over 1 entry of L0${unit}, [1-5] items? to run again$`));
     expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });
