@@ -124,4 +124,24 @@ function probe(url: string): Promise<void> {
   });
 }
 
-export { NO_ANSWER_MS } from './redis-client.js';
+export { NO_ANSWER_MS } from './liveness-protocol.js';
+
+/**
+ * A failure of the driver as a D4Error: anything but a D4Error comes from Redis (the
+ * server went away, or refused a command).
+ */
+export function redisFailure(error: unknown, url: string, job: string, clients: readonly Redis[]): D4Error {
+  if (error instanceof D4Error) return error;
+  const message = (error as Error)?.message ?? String(error);
+  if (/NOPERM|NOSCRIPT|unknown command|not allowed/i.test(message)) {
+    return new D4Error(
+      'D4_REDIS_REFUSED',
+      `Redis at ${redactUrl(url)} refused a command of job ${job} (${message}); the Redis mappings need streams (XADD, XREADGROUP, XACK, XAUTOCLAIM), EVAL/EVALSHA and SCAN for the keys d4:{*}:*`,
+      { cause: error },
+    );
+  }
+  if ((error as Error)?.name === 'ReplyError') {
+    return new D4Error('D4_REDIS_ERROR', `Redis at ${redactUrl(url)} answered a command of job ${job} with an error: ${message}`, { cause: error });
+  }
+  return lostError(url, job, 'driver', clients, error);
+}

@@ -1,7 +1,7 @@
 /**
  * Every key of a job starts with `d4:{<job>}:`. The job id makes runs independent of each
  * other (dispel4py's dyn_redis uses fixed key names, so two runs on one server collide),
- * and the braces are a Redis Cluster hash tag, so all of a job's keys live in one slot and
+ * and the braces are a Redis Cluster hash tag, so all of a job's keys live in one hash slot and
  * the Lua scripts may touch them together.
  */
 export interface JobKeys {
@@ -21,9 +21,9 @@ export interface JobKeys {
   readonly rank: string;
   /** Present while the driver lives (heartbeat with expiry). */
   readonly driverAlive: string;
-  /** Stream of one pinned instance (a slot). */
-  slot(index: number): string;
-  /** Lease of a slot: the consumer that runs it, with an expiry. */
+  /** Stream of one pinned instance (a unit). */
+  unit(index: number): string;
+  /** Lease of a unit: the consumer that runs it, with an expiry. */
   lease(index: number): string;
   /** Control stream of one worker. */
   control(consumer: string): string;
@@ -45,7 +45,7 @@ export function jobKeys(job: string): JobKeys {
     workers: `${prefix}workers`,
     rank: `${prefix}rank`,
     driverAlive: `${prefix}driver`,
-    slot: (index) => `${prefix}p${index}`,
+    unit: (index) => `${prefix}p${index}`,
     lease: (index) => `${prefix}l${index}`,
     control: (consumer) => `${prefix}c:${consumer}`,
     alive: (consumer) => `${prefix}hb:${consumer}`,

@@ -1,7 +1,11 @@
 /**
  * Messages between a worker process's threads: its workers (the main thread) and the
- * heartbeat thread (liveness-thread.ts). Types only, so the thread loads nothing of d4's.
+ * heartbeat thread (liveness-thread.ts). Types and a constant only, so the thread loads
+ * nothing of d4's.
  */
+
+/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
+export const NO_ANSWER_MS = 15_000;
 
 /** The keys of one worker that its heartbeat touches. */
 export interface MemberKeys {
@@ -12,9 +16,9 @@ export interface MemberKeys {
   counters: string;
 }
 
-/** A slot's lease key and stream. */
+/** A unit's lease key and stream. */
 export interface Lease {
-  slot: number;
+  unit: number;
   key: string;
   stream: string;
 }
@@ -65,7 +69,7 @@ export type FromThread =
   | { type: 'taken'; id: number; result: number }
   /** -1: the job is over; -2: its driver is gone; -3: the worker was taken for dead. */
   | { type: 'fatal'; consumer: string; code: number }
-  | { type: 'lost'; consumer: string; slots: number[] }
+  | { type: 'lost'; consumer: string; units: number[] }
   | { type: 'flushed'; id: number }
   /** A request failed in Redis (the message of the error). */
   | { type: 'failed'; id: number; message: string }

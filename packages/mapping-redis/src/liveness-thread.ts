@@ -7,10 +7,9 @@
  * SIGSTOP, which freezes this thread too) goes silent and is fenced as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Redis } from 'ioredis';
-import type { FromThread, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
-import { NO_ANSWER_MS, createClient } from './redis-client.js';
-import { defineScripts, type Scripts } from './scripts.js';
+import { NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
+import { RespClient } from './resp-client.js';
+import { LUA } from './scripts.js';
 
 const GROUP: string = (workerData as { group: string }).group;
 const url: string = (workerData as { redisUrl: string }).redisUrl;
@@ -38,22 +37,18 @@ interface Progress {
 
 const members = new Map<string, Member>();
 const progress = new Map<string, Progress>();
-let redis: Redis;
-let scripts: Scripts;
+// Not ioredis: this thread starts in every worker process, and four script calls do not
+// need a client that takes 0.1–0.3 s to load (see resp-client.ts).
+const redis = new RespClient(url);
 let answered = Date.now();
 
 function post(message: FromThread): void {
   parentPort!.postMessage(message);
 }
 
-/** ioredis gives up after a few retries; a heartbeat after that needs a new client. */
-function client(): Scripts {
-  if (redis.status === 'end') {
-    redis = createClient(url);
-    scripts = defineScripts(redis);
-    redis.connect().catch(() => {});
-  }
-  return scripts;
+/** A script call (the client reconnects by itself when its connection was closed). */
+function run<T>(lua: string, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<T> {
+  return redis.script(lua, keys, args) as Promise<T>;
 }
 
 /** The calls counted since the last heartbeat of this job, as JSON ('' for none). */
@@ -83,7 +78,7 @@ async function beat(m: Member): Promise<void> {
   const args: (string | number)[] = [m.consumer, m.aliveMs, `${m.rank}:${idle}`, GROUP, leases.length, sent.json];
   let result: number[];
   try {
-    result = await client().heartbeat(keys, args);
+    result = await run<number[]>(LUA.heartbeat, keys, args);
     answered = Date.now();
   } catch {
     // Not sent: the next heartbeat carries these counts. A server that stays away is
@@ -97,9 +92,9 @@ async function beat(m: Member): Promise<void> {
     post({ type: 'fatal', consumer: m.consumer, code: result[0] });
   } else if (result.length > 0) {
     // Another worker holds these now: renew them no more, and tell the worker.
-    const lost = result.map((position) => leases[position - 1].slot);
-    m.leases = m.leases.filter((l) => !lost.includes(l.slot));
-    post({ type: 'lost', consumer: m.consumer, slots: lost });
+    const lost = result.map((position) => leases[position - 1].unit);
+    m.leases = m.leases.filter((l) => !lost.includes(l.unit));
+    post({ type: 'lost', consumer: m.consumer, units: lost });
   }
 }
 
@@ -112,7 +107,7 @@ function tick(m: Member): void {
 async function report(keys: MemberKeys, payload: Uint8Array, done: SharedArrayBuffer): Promise<void> {
   const flag = new Int32Array(done);
   try {
-    await client().commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', Buffer.from(payload), 0]);
+    await run(LUA.commit, [keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', Buffer.from(payload), 0]);
   } finally {
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
@@ -120,7 +115,7 @@ async function report(keys: MemberKeys, payload: Uint8Array, done: SharedArrayBu
 }
 
 async function join(message: Extract<ToThread, { type: 'join' }>): Promise<void> {
-  const rank = await client().register(message.register.keys, message.register.args);
+  const rank = await run<number>(LUA.register, message.register.keys, message.register.args);
   answered = Date.now();
   if (rank >= 0) {
     const { consumer } = message;
@@ -157,11 +152,10 @@ function handle(message: ToThread): void {
         post({ type: 'taken', id: message.id, result: 0 });
         return;
       }
-      void client()
-        .takeLease([m.keys.meta, message.key], [m.consumer, m.aliveMs])
+      void run<number>(LUA.takeLease, [m.keys.meta, message.key], [m.consumer, m.aliveMs])
         .then((result) => {
           // Renewed from the moment it is taken, whatever the main thread does next.
-          if (result === 1 && !m.leases.some((l) => l.slot === message.slot)) m.leases = [...m.leases, { slot: message.slot, key: message.key, stream: message.stream }];
+          if (result === 1 && !m.leases.some((l) => l.unit === message.unit)) m.leases = [...m.leases, { unit: message.unit, key: message.key, stream: message.stream }];
           post({ type: 'taken', id: message.id, result });
         })
         .catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));
@@ -197,8 +191,6 @@ function handle(message: ToThread): void {
   }
 }
 
-redis = createClient(url);
-scripts = defineScripts(redis);
 parentPort!.on('message', handle);
 // Silence from Redis is the main thread's to act on (it fails its workers with D4_REDIS_LOST).
 setInterval(() => {

@@ -15,8 +15,8 @@ import { GROUP } from './keys.js';
 export interface MemberEvents {
   /** The thread's heartbeat was refused: -1 job over, -2 driver gone, -3 taken for dead; -4 the thread failed. */
   fatal(code: number): void;
-  /** Slots whose lease another worker holds now. */
-  lost(slots: number[]): void;
+  /** Units whose lease another worker holds now. */
+  lost(units: number[]): void;
   /** Redis has answered no heartbeat for `ms`. */
   silent(ms: number): void;
 }
@@ -148,7 +148,7 @@ export class Liveness {
         this.members.get(message.consumer)?.fatal(message.code);
         return;
       case 'lost':
-        this.members.get(message.consumer)?.lost(message.slots);
+        this.members.get(message.consumer)?.lost(message.units);
         return;
       case 'silent':
         for (const events of this.members.values()) events.silent(message.ms);

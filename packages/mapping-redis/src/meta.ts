@@ -7,7 +7,8 @@ import { redactUrl } from './options.js';
 
 /** What a joining worker needs to rebuild the graph and take part: stored at `meta`. */
 export interface JobMeta {
-  format: 1;
+  /** 2 since the plan names pinned instances units (it said slots). */
+  format: 2;
   job: string;
   mapping: Plan['mapping'];
   /** The workflow module, export and JSON arguments: code never crosses, this does. */
@@ -26,6 +27,6 @@ export async function readMeta(redis: Redis, keys: JobKeys, url: string): Promis
     throw new D4Error('D4_REDIS_NO_JOB', `there is no job ${keys.job} on Redis at ${redactUrl(url)} (it ended, or it runs on another server or database); use the job id and --redis-url the driver printed`);
   }
   const meta = JSON.parse(text) as JobMeta;
-  if (meta.format !== 1) throw new D4Error('D4_REDIS_JOB_FORMAT', `job ${keys.job} was started by another version of @d4/mapping-redis (format ${meta.format}); use the same d4 version on every host`);
+  if (meta.format !== 2) throw new D4Error('D4_REDIS_JOB_FORMAT', `job ${keys.job} was started by another version of @d4/mapping-redis (format ${meta.format}); use the same d4 version on every host`);
   return meta;
 }

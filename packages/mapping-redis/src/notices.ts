@@ -17,13 +17,13 @@ export interface TakeoverReport {
   by: string;
   /** Entries and items taken, per worker they belonged to. */
   from: Record<string, { entries: number; items: number }>;
-  /** The slot taken over, if it was a slot's stream. */
-  slot?: number;
+  /** The unit taken over, if it was a unit's stream. */
+  unit?: number;
 }
 
 /** Entries pending for `consumer` in every stream of the job. */
 export async function pendingEntries(redis: Redis, keys: JobKeys, plan: Plan, consumer: string): Promise<number> {
-  const streams = [...(plan.pes.some((p) => p.mode === 'shared') ? [keys.shared] : []), ...plan.slots.map((_, s) => keys.slot(s))];
+  const streams = [...(plan.pes.some((p) => p.mode === 'shared') ? [keys.shared] : []), ...plan.units.map((_, s) => keys.unit(s))];
   const tx = redis.pipeline();
   for (const key of streams) tx.xpending(key, GROUP);
   let n = 0;
@@ -34,21 +34,21 @@ export async function pendingEntries(redis: Redis, keys: JobKeys, plan: Plan, co
   return n;
 }
 
-export function deathNotice(mapping: string, worker: { consumer: string; pid?: number; slots: number[] }, reason: string, pending: number, claimIdleMs: number): string {
+export function deathNotice(mapping: string, worker: { consumer: string; pid?: number; units: number[] }, reason: string, pending: number, claimIdleMs: number): string {
   const who = `worker ${worker.consumer}${worker.pid ? ` (pid ${worker.pid})` : ''}`;
   const entries =
     pending > 0
       ? `its ${pending} pending entr${pending === 1 ? 'y' : 'ies'} will be redelivered after --claim-idle (${claimIdleMs} ms)`
       : 'it held no pending entries';
-  const slots = worker.slots.length ? `; its slot${worker.slots.length === 1 ? '' : 's'} ${worker.slots.join(', ')} go${worker.slots.length === 1 ? 'es' : ''} to another worker` : '';
-  return `d4 ${mapping}: ${who} ${reason}; ${entries}${slots}\n`;
+  const units = worker.units.length ? `; its unit${worker.units.length === 1 ? '' : 's'} ${worker.units.join(', ')} go${worker.units.length === 1 ? 'es' : ''} to another worker` : '';
+  return `d4 ${mapping}: ${who} ${reason}; ${entries}${units}\n`;
 }
 
 export function takeoverNotices(mapping: string, report: TakeoverReport): string {
   let out = '';
   for (const [owner, { entries, items }] of Object.entries(report.from)) {
-    const slot = report.slot === undefined ? '' : ` (slot ${report.slot})`;
-    out += `d4 ${mapping}: worker ${report.by} took over ${entries} entr${entries === 1 ? 'y' : 'ies'} of ${owner}${slot}, ${items} item${items === 1 ? '' : 's'} to run again\n`;
+    const unit = report.unit === undefined ? '' : ` (unit ${report.unit})`;
+    out += `d4 ${mapping}: worker ${report.by} took over ${entries} entr${entries === 1 ? 'y' : 'ies'} of ${owner}${unit}, ${items} item${items === 1 ? '' : 's'} to run again\n`;
   }
   return out;
 }

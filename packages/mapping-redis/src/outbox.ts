@@ -1,12 +1,12 @@
 import { createRouter, encode, encodeBatch, CodecError, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector } from '@d4/runtime';
+import { OutputCollector, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
 
-/** 1-based positions in the commit's KEYS: meta, counters, driver, fence, shared, slot 0, … */
+/** 1-based positions in the commit's KEYS: meta, counters, driver, fence, shared, unit 0, … */
 export const SHARED_KEY = 5;
-export const slotKey = (slot: number): number => 6 + slot;
+export const unitKey = (unit: number): number => 6 + unit;
 
 /** Values bound for one stream and one target (PE index and input port). */
 interface Destination {
@@ -52,10 +52,11 @@ export class ResultBuffer extends OutputCollector {
 /**
  * Where every write goes, and the batch of everything a worker (or the driver's roots)
  * wrote since the last commit. One commit is one Lua call: outputs, results, logs and
- * acknowledgements together, so a worker killed mid-batch leaves no trace of it.
+ * acknowledgements together, so a worker killed mid-batch leaves no trace of it (the
+ * runtime's CommitTransport: Redis is an at-least-once transport).
  */
-export class Outbox {
-  /** KEYS of the commit script: meta, counters, driver, fence, shared, slot 0, slot 1, … */
+export class Outbox implements CommitTransport<AckGroup> {
+  /** KEYS of the commit script: meta, counters, driver, fence, shared, unit 0, unit 1, … */
   readonly keys: string[];
   readonly results = new ResultBuffer();
   logs: [string, number, string][] = [];
@@ -73,7 +74,7 @@ export class Outbox {
     /** A worker's heartbeat key: its commits are refused once it has expired. */
     private readonly fence?: string,
   ) {
-    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.slots.map((_, s) => jobKeys.slot(s))];
+    this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.units.map((_, s) => jobKeys.unit(s))];
   }
 
   /** The function an instance's engine calls for writes on connected ports. */
@@ -123,8 +124,8 @@ export class Outbox {
       let route: Route;
       if (planned.mode === 'pinned') {
         const grouping = edge.to.inputs.get(edge.toPort)!.grouping;
-        const router = createRouter(grouping, sourceIndex, planned.slots.length, { peId: edge.to.id, port: edge.toPort });
-        route = { shared: false, router, dests: planned.slots.map((slot) => this.dest(slotKey(slot), to, target)), origin };
+        const router = createRouter(grouping, sourceIndex, planned.units.length, { peId: edge.to.id, port: edge.toPort });
+        route = { shared: false, router, dests: planned.units.map((unit) => this.dest(unitKey(unit), to, target)), origin };
       } else {
         route = { shared: true, dest: this.dest(SHARED_KEY, to, target), origin };
       }
@@ -153,7 +154,7 @@ export class Outbox {
    * acknowledged first, and the entries in flight;
    * undefined when the job is over (its keys are gone).
    */
-  async commit(acks: readonly AckGroup[] = [], driverFields: [string, string | Buffer][] = []): Promise<{ duplicates: number[]; inFlight: number } | undefined> {
+  async commit(acks: readonly AckGroup[] = [], driverFields: readonly [string, string | Buffer][] = []): Promise<CommitOutcome | undefined> {
     const args: (string | Buffer | number)[] = [GROUP, this.fence ? 1 : 0];
     const outIndex = args.length;
     args.push(0);

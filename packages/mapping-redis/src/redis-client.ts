@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 
 /**
- * The one way d4 makes an ioredis client, for the driver, the workers and the workers'
- * heartbeat threads (which is why this module imports nothing of d4's: a thread loads it
- * without loading @d4/core).
+ * The one way d4 makes an ioredis client, for the driver and the workers (their heartbeat
+ * threads use the lighter resp-client.ts).
  */
 
 /** The socket error behind ioredis' generic "Connection is closed." */
@@ -31,6 +30,3 @@ export function createClient(url: string): Redis {
   });
   return redis;
 }
-
-/** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
-export const NO_ANSWER_MS = 15_000;

@@ -89,11 +89,11 @@ return redis.call('INCR', KEYS[5])
  * pending for it on the streams it reads (XCLAIM to itself, JUSTID: the delivery count stays)
  * — the batch it is running and what it has read but not started, which a busy process may
  * hold for long — and passes on the process's progress counts. The alive key is checked first
- * and a slot stream is refreshed only while its lease is the worker's, in the same call: a
+ * and a unit stream is refreshed only while its lease is the worker's, in the same call: a
  * worker whose key expired (its process was frozen) cannot take back entries that were
  * claimed from it, and a live one refreshes its entries at least every aliveMs / 3, so they
  * never reach the claim time (2 × aliveMs by default) while it lives.
- * KEYS: meta, driver alive key, alive key, driver stream, (lease, slot stream)… (nLeases
+ * KEYS: meta, driver alive key, alive key, driver stream, (lease, unit stream)… (nLeases
  * pairs), then the shared stream when the worker reads it.
  * ARGV: consumer, aliveMs, idle value, group, nLeases, progress (JSON, or '').
  * Returns 1-based positions of leases it no longer holds, {-1} when the job is over, {-2}
@@ -161,6 +161,9 @@ export interface Scripts {
   broadcast(keys: string[], args: (string | Buffer)[]): Promise<string[]>;
   watch(keys: string[], args: (string | number)[]): Promise<number>;
 }
+
+/** The scripts' sources, for a client other than ioredis (the heartbeat thread's, resp-client.ts). */
+export const LUA = { commit: COMMIT, register: REGISTER, heartbeat: HEARTBEAT, takeLease: TAKE_LEASE, broadcast: BROADCAST, watch: WATCH } as const;
 
 export function defineScripts(redis: Redis): Scripts {
   const table = { d4commit: COMMIT, d4register: REGISTER, d4heartbeat: HEARTBEAT, d4takelease: TAKE_LEASE, d4broadcast: BROADCAST, d4watch: WATCH };

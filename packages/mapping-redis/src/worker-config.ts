@@ -11,8 +11,8 @@ export interface WorkerConfig {
   /** Set by the driver for the workers it starts; joiners get theirs from Redis. */
   consumer?: string;
   rank?: number;
-  /** Slots whose leases the driver took for this worker. */
-  slots?: number[];
+  /** Units whose leases the driver took for this worker. */
+  units?: number[];
   /** Also print PEs' log lines here (they always go to the driver). */
   log?: LogFn;
   verbose?: boolean;
@@ -25,10 +25,11 @@ export interface WorkerConfig {
 }
 
 /** One local worker as the driver starts it. */
-export interface WorkerConsumer {
+export interface LocalWorker {
+  /** The worker's name, which is also its consumer name in the job's consumer groups. */
   consumer: string;
   rank: number;
-  slots: number[];
+  units: number[];
 }
 
 /** What a local worker process gets from the driver (D4_REDIS_WORKER). */
@@ -36,7 +37,7 @@ export interface LocalProcessConfig {
   redisUrl: string;
   job: string;
   verbose: boolean;
-  consumers: WorkerConsumer[];
+  workers: LocalWorker[];
   /** See WorkerConfig.localSource. */
   localSource?: WorkflowSource;
 }
@@ -51,7 +52,7 @@ export interface WorkerReport {
   items: number;
   /** Stream entries processed. */
   entries: number;
-  /** Items taken over from a dead worker (XAUTOCLAIM, or a slot taken over). */
+  /** Items taken over from a dead worker (XAUTOCLAIM, or a unit taken over). */
   redelivered: number;
   /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
   duplicates: number;

@@ -31,7 +31,7 @@ try {
   if (env) {
     // The workers run() started on this host, several per process.
     const local = JSON.parse(env) as LocalProcessConfig;
-    await Promise.all(local.consumers.map((c) => runWorker({ redisUrl: local.redisUrl, job: local.job, verbose: local.verbose, consumer: c.consumer, rank: c.rank, slots: c.slots, localSource: local.localSource })));
+    await Promise.all(local.workers.map((c) => runWorker({ redisUrl: local.redisUrl, job: local.job, verbose: local.verbose, consumer: c.consumer, rank: c.rank, units: c.units, localSource: local.localSource })));
   } else {
     await runWorker(configFromArgs(process.argv.slice(2)));
   }

@@ -1,48 +1,33 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
-import { allKeys, startRedis, type TestRedis } from './redis-server.js';
-import { fixture, joinerScript, range, sortedNumbers, waitFor } from './helpers.js';
+import { allKeys } from './redis-server.js';
+import { spawnJoiner, useRedisSuite, type Joiner } from './redis-suite.js';
+import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
 
 /**
  * A worker's liveness does not depend on its PE yielding: heartbeats come from a thread of
  * its own. A worker that is really gone (killed) or frozen (SIGSTOP) is still taken for dead.
  */
-let server: TestRedis;
-let dir: string;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'd4-live-'));
-});
-afterEach(() => {
-  delete process.env.D4_TEST_GATE;
-  rmSync(dir, { recursive: true, force: true });
-});
+const suite = useRedisSuite('d4-live-');
 
 const all = ['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const;
 
 describe.each(all)('%s', (name) => {
   test('300 items of 10 ms CPU each (no await): no worker is taken for dead, each item once', async () => {
     // A 100-item entry keeps a worker's thread busy for 1 s, twice the heartbeat expiry.
-    const result = await mappings[name].run(await fixture('busyWork'), { '*': 300 }, { redisUrl: server.url, quiet: true, numProcesses: 4, claimIdleMs: 1000 });
+    const result = await mappings[name].run(await fixture('busyWork'), { '*': 300 }, { redisUrl: suite.server.url, quiet: true, numProcesses: 4, claimIdleMs: 1000 });
     expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 300));
     expect(result.stats.deadWorkers).toEqual([]);
     expect(result.stats.redelivered).toBe(0);
     expect(result.stats.duplicates).toBe(0);
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 
   test('a single PE call of 8 s (default --claim-idle): no worker is taken for dead', async () => {
-    const result = await mappings[name].run(await fixture('longCall'), { '*': 10 }, { redisUrl: server.url, quiet: true, numProcesses: 3 });
+    const result = await mappings[name].run(await fixture('longCall'), { '*': 10 }, { redisUrl: suite.server.url, quiet: true, numProcesses: 3 });
     expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 10));
     expect(result.stats.deadWorkers).toEqual([]);
     expect(result.stats.redelivered).toBe(0);
@@ -51,24 +36,21 @@ describe.each(all)('%s', (name) => {
 });
 
 test('a worker frozen with SIGSTOP is taken for dead, its entry is run by another, and once resumed it stops', async () => {
-  const gate = join(dir, 'gate');
-  const marker = join(dir, 'hang');
+  const gate = join(suite.dir, 'gate');
+  const marker = join(suite.dir, 'hang');
   // The local workers wait at the gate; the joiner takes an entry, marks the file and hangs
   // with it. Then the joiner's whole process (its heartbeat thread too) is frozen.
   process.env.D4_TEST_GATE = gate;
-  let joiner: { pid: number; exit: Promise<number | string | null> } | undefined;
+  let joiner: Joiner | undefined;
   const run = mappings.dyn_redis.run(await fixture('gated'), { '*': 200 }, {
-    redisUrl: server.url,
+    redisUrl: suite.server.url,
     quiet: true,
     numProcesses: 2,
     batchSize: 5,
     readCount: 1,
     claimIdleMs: 300,
     onJob: (info: JobInfo) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, D4_TEST_HANG_MARKER: marker };
-      delete env.D4_TEST_GATE;
-      const child = spawn(process.execPath, [joinerScript, 'dyn_redis', server.url, info.job], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-      joiner = { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code))) };
+      joiner = spawnJoiner('dyn_redis', suite.server.url, info.job, { D4_TEST_HANG_MARKER: marker }, ['ignore', 'inherit', 'pipe']);
     },
   });
   let settled = false;
@@ -100,5 +82,5 @@ test('a worker frozen with SIGSTOP is taken for dead, its entry is run by anothe
       await joiner.exit;
     }
   }
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });

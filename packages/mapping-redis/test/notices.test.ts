@@ -1,31 +1,16 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
-import { allKeys, startRedis, type TestRedis } from './redis-server.js';
-import { fixture, joinerScript, range, sortedNumbers, waitFor } from './helpers.js';
+import { allKeys } from './redis-server.js';
+import { spawnJoiner, useRedisSuite, type Joiner } from './redis-suite.js';
+import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
 
 /** A worker's death and the redelivery of its entries are said on stderr when they happen. */
-let server: TestRedis;
-let dir: string;
+const suite = useRedisSuite('d4-notice-');
 let restoreStderr: (() => void) | undefined;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'd4-notice-'));
-});
-afterEach(() => {
-  restoreStderr?.();
-  delete process.env.D4_TEST_GATE;
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => restoreStderr?.());
 
 /** What the driver (this process) writes on stderr; the workers' own stderr is not in it. */
 function captureStderr(): string[] {
@@ -44,22 +29,22 @@ function captureStderr(): string[] {
 
 /** Entries pending for a consumer on a stream of the job. */
 async function pendingOf(stream: string, consumer: string): Promise<number> {
-  const summary = (await server.client.xpending(stream, 'd4')) as [number, string, string, [string, string][] | null];
+  const summary = (await suite.server.client.xpending(stream, 'd4')) as [number, string, string, [string, string][] | null];
   return Number((summary[3] ?? []).find(([c]) => c === consumer)?.[1] ?? 0);
 }
 
 describe.each([
   ['dyn_redis', 's', ''],
-  ['redis', 'p0', ' \\(slot 0\\)'],
-] as const)('%s', (name, stream, slot) => {
+  ['redis', 'p0', ' \\(unit 0\\)'],
+] as const)('%s', (name, stream, unit) => {
   test('a local worker killed mid-run: its death, then the takeover of its entries', async () => {
     // The workers hold their entries at the gate; L0 is killed with one in hand.
-    process.env.D4_TEST_GATE = join(dir, 'gate');
+    process.env.D4_TEST_GATE = join(suite.dir, 'gate');
     let info: JobInfo | undefined;
     const lines = captureStderr();
     const run = mappings[name].run(await fixture('gated'), { '*': 100 }, {
-      redisUrl: server.url,
-      // -n 3 in redis: the source in the driver, slot 0 (GatedIdentity1) in L0, slot 1 in L1.
+      redisUrl: suite.server.url,
+      // -n 3 in redis: the source in the driver, unit 0 (GatedIdentity1) in L0, unit 1 in L1.
       numProcesses: name === 'redis' ? 3 : 2,
       processes: 2,
       batchSize: 5,
@@ -86,32 +71,29 @@ describe.each([
     const notices = lines.filter((l) => !l.includes(' job '));
     expect(notices).toHaveLength(2);
     expect(notices[0]).toMatch(
-      new RegExp(`^d4 ${name}: worker L0 \\(pid ${victim.pid}\\) died \\(SIGKILL\\); its 1 pending entry will be redelivered after --claim-idle \\(300 ms\\)${name === 'redis' ? '; its slot 0 goes to another worker' : ''}$`),
+      new RegExp(`^d4 ${name}: worker L0 \\(pid ${victim.pid}\\) died \\(SIGKILL\\); its 1 pending entry will be redelivered after --claim-idle \\(300 ms\\)${name === 'redis' ? '; its unit 0 goes to another worker' : ''}$`),
     );
-    expect(notices[1]).toMatch(new RegExp(`^d4 ${name}: worker L\\d took over 1 entry of L0${slot}, [1-5] items? to run again$`));
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(notices[1]).toMatch(new RegExp(`^d4 ${name}: worker L\\d took over 1 entry of L0${unit}, [1-5] items? to run again$`));
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });
 
 test('a joined worker killed mid-run: its heartbeat stops, then another takes over its entry', async () => {
   // The local workers wait at the gate; the joiner takes an entry and hangs with it.
-  const gate = join(dir, 'gate');
-  const marker = join(dir, 'hang');
+  const gate = join(suite.dir, 'gate');
+  const marker = join(suite.dir, 'hang');
   process.env.D4_TEST_GATE = gate;
-  let joiner: { pid: number; exit: Promise<unknown> } | undefined;
+  let joiner: Joiner | undefined;
   const lines = captureStderr();
   const run = mappings.dyn_redis.run(await fixture('gated'), { '*': 100 }, {
-    redisUrl: server.url,
+    redisUrl: suite.server.url,
     numProcesses: 2,
     batchSize: 5,
     readCount: 1,
     // The heartbeat expires after 500 ms, the entry can be claimed after 1000 ms.
     claimIdleMs: 1000,
     onJob: (info: JobInfo) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, D4_TEST_HANG_MARKER: marker };
-      delete env.D4_TEST_GATE;
-      const child = spawn(process.execPath, [joinerScript, 'dyn_redis', server.url, info.job], { env, stdio: 'ignore' });
-      joiner = { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', resolve)) };
+      joiner = spawnJoiner('dyn_redis', suite.server.url, info.job, { D4_TEST_HANG_MARKER: marker }, 'ignore');
     },
   });
   let settled = false;
@@ -132,5 +114,5 @@ test('a joined worker killed mid-run: its heartbeat stops, then another takes ov
     `d4 dyn_redis: worker ${name} stopped renewing its heartbeat (killed, frozen, or cut off from Redis); its 1 pending entry will be redelivered after --claim-idle (1000 ms)`,
     expect.stringMatching(new RegExp(`^d4 dyn_redis: worker L\\d took over 1 entry of ${name}, [1-5] items? to run again$`)),
   ]);
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });

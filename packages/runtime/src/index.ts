@@ -9,7 +9,7 @@ export { checkSameGraph } from './graph-check.js';
 export * from './plans/index.js';
 export * from './autoscale.js';
 export * from './protocol.js';
-export type { FixedTransport, Link } from './transport.js';
+export type { CommitOutcome, CommitTransport, FixedTransport, Link, MemberEvent } from './transport.js';
 export { FlushClock } from './worker/flush-clock.js';
 export { ResultSink, ownBytes, oldestSince, heapMb, reportingLog, type Report } from './worker/result-sink.js';
 export * from './worker/tuning.js';
@@ -18,6 +18,7 @@ export { runFixedWorker, unitLinks, type UnitLinks } from './worker/fixed-worker
 export { boolOption, resultMode } from './options.js';
 export { DriverReports } from './driver/reports.js';
 export { RunControl } from './driver/run-control.js';
+export { Membership } from './driver/membership.js';
 export { runFixedJob, type FixedBackend, type FixedLaunch, type LaunchedWorkers } from './driver/fixed-job.js';
 export { memoryMapping, memoryPoolMapping } from './memory.js';
 export { HeldBatches } from './driver/held-batches.js';

@@ -60,12 +60,12 @@ describe('placement plans (roots in the driver)', () => {
   it('fixed pins every other PE with the fixed assignment; dynamic shares them; hybrid pins only the stateful ones', () => {
     const graph = ready(wordCount());
     const fixed = placementPlan(graph, 'fixed', 5, 'redis');
-    expect(fixed.pes.map((p) => [p.id, p.mode, p.slots])).toEqual([
+    expect(fixed.pes.map((p) => [p.id, p.mode, p.units])).toEqual([
       ['WordProducer0', 'root', []],
       ['Identity1', 'pinned', [0, 1]],
       ['WordCounter2', 'pinned', [2, 3]],
     ]);
-    expect(fixed.slots).toEqual([{ pe: 1, instance: 0 }, { pe: 1, instance: 1 }, { pe: 2, instance: 0 }, { pe: 2, instance: 1 }]);
+    expect(fixed.units).toEqual([{ pe: 1, instance: 0 }, { pe: 1, instance: 1 }, { pe: 2, instance: 0 }, { pe: 2, instance: 1 }]);
     expect(placementPlan(graph, 'dynamic', 5, 'dyn_redis').pes.map((p) => p.mode)).toEqual(['root', 'shared', 'shared']);
     const hybrid = placementPlan(graph, 'hybrid', 5, 'hybrid_redis');
     expect(hybrid.pes.map((p) => p.mode)).toEqual(['root', 'shared', 'pinned']);

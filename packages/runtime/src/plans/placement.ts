@@ -7,7 +7,7 @@ export type PlacementKind = 'fixed' | 'dynamic' | 'hybrid';
  * How a PE runs:
  * - 'root': in the driver, one instance (dispel4py gives every source one process);
  * - 'shared': through the shared pool, an instance in whichever worker takes an item;
- * - 'pinned': fixed instances ("slots"), each with its own queue, run by the one worker that
+ * - 'pinned': fixed instances ("units"), each with its own queue, run by the one worker that
  *   holds it.
  */
 export type PEMode = 'root' | 'shared' | 'pinned';
@@ -15,14 +15,14 @@ export type PEMode = 'root' | 'shared' | 'pinned';
 export interface PlanPE {
   id: string;
   mode: PEMode;
-  /** Pinned: the slot index of each instance. */
-  slots: number[];
+  /** Pinned: the unit index of each instance. */
+  units: number[];
   /** Indices of the PEs that feed this one, and of those it feeds. */
   preds: number[];
   succs: number[];
 }
 
-export interface PlanSlot {
+export interface PlanUnit {
   pe: number;
   instance: number;
 }
@@ -35,7 +35,7 @@ export interface PlacementPlan {
   kind: PlacementKind;
   numProcesses: number;
   pes: PlanPE[];
-  slots: PlanSlot[];
+  units: PlanUnit[];
 }
 
 /**
@@ -49,19 +49,19 @@ export function placementPlan(graph: WorkflowGraph, kind: PlacementKind, numProc
   const index = new Map(pes.map((pe, i) => [pe, i]));
   const edges = graph.peEdges();
   const fed = new Set(edges.map((e) => e.to));
-  const planPEs: PlanPE[] = pes.map((pe) => ({ id: pe.id, mode: fed.has(pe) ? 'shared' : 'root', slots: [], preds: [], succs: [] }));
+  const planPEs: PlanPE[] = pes.map((pe) => ({ id: pe.id, mode: fed.has(pe) ? 'shared' : 'root', units: [], preds: [], succs: [] }));
   for (const e of edges) {
     const from = index.get(e.from)!;
     const to = index.get(e.to)!;
     if (!planPEs[to].preds.includes(from)) planPEs[to].preds.push(from);
     if (!planPEs[from].succs.includes(to)) planPEs[from].succs.push(to);
   }
-  const slots: PlanSlot[] = [];
+  const units: PlanUnit[] = [];
   const pin = (pe: number, count: number) => {
     planPEs[pe].mode = 'pinned';
     for (let i = 0; i < count; i++) {
-      planPEs[pe].slots.push(slots.length);
-      slots.push({ pe, instance: i });
+      planPEs[pe].units.push(units.length);
+      units.push({ pe, instance: i });
     }
   };
   if (kind === 'fixed') {
@@ -73,13 +73,13 @@ export function placementPlan(graph: WorkflowGraph, kind: PlacementKind, numProc
     pes.forEach((pe, i) => {
       if (planPEs[i].mode !== 'root' && statefulReason(pe)) pin(i, Math.max(1, pe.numprocesses));
     });
-    if (slots.length > numProcesses) {
-      const pinned = planPEs.filter((p) => p.mode === 'pinned').map((p) => `${p.id} ×${p.slots.length}`);
+    if (units.length > numProcesses) {
+      const pinned = planPEs.filter((p) => p.mode === 'pinned').map((p) => `${p.id} ×${p.units.length}`);
       throw new ProcessAssignmentError(
-        `${mapping} pins every instance of a stateful PE to a worker of its own, and this graph has ${slots.length} (${pinned.join(', ')}), but -n is ${numProcesses}; use -n ${slots.length} or more`,
-        slots.length,
+        `${mapping} pins every instance of a stateful PE to a worker of its own, and this graph has ${units.length} (${pinned.join(', ')}), but -n is ${numProcesses}; use -n ${units.length} or more`,
+        units.length,
       );
     }
   }
-  return { kind, numProcesses, pes: planPEs, slots };
+  return { kind, numProcesses, pes: planPEs, units };
 }

@@ -1,0 +1,11 @@
+// Times a heartbeat thread's boot (Liveness.acquire → ready) in a fresh process: wall and CPU.
+const [dist, url] = process.argv.slice(2);
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+const { Liveness } = await import(`${dist}/liveness.js`);
+const live = Liveness.acquire(url);
+await live.ready;
+const c = process.cpuUsage(c0);
+console.log(JSON.stringify({ ms: Math.round(performance.now() - t0), cpuMs: Math.round((c.user + c.system) / 1000) }));
+live.release();
+process.exit(0);

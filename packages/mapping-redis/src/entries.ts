@@ -1,0 +1,32 @@
+import { decode } from '@d4/core';
+
+/** A stream entry as a worker reads it: `fields` is null for an entry deleted while pending. */
+export interface DataEntry {
+  /** 1-based position of its stream in the commit's KEYS (outbox.ts). */
+  keyIndex: number;
+  key: string;
+  id: string;
+  fields: Buffer[] | null;
+}
+
+/** What XREADGROUP answers, read as buffers. */
+export type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
+
+/** An entry's target (`<pe index>:<port>`, field 't') and payload (field 'd': one encoded array of values). */
+export function entryParts(fields: Buffer[]): { peIndex: number; port: string; payload: Buffer | undefined } {
+  let target = '';
+  let payload: Buffer | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i].toString();
+    if (name === 't') target = fields[i + 1].toString();
+    else if (name === 'd') payload = fields[i + 1];
+  }
+  const colon = target.indexOf(':');
+  return { peIndex: Number(target.slice(0, colon)), port: target.slice(colon + 1), payload };
+}
+
+/** Items in an entry (its payload is one encoded array). */
+export function itemCount(fields: Buffer[]): number {
+  const { payload } = entryParts(fields);
+  return payload ? decode<unknown[]>(payload).length : 0;
+}
