@@ -1,0 +1,68 @@
+import { D4Error } from '@d4/core';
+import { describeUnit, runFixedWorker, toWireError, type FixedBackend, type FixedLaunch, type WorkerMessage } from '@d4/runtime';
+import { onRank, rankTransport, type RankJob } from './rank-transport.js';
+import { TAG } from './tags.js';
+import { stopEveryRank, type World } from './world.js';
+
+/**
+ * The `mpi` backend on rank 0: rank 0 is the driver and also worker 0, every other rank is
+ * worker r (dispel4py's mpi mapping uses all n ranks for PE instances too). Launching sends
+ * each rank its job; the ranks are already running (mpiexec started them).
+ */
+export function mpiBackend(world: World): FixedBackend {
+  return {
+    mapping: 'mpi',
+    workerNoun: 'MPI ranks',
+    // The plan is made for the world's size (numProcesses), so every rank gets a share.
+    workers: () => world.size,
+    launch(launch: FixedLaunch) {
+      let live = true;
+      const broken = (error: unknown) => {
+        if (live) launch.fail(new D4Error('D4_MPI_SEND', `an MPI send failed: ${(error as Error).message}`, { cause: error }));
+      };
+      const units = (w: number) => launch.jobs[w].units.map((u) => describeUnit(launch.plan, u)).join('; ');
+      for (let w = 1; w < world.size; w++) {
+        world.mailbox.on(w, TAG.report, (message) => {
+          if (live) launch.deliver(w, message as WorkerMessage);
+        });
+        const job: RankJob = { job: launch.jobs[w], workerOf: launch.workerOf };
+        world.comm.send(job, w, TAG.job).catch(broken);
+      }
+      // Rank 0's own worker reports to the driver on a later turn, as a message would arrive.
+      const report = (message: WorkerMessage) =>
+        queueMicrotask(() => {
+          if (live) launch.deliver(0, message);
+        });
+      runFixedWorker(launch.jobs[0], rankTransport(world, launch.workerOf, report, broken)).catch((error: unknown) => {
+        report({ type: 'error', error: onRank(toWireError(error), world) });
+      });
+      let stopped: Promise<void> | undefined;
+      return {
+        label: (w: number) => `rank ${w}${launch.jobs[w]?.units.length ? ` (${units(w)})` : ''}`,
+        stop: () => {
+          live = false;
+          stopped ??= stopEveryRank(world);
+          return stopped;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Every rank but 0: waits for its job (or the end, when rank 0 failed before launching),
+ * runs its units, reports to rank 0, and returns when rank 0 says the run is over.
+ */
+export async function serveRank(world: World): Promise<void> {
+  const report = (message: WorkerMessage) => {
+    world.comm.send(message, 0, TAG.report).catch(() => {
+      // Rank 0 is gone: mpiexec ends this rank too.
+    });
+  };
+  const job = await Promise.race([new Promise<RankJob>((resolve) => world.mailbox.on(0, TAG.job, (value) => resolve(value as RankJob))), world.mailbox.done.then(() => undefined)]);
+  if (job) {
+    const fail = (error: unknown) => report({ type: 'error', error: onRank(toWireError(error), world) });
+    runFixedWorker(job.job, rankTransport(world, job.workerOf, report, fail)).catch(fail);
+  }
+  await world.mailbox.done;
+}
