@@ -2,7 +2,7 @@ import { D4Error } from '@d4/core';
 import { describeUnit, runFixedWorker, toWireError, type FixedBackend, type FixedLaunch, type WorkerMessage } from '@d4/runtime';
 import { onRank, rankTransport, type RankJob } from './rank-transport.js';
 import { TAG } from './tags.js';
-import { stopEveryRank, type World } from './world.js';
+import { receivedValue, sendValue, stopEveryRank, type World } from './world.js';
 
 /**
  * The `mpi` backend on rank 0: rank 0 is the driver and also worker 0, every other rank is
@@ -18,15 +18,15 @@ export function mpiBackend(world: World): FixedBackend {
     launch(launch: FixedLaunch) {
       let live = true;
       const broken = (error: unknown) => {
-        if (live) launch.fail(new D4Error('D4_MPI_SEND', `an MPI send failed: ${(error as Error).message}`, { cause: error }));
+        if (live) launch.fail(error instanceof D4Error ? error : new D4Error('D4_MPI_ERROR', `an MPI send between ranks failed: ${(error as Error).message}`, { cause: error }));
       };
       const units = (w: number) => launch.jobs[w].units.map((u) => describeUnit(launch.plan, u)).join('; ');
       for (let w = 1; w < world.size; w++) {
-        world.mailbox.on(w, TAG.report, (message) => {
-          if (live) launch.deliver(w, message as WorkerMessage);
+        world.mailbox.on(w, TAG.report, (bytes) => {
+          if (live) launch.deliver(w, receivedValue<WorkerMessage>(bytes));
         });
         const job: RankJob = { job: launch.jobs[w], workerOf: launch.workerOf };
-        world.comm.send(job, w, TAG.job).catch(broken);
+        sendValue(world, job, w, TAG.job).catch(broken);
       }
       // Rank 0's own worker reports to the driver on a later turn, as a message would arrive.
       const report = (message: WorkerMessage) =>
@@ -55,11 +55,11 @@ export function mpiBackend(world: World): FixedBackend {
  */
 export async function serveRank(world: World): Promise<void> {
   const report = (message: WorkerMessage) => {
-    world.comm.send(message, 0, TAG.report).catch(() => {
+    sendValue(world, message, 0, TAG.report).catch(() => {
       // Rank 0 is gone: mpiexec ends this rank too.
     });
   };
-  const job = await Promise.race([new Promise<RankJob>((resolve) => world.mailbox.on(0, TAG.job, (value) => resolve(value as RankJob))), world.mailbox.done.then(() => undefined)]);
+  const job = await Promise.race([new Promise<RankJob>((resolve) => world.mailbox.on(0, TAG.job, (bytes) => resolve(receivedValue<RankJob>(bytes)))), world.mailbox.done.then(() => undefined)]);
   if (job) {
     const fail = (error: unknown) => report({ type: 'error', error: onRank(toWireError(error), world) });
     runFixedWorker(job.job, rankTransport(world, job.workerOf, report, fail)).catch(fail);

@@ -1,24 +1,25 @@
-import type { MpiComm } from './mpi-api.js';
+import type { Communicator } from './mpi-api.js';
 import { TAG } from './tags.js';
 
-type Listener = (value: unknown) => void;
+type Listener = (bytes: Buffer) => void;
 
 /**
- * A rank's one receive loop: a single pending receive from any source with any tag (the
- * addon waits on a thread of its own, so nothing blocks the event loop), each message
+ * A rank's one receive loop: a single pending receive of bytes from any source with any tag
+ * (the addon waits on a thread of its own, so nothing blocks the event loop), each message
  * handed to whoever listens on its (source, tag). A message that arrives before anyone
- * listens (a peer's first batch while this rank still loads the workflow) is kept until
- * a listener comes. The loop ends when a `stop` message arrives.
+ * listens (a peer's first batch while this rank still loads the workflow) is kept until a
+ * listener comes. The loop ends when a `stop` message arrives, so that no receive is left
+ * waiting when MPI is finalized.
  */
 export class Mailbox {
   private readonly listeners = new Map<number, Listener>();
-  private readonly early = new Map<number, unknown[]>();
+  private readonly early = new Map<number, Buffer[]>();
   private readonly size: number;
   private ended!: () => void;
   /** Resolves when `stop` arrived; rejects when a receive failed. */
   readonly done: Promise<void>;
 
-  constructor(private readonly comm: MpiComm) {
+  constructor(private readonly comm: Communicator) {
     this.size = comm.size;
     this.done = new Promise<void>((resolve, reject) => {
       this.ended = resolve;
@@ -33,24 +34,24 @@ export class Mailbox {
     const queued = this.early.get(key);
     if (queued) {
       this.early.delete(key);
-      for (const value of queued) listener(value);
+      for (const bytes of queued) listener(bytes);
     }
   }
 
   private async loop(): Promise<void> {
     for (;;) {
-      const { value, source, tag } = await this.comm.recv();
+      const { data, source, tag } = await this.comm.recvBytes();
       if (tag === TAG.stop) {
         this.ended();
         return;
       }
       const key = tag * this.size + source;
       const listener = this.listeners.get(key);
-      if (listener) listener(value);
+      if (listener) listener(data);
       else {
         let queued = this.early.get(key);
         if (!queued) this.early.set(key, (queued = []));
-        queued.push(value);
+        queued.push(data);
       }
     }
   }

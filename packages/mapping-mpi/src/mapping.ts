@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { D4Error, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { findOnPath } from './launch/find-program.js';
 import { launchRun } from './launch/launcher.js';
 import { startedByMpiLauncher } from './mpi-api.js';
 import { driveFromRankZero, serveOtherRank } from './world-run.js';
-import { openWorld, worldFinalized } from './world.js';
+import { openWorld } from './world.js';
 
 // The real process.exit, taken before the CLI guards it against PEs.
 const exitProcess = process.exit.bind(process);
@@ -28,9 +28,6 @@ export function mpiStatus(): string {
  * is over (as a dispel4py rank does), so that only rank 0 prints anything.
  */
 async function runInWorld(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): Promise<RunResult> {
-  if (worldFinalized()) {
-    throw new D4Error('D4_MPI_FINALIZED', 'this process already ran a workflow on the mpi mapping, and MPI cannot start twice in one process (MPI_Finalize is final); run each workflow in a process of its own');
-  }
   // Ranks' stdout is a pty under mpiexec: a PE's console.log would come out in colour codes.
   process.env.NO_COLOR ??= '1';
   const world = await openWorld();
