@@ -56,9 +56,9 @@ if (world.rank !== 0) {
     await relay.end();
     exit(0);
   } catch (error) {
-    // driveFromRankZero has scheduled MPI_Abort (every rank ends); the launcher hears first.
+    // The launcher hears first; then MPI_Abort ends every rank, one busy in a long PE call too.
     relay.send({ type: 'error', error: toWireError(error) });
     await relay.end();
-    abortSoon(world, 1);
+    world.comm.abort(1);
   }
 }

@@ -11,6 +11,9 @@ import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
 
+/** How long mpiexec gets to end the ranks after rank 0 reported a failure. */
+const ABORT_WAIT_MS = 3000;
+
 /** The run's size before any rank exists: -n, else what runFixedJob would choose. */
 export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): number {
   const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
@@ -72,14 +75,19 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  const onAbort = () => settle({ error: abortError(options.signal!) });
+  const onAbort = () => {
+    child.kill('SIGTERM');
+    settle({ error: abortError(options.signal!) });
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const first = await Promise.race([outcome, exited.then(() => undefined)]);
     if (first?.error) {
-      // Rank 0 reported the failure: end every rank now rather than wait for its MPI_Abort.
-      child.kill('SIGTERM');
+      // Rank 0 reported the failure and calls MPI_Abort, which ends every rank (quieter than
+      // a signal to mpiexec, whose event library then complains); a signal only if it lingers.
+      const lingering = setTimeout(() => child.kill('SIGTERM'), ABORT_WAIT_MS);
       await exited;
+      clearTimeout(lingering);
       throw first.error;
     }
     const end = await exited;
