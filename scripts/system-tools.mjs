@@ -23,6 +23,7 @@ function aptInstall(packages) {
 /** Returns undefined when everything is there, else a message saying what to install. */
 export function ensureSystemTools(root) {
   const needs = [{ program: 'redis-server', packages: ['redis-server'], why: 'the Redis mappings (packages/mapping-redis)', other: 'macOS: brew install redis' }];
+  needs.push({ program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' });
   if (existsSync(join(root, 'packages', 'mpi'))) {
     needs.push({ program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the MPI bindings and mapping (packages/mpi, packages/mapping-mpi)', other: 'macOS: brew install open-mpi' });
   }
