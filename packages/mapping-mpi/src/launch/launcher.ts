@@ -68,6 +68,9 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 
   const child = spawn(command.command, command.args, { env: { ...command.env, [RELAY_ENV]: socketPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Should the caller's process end first (a test's timeout, an uncaught error), mpiexec ends with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const output = new MpiexecOutput((text) => process.stderr.write(text));
   child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.write(chunk));
@@ -98,6 +101,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     throw launchFailure(command.command, end, output, size);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    process.removeListener('exit', killOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     server.close();
     rmSync(dir, { recursive: true, force: true });
