@@ -3,7 +3,8 @@ import { type InputSpec, type Mapping, type RunOptions, type RunResult, type Wor
 import { findOnPath } from './launch/find-program.js';
 import { launchRun } from './launch/launcher.js';
 import { startedByMpiLauncher } from './mpi-api.js';
-import { driveFromRankZero, serveOtherRank } from './world-run.js';
+import { serveOtherRank } from './serve-rank.js';
+import { driveFromRankZero } from './world-run.js';
 import { openWorld } from './world.js';
 
 // The real process.exit, taken before the CLI guards it against PEs.

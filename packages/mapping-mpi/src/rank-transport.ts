@@ -1,4 +1,4 @@
-import { ACK, END_OF_STREAM, type FixedTransport, type FixedWorkerJob, type LinkFrame, type WireError, type WorkerMessage } from '@d4/runtime';
+import { ACK, END_OF_STREAM, type FixedTransport, type FixedWorkerJob, type LinkFrame, type WireError, type WorkerMessage } from '@d4/runtime/worker';
 import { linkTag } from './tags.js';
 import type { World } from './world.js';
 

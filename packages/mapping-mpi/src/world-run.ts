@@ -1,6 +1,6 @@
 import { OptionError, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { runFixedJob } from '@d4/runtime';
-import { mpiBackend, serveRank } from './backend.js';
+import { mpiBackend } from './backend.js';
 import { closeWorld, stopEveryRank, type World } from './world.js';
 
 /** How long rank 0 leaves for its report to be written before MPI_Abort ends every rank. */
@@ -29,12 +29,6 @@ export async function driveFromRankZero(world: World, workflow: WorkflowInput, i
   await stopEveryRank(world);
   await closeWorld(world);
   return result;
-}
-
-/** Every other rank: serves its units until rank 0 ends the run, then finalizes. */
-export async function serveOtherRank(world: World): Promise<void> {
-  await serveRank(world);
-  await closeWorld(world);
 }
 
 /** MPI_Abort once the failure is reported: when the process exits, or after a grace period. */

@@ -1,5 +1,4 @@
 import { decode, encode } from '@d4/core';
-import { ownBytes } from '@d4/runtime';
 import { loadMpi, type Communicator, type Mpi } from './mpi-api.js';
 import { Mailbox } from './mailbox.js';
 import { TAG } from './tags.js';
@@ -35,7 +34,7 @@ export function openWorld(): Promise<World> {
 /** Sends a value of the mapping's own protocol (a job, a report) through core's codec, as bytes. */
 export function sendValue(world: World, value: unknown, dest: number, tag: number): Promise<void> {
   // The codec reuses its buffer, and MPI reads the bytes after this returns: a copy of their own.
-  return world.comm.sendBytes(ownBytes(encode(value)), dest, tag);
+  return world.comm.sendBytes(new Uint8Array(encode(value)), dest, tag);
 }
 
 export function receivedValue<T>(bytes: Buffer): T {

@@ -9,3 +9,4 @@ export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/
 export { toWireError, type WireError } from './wire-errors.js';
 export type { FixedTransport, Link } from './transport.js';
 export type { LinkFrame, PoolCommand, PoolReply, WorkerMessage } from './protocol.js';
+export { ACK, END_OF_STREAM } from './protocol.js';

@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D4Error, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
-import { boolOption, fromWireError, instancePlan, partitionPlan } from '@d4/runtime';
+import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
 import { launchCommand } from './command.js';
 import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
@@ -35,6 +35,8 @@ export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: 
 export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): Promise<RunResult> {
   const source = requireWorkflowSource(workflow, 'mpi');
   const size = launchSize(workflow, inputs, options);
+  // Compiled here once (a cached copy when the CLI loaded it): rank 0 and the ranks then load JavaScript.
+  const compiled = await prepareWorkerSource(source);
   const hostfile = options.hostfile === undefined ? undefined : String(options.hostfile);
   const command = launchCommand({
     size,
@@ -63,7 +65,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const server = createServer((socket: Socket) => {
     const channel = new RelayChannel(socket, onMessage);
     socket.on('error', () => {});
-    channel.send({ type: 'job', source, inputs, options: portableOptions(options), streamOutputs: options.onOutput !== undefined });
+    channel.send({ type: 'job', source, compiled, inputs, options: portableOptions(options), streamOutputs: options.onOutput !== undefined });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 

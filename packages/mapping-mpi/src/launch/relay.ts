@@ -9,7 +9,7 @@ import type { WireError } from '@d4/runtime/worker';
  * result or the error).
  */
 export type RelayMessage =
-  | { type: 'job'; source: WorkflowSource; inputs: InputSpec; options: Record<string, unknown>; streamOutputs: boolean }
+  | { type: 'job'; source: WorkflowSource; compiled: WorkflowSource; inputs: InputSpec; options: Record<string, unknown>; streamOutputs: boolean }
   | { type: 'log'; peId: string; instance: number; message: string }
   | { type: 'output'; peId: string; port: string; value: unknown }
   | { type: 'result'; result: RunResult }
