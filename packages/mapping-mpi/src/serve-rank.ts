@@ -1,5 +1,6 @@
 import { runFixedWorker, toWireError, type WorkerMessage } from '@d4/runtime/worker';
 import { onRank, rankTransport, type RankJob } from './rank-transport.js';
+import { countCalls } from './rank-progress.js';
 import { TAG } from './tags.js';
 import { closeWorld, receivedValue, sendValue, type World } from './world.js';
 
@@ -15,8 +16,14 @@ export async function serveRank(world: World): Promise<void> {
   };
   const job = await Promise.race([new Promise<RankJob>((resolve) => world.mailbox.on(0, TAG.job, (bytes) => resolve(receivedValue<RankJob>(bytes)))), world.mailbox.done.then(() => undefined)]);
   if (job) {
-    const fail = (error: unknown) => report({ type: 'error', error: onRank(toWireError(error), world) });
-    runFixedWorker(job.job, rankTransport(world, job.workerOf, report, fail)).catch(fail);
+    const counting = job.progress ? countCalls(job.job, report) : undefined;
+    const fail = (error: unknown) => {
+      counting?.stop();
+      report({ type: 'error', error: onRank(toWireError(error), world) });
+    };
+    runFixedWorker(counting?.job ?? job.job, rankTransport(world, job.workerOf, report, fail))
+      .then(() => counting?.stop())
+      .catch(fail);
   }
   await world.mailbox.done;
 }

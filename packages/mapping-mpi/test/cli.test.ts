@@ -29,6 +29,18 @@ describe('d4 run mpi from the command line', () => {
     expect(printed.length).toBe(200);
   });
 
+  it("d4 run mpi: the ranks' console.log reaches d4's stdout in plain lines (no pty carriage returns, no colour codes), the log() lines its stderr", async () => {
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '100', '-n', '3', '--results', 'none']);
+    expect(r.code).toBe(0);
+    const printed = r.stdout.split('\n');
+    expect(printed.pop()).toBe('');
+    expect(printed.filter((line) => !/^\{ printed: \d+ \}$/.test(line))).toEqual([]);
+    expect(printed.length).toBe(100);
+    const logs = r.stderr.split('\n').filter((line) => line !== '');
+    expect(logs.filter((line) => !/^Chat1 \(rank [01]\): item \d+ says hello$/.test(line))).toEqual([]);
+    expect(logs.length).toBe(100);
+  });
+
   it('under mpiexec, a -n that differs from the ranks started is refused, once, with what to do', async () => {
     const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '5', '-n', '4']);
     expect(r.code).not.toBe(0);

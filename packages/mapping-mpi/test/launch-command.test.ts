@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { launchCommand, splitArgs } from '../src/launch/command.js';
 import { MpiexecOutput } from '../src/launch/mpiexec-output.js';
+import { ptyNewlines } from '../src/launch/pty-lines.js';
 
 const base = { program: ['/usr/bin/node', '/d4/dist/rank.js'], mpiexec: '/usr/bin/mpiexec', cores: 2, isRoot: false, env: { PATH: '/usr/bin', D4_X: '1' } };
 
@@ -61,5 +62,17 @@ describe("mpiexec's stderr", () => {
     expect(shown.join('')).toBe('a PE says hello\ntail\n');
     expect(output.death).toEqual({ rank: 3, host: 'vm', how: 'signal 9 (Killed)' });
     expect(output.notes).toEqual(['Primary job  terminated normally, but 1 process returned a non-zero exit code.', 'mpiexec noticed that process rank 3 with PID 0 on node vm exited on signal 9 (Killed).']);
+  });
+});
+
+describe("the ranks' stdout (a pty under mpiexec)", () => {
+  it('"\\r\\n" becomes "\\n", also when a chunk ends between the two', () => {
+    const out: string[] = [];
+    const lines = ptyNewlines((text) => out.push(text));
+    lines.write('{ printed: 1 }\r\n{ printed: 2 }\r');
+    lines.write('\nalone\r');
+    lines.write('x\r');
+    lines.flush();
+    expect(out.join('')).toBe('{ printed: 1 }\n{ printed: 2 }\nalone\rx\r');
   });
 });

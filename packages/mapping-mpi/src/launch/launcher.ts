@@ -9,6 +9,7 @@ import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSo
 import { launchCommand } from './command.js';
 import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
+import { ptyNewlines } from './pty-lines.js';
 import { RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
 
 /** How long mpiexec gets to end the ranks after rank 0 reported a failure. */
@@ -59,13 +60,14 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const onMessage = (message: RelayMessage) => {
     if (message.type === 'log') options.log ? options.log(message.peId, message.instance, message.message) : process.stderr.write(`${message.peId} (rank ${message.instance}): ${message.message}\n`);
     else if (message.type === 'output') options.onOutput?.(message.peId, message.port, message.value);
+    else if (message.type === 'progress') Object.assign(options.progress?.calls ?? {}, message.calls);
     else if (message.type === 'result') settle({ result: message.result });
     else if (message.type === 'error') settle({ error: fromWireError(message.error, 'rank 0') });
   };
   const server = createServer((socket: Socket) => {
     const channel = new RelayChannel(socket, onMessage);
     socket.on('error', () => {});
-    channel.send({ type: 'job', source, compiled, inputs, options: portableOptions(options), streamOutputs: options.onOutput !== undefined });
+    channel.send({ type: 'job', source, compiled, inputs, options: portableOptions(options), streamOutputs: options.onOutput !== undefined, keepProgress: options.progress !== undefined });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 
@@ -74,7 +76,8 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const output = new MpiexecOutput((text) => process.stderr.write(text));
-  child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  const stdout = ptyNewlines((text) => process.stdout.write(text));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.write(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.write(chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
     child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
@@ -97,6 +100,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     }
     const end = await exited;
     output.flush();
+    stdout.flush();
     const late = await Promise.race([outcome, Promise.resolve(undefined)]);
     if (late?.error) throw late.error;
     if (late?.result && end.code === 0) return late.result;

@@ -1,6 +1,7 @@
 import { createConnection } from 'node:net';
 import { guardProcessExit, peExitError, rebuildWorkflow, type RunOptions } from '@d4/core';
 import { toWireError } from '@d4/runtime';
+import { PROGRESS_MS } from '../rank-progress.js';
 import { onRank } from '../rank-transport.js';
 import { abortSoon, driveFromRankZero } from '../world-run.js';
 import type { World } from '../world.js';
@@ -33,9 +34,12 @@ export async function driveForLauncher(world: World, exit: (code: number) => nev
     report(error);
     abortSoon(world, 1);
   });
-  const { source, compiled, inputs, options: given, streamOutputs } = await job;
+  const { source, compiled, inputs, options: given, streamOutputs, keepProgress } = await job;
+  const progress = keepProgress ? { calls: {} } : undefined;
+  const relayProgress = progress && setInterval(() => relay.send({ type: 'progress', calls: progress.calls }), PROGRESS_MS);
   const options: RunOptions = {
     ...given,
+    progress,
     log: (peId, instance, message) => relay.send({ type: 'log', peId, instance, message }),
     ...(streamOutputs ? { onOutput: (peId: string, port: string, value: unknown) => relay.send({ type: 'output', peId, port, value }) } : {}),
   };
@@ -43,10 +47,13 @@ export async function driveForLauncher(world: World, exit: (code: number) => nev
     // The launcher compiled a TypeScript workflow already: plain JavaScript loads without tsx.
     const graph = await rebuildWorkflow(compiled);
     const result = await driveFromRankZero(world, { graph, source }, inputs, options);
+    clearInterval(relayProgress);
+    if (progress) relay.send({ type: 'progress', calls: progress.calls });
     relay.send({ type: 'result', result });
     await relay.end();
     exit(0);
   } catch (error) {
+    clearInterval(relayProgress);
     relay.send({ type: 'error', error: toWireError(error) });
     await relay.end();
     world.comm.abort(1);

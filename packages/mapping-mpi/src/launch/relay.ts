@@ -9,7 +9,9 @@ import type { WireError } from '@d4/runtime/worker';
  * result or the error).
  */
 export type RelayMessage =
-  | { type: 'job'; source: WorkflowSource; compiled: WorkflowSource; inputs: InputSpec; options: Record<string, unknown>; streamOutputs: boolean }
+  | { type: 'job'; source: WorkflowSource; compiled: WorkflowSource; inputs: InputSpec; options: Record<string, unknown>; streamOutputs: boolean; keepProgress: boolean }
+  /** process() calls so far per PE (absolute), every PROGRESS_MS while the run goes. */
+  | { type: 'progress'; calls: Record<string, number> }
   | { type: 'log'; peId: string; instance: number; message: string }
   | { type: 'output'; peId: string; port: string; value: unknown }
   | { type: 'result'; result: RunResult }
