@@ -25,8 +25,8 @@ describe('progress under mpi', () => {
       writeFileSync(gate, '');
       const result = await run;
       expect(seen.Gate2).toBe(41);
-      expect(seen.Pass1).toBeGreaterThanOrEqual(41);
-      expect(progress.calls).toEqual({ Numbers0: 100, Pass1: 100, Gate2: 100 });
+      expect(seen.Identity1).toBeGreaterThanOrEqual(41);
+      expect(progress.calls).toEqual({ Numbers0: 100, Identity1: 100, Gate2: 100 });
       expect(result.stats.pes.Gate2.calls).toBe(100);
     } finally {
       rmSync(dir, { recursive: true, force: true });
