@@ -37,7 +37,8 @@ async function repetition(spec: RepetitionSpec): Promise<RepetitionReport> {
       message: `${spec.mapping} gave ${outputs} results for ${workload.name} with ${spec.items} items, expected ${expected} (counts: ${JSON.stringify(result.counts)})`,
     };
   }
-  return { kind: 'ok', runMs, maxRssKB: process.resourceUsage().maxRSS, outputs, pes: result.stats.pes };
+  const mappingRunMs = typeof result.stats.runMs === 'number' ? result.stats.runMs : undefined;
+  return { kind: 'ok', runMs, ...(mappingRunMs !== undefined ? { mappingRunMs } : {}), maxRssKB: process.resourceUsage().maxRSS, outputs, pes: result.stats.pes };
 }
 
 function describeFailure(error: unknown): RepetitionReport {

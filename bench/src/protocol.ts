@@ -17,6 +17,11 @@ export type RepetitionReport =
       kind: 'ok';
       /** Time of mapping.run(), in ms. */
       runMs: number;
+      /**
+       * The mapping's own figure for the run after start-up, when it keeps one (stats.runMs of
+       * the fixed mappings: from every unit ready to the last item), in ms.
+       */
+      mappingRunMs?: number;
       /** Peak resident set size of the child process, in kB (process.resourceUsage().maxRSS). */
       maxRssKB: number;
       /** Values the run wrote to unconnected outputs. */

@@ -131,6 +131,14 @@ export const ERROR_CODES = {
   D4_INTERNAL: { exit: 'runFailed', summary: "d4's own bug: please report it" },
   D4_ABORTED: { exit: 'interrupted', summary: 'the run was aborted (Ctrl-C or an abort signal)' },
 
+  // --- the mpi mapping (@d4/mapping-mpi)
+  D4_MPIEXEC_NOT_FOUND: { exit: 'usage', summary: 'the mpi mapping needs mpiexec on PATH (Open MPI: openmpi-bin)' },
+  D4_MPI_OPTION: { exit: 'usage', summary: '`--mpiexec-args` or `--hostfile` of the mpi mapping is invalid' },
+  D4_MPI_SIZE: { exit: 'usage', summary: 'under mpiexec, `-n` differs from the number of ranks mpiexec started' },
+  D4_MPI_TOO_MANY_UNITS: { exit: 'usage', summary: 'too many PE instances for the MPI tags the links between them need' },
+  D4_MPI_LAUNCH: { exit: 'runFailed', summary: 'mpiexec (or srun) failed or ended before rank 0 sent the result' },
+  D4_MPI_RANK_DIED: { exit: 'runFailed', summary: 'an MPI rank died mid-run: the message names the rank and the host' },
+
   // --- the executor (@d4/executor)
   D4_EXECUTOR_OPTION: { exit: 'usage', summary: 'an Executor or map() option is invalid' },
   D4_EXECUTOR_SHUTDOWN: { exit: 'usage', summary: 'submit() or map() after shutdown()' },

@@ -1,0 +1,85 @@
+import { OptionError } from '@d4/core';
+
+/** What starts the ranks: a program, its arguments, and the environment it gets. */
+export interface LaunchCommand {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export interface LaunchSettings {
+  size: number;
+  /** The rank program: node, its flags, the rank entry. */
+  program: string[];
+  /** mpiexec's path (from PATH). */
+  mpiexec: string;
+  hostfile?: string;
+  /** `--mpiexec-args`, as the user typed them (split like a shell would). */
+  extraArgs?: string;
+  cores: number;
+  isRoot: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Variables that describe one process or one host, never passed on to ranks elsewhere. */
+const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_|PWD|OLDPWD|SHLVL|HOSTNAME|TERM)$/;
+
+/**
+ * The command line that starts the run's ranks. Inside a SLURM allocation, `srun --mpi=pmix`
+ * (with Open MPI here PMIx works and PMI-2 does not; srun passes the environment on by
+ * itself). Elsewhere `mpiexec -n N`, with what d4 users should not have to type:
+ * --oversubscribe beyond the cores, --allow-run-as-root as root, --bind-to none (a Node
+ * rank has several threads, and Open MPI's default pins each rank to one core, which
+ * stacks ranks of two "hosts" on one machine on core 0), and the environment passed on
+ * with -x (mpiexec gives remote ranks only what -x names).
+ */
+export function launchCommand(settings: LaunchSettings): LaunchCommand {
+  const extra = splitArgs(settings.extraArgs ?? '');
+  const env = { ...settings.env };
+  if (settings.env.SLURM_JOB_ID !== undefined) {
+    return { command: 'srun', args: ['--mpi=pmix', '-n', String(settings.size), ...extra, ...settings.program], env };
+  }
+  const args = ['-n', String(settings.size)];
+  const has = (flag: string) => extra.some((a) => a === flag || a.startsWith(`${flag}=`));
+  if (settings.size > settings.cores && !has('--oversubscribe') && !has('--map-by')) args.push('--oversubscribe');
+  if (settings.isRoot && !has('--allow-run-as-root')) args.push('--allow-run-as-root');
+  if (!has('--bind-to')) args.push('--bind-to', 'none');
+  if (settings.hostfile !== undefined) args.push('--hostfile', settings.hostfile);
+  for (const name of Object.keys(settings.env).sort()) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !LOCAL_ONLY.test(name)) args.push('-x', name);
+  }
+  args.push(...extra, ...settings.program);
+  return { command: settings.mpiexec, args, env };
+}
+
+/** Splits `--mpiexec-args` as a shell would: spaces separate, quotes and backslashes keep. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let started = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
+      else current += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      started = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      current += text[++i];
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started) out.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += c;
+      started = true;
+    }
+  }
+  if (quote) throw new OptionError(`--mpiexec-args has an unclosed ${quote} quote: ${text}`, 'D4_MPI_OPTION');
+  if (started) out.push(current);
+  return out;
+}

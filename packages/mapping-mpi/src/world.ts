@@ -1,0 +1,53 @@
+import { decode, encode } from '@d4/core';
+import { loadMpi, type Communicator, type Mpi } from './mpi-api.js';
+import { Mailbox } from './mailbox.js';
+import { TAG } from './tags.js';
+
+/** This process's place in the MPI world, with its one receive loop. */
+export interface World {
+  readonly mpi: Mpi;
+  readonly comm: Communicator;
+  readonly mailbox: Mailbox;
+  readonly rank: number;
+  readonly size: number;
+  /** The host this rank runs on (MPI's processor name), for messages. */
+  readonly host: string;
+}
+
+let opened: Promise<World> | undefined;
+
+/**
+ * Joins the MPI world once per process. Open MPI's shared-memory transport otherwise
+ * tries a single-copy mechanism (CMA) that fails where ptrace is restricted (containers),
+ * printing dispel4py's infamous "Read -1, expected …, errno = 1" on large messages: d4
+ * turns it off unless the user chose a mechanism, before MPI reads its parameters.
+ */
+export function openWorld(): Promise<World> {
+  process.env.OMPI_MCA_btl_vader_single_copy_mechanism ??= 'none';
+  opened ??= loadMpi().then(async (mpi) => {
+    const comm = await mpi.init();
+    return { mpi, comm, mailbox: new Mailbox(comm), rank: comm.rank, size: comm.size, host: mpi.processorName };
+  });
+  return opened;
+}
+
+/** Sends a value of the mapping's own protocol (a job, a report) through core's codec, as bytes. */
+export function sendValue(world: World, value: unknown, dest: number, tag: number): Promise<void> {
+  // The codec reuses its buffer, and MPI reads the bytes after this returns: a copy of their own.
+  return world.comm.sendBytes(new Uint8Array(encode(value)), dest, tag);
+}
+
+export function receivedValue<T>(bytes: Buffer): T {
+  return decode<T>(bytes);
+}
+
+/** Rank 0: every rank (itself too) leaves its receive loop. */
+export async function stopEveryRank(world: World): Promise<void> {
+  await Promise.all(Array.from({ length: world.size }, (_, r) => world.comm.sendBytes(new Uint8Array(0), r, TAG.stop)));
+}
+
+/** After this rank's receive loop ended: MPI_Finalize (every rank must, or mpiexec reports an error). */
+export async function closeWorld(world: World): Promise<void> {
+  await world.mailbox.done;
+  await world.mpi.finalize();
+}

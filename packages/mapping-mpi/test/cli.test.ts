@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import { d4Bin, fixtures, graphTesting, mpiexec, run } from './helpers.js';
+
+const pipeline = `${graphTesting}pipeline_test.ts`;
+
+describe('d4 run mpi from the command line', () => {
+  it('d4 starts mpiexec itself (-n once) and prints what simple prints', async () => {
+    const simple = await run(process.execPath, [d4Bin, 'run', 'simple', pipeline, '-i', '5']);
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', pipeline, '-n', '6', '-i', '5']);
+    expect(r).toEqual({ code: 0, stdout: simple.stdout, stderr: '' });
+    expect(simple.stdout).toContain('TestOneInOneOut5.output: [');
+  });
+
+  it('under mpiexec, every rank runs d4 and only rank 0 prints the results, once', async () => {
+    const simple = await run(process.execPath, [d4Bin, 'run', 'simple', pipeline, '-i', '5']);
+    const r = await mpiexec(6, [process.execPath, d4Bin, 'run', 'mpi', pipeline, '-i', '5']);
+    expect(r).toEqual({ code: 0, stdout: simple.stdout, stderr: '' });
+  });
+
+  it("under mpiexec, PEs' log lines come out whole and nothing is in colour codes on mpiexec's pty", async () => {
+    const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '200', '--results', 'none']);
+    expect(r.code).toBe(0);
+    const logs = r.stderr.split('\n').filter((line) => line !== '');
+    expect(logs.filter((line) => !/^Chat1 \(rank [01]\): item \d+ says hello$/.test(line))).toEqual([]);
+    expect(logs.map((line) => Number(/item (\d+)/.exec(line)![1])).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    // console.log from the PEs on ranks 1 and 2 goes through mpiexec's pty, without ANSI colours.
+    const printed = r.stdout.split(/\r?\n/).filter((line) => line !== '');
+    expect(printed.filter((line) => !/^\{ printed: \d+ \}$/.test(line))).toEqual([]);
+    expect(printed.length).toBe(200);
+  });
+
+  it("d4 run mpi: the ranks' console.log reaches d4's stdout in plain lines (no pty carriage returns, no colour codes), the log() lines its stderr", async () => {
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '100', '-n', '3', '--results', 'none']);
+    expect(r.code).toBe(0);
+    const printed = r.stdout.split('\n');
+    expect(printed.pop()).toBe('');
+    expect(printed.filter((line) => !/^\{ printed: \d+ \}$/.test(line))).toEqual([]);
+    expect(printed.length).toBe(100);
+    const logs = r.stderr.split('\n').filter((line) => line !== '');
+    expect(logs.filter((line) => !/^Chat1 \(rank [01]\): item \d+ says hello$/.test(line))).toEqual([]);
+    expect(logs.length).toBe(100);
+  });
+
+  it('under mpiexec, a -n that differs from the ranks started is refused, once, with what to do', async () => {
+    const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '5', '-n', '4']);
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.split('\n').filter((line) => line.startsWith('d4: '));
+    expect(lines).toEqual(['d4: -n 4 was given, but mpiexec started 3 ranks; under mpiexec the run takes its size from MPI: leave -n out, or start mpiexec with -n 4 (D4_MPI_SIZE)']);
+  });
+
+  it('d4 list says that MPI was found, and where', async () => {
+    const r = await run(process.execPath, [d4Bin, 'list']);
+    const at = r.stdout.split('\n').findIndex((line) => line.startsWith('mpi '));
+    expect(r.stdout.split('\n')[at]).toBe('mpi             installed  [@d4/mapping-mpi]  runs stateful PEs');
+    expect(r.stdout.split('\n')[at + 1]).toMatch(/ MPI found: \/\S+\/mpiexec \(mpiexec \(OpenRTE\) [\d.]+\)$/);
+  });
+});

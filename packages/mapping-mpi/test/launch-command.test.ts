@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { launchCommand, splitArgs } from '../src/launch/command.js';
+import { MpiexecOutput } from '../src/launch/mpiexec-output.js';
+import { ptyNewlines } from '../src/launch/pty-lines.js';
+
+const base = { program: ['/usr/bin/node', '/d4/dist/rank.js'], mpiexec: '/usr/bin/mpiexec', cores: 2, isRoot: false, env: { PATH: '/usr/bin', D4_X: '1' } };
+
+describe('the command line that starts the ranks', () => {
+  it('mpiexec -n N with the environment passed on and no binding, within the cores', () => {
+    expect(launchCommand({ ...base, size: 2 })).toEqual({
+      command: '/usr/bin/mpiexec',
+      args: ['-n', '2', '--bind-to', 'none', '-x', 'D4_X', '-x', 'PATH', '/usr/bin/node', '/d4/dist/rank.js'],
+      env: base.env,
+    });
+  });
+
+  it('--oversubscribe beyond the cores, --allow-run-as-root as root, the hostfile and the extra arguments last before the program', () => {
+    const { args } = launchCommand({ ...base, size: 6, isRoot: true, hostfile: 'hosts.txt', extraArgs: '--mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24' });
+    expect(args).toEqual(['-n', '6', '--oversubscribe', '--allow-run-as-root', '--bind-to', 'none', '--hostfile', 'hosts.txt', '-x', 'D4_X', '-x', 'PATH', '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.77.0.0/24', '/usr/bin/node', '/d4/dist/rank.js']);
+  });
+
+  it("the user's own --bind-to and --oversubscribe are not doubled", () => {
+    const { args } = launchCommand({ ...base, size: 6, extraArgs: '--bind-to core --oversubscribe' });
+    expect(args.filter((a) => a === '--bind-to' || a === '--oversubscribe')).toEqual(['--bind-to', '--oversubscribe']);
+    expect(args.slice(-4)).toEqual(['core', '--oversubscribe', '/usr/bin/node', '/d4/dist/rank.js']);
+  });
+
+  it("variables that describe one process or host (Open MPI's, SLURM's, the shell's) are not passed with -x", () => {
+    const env = { ...base.env, OMPI_COMM_WORLD_RANK: '3', PMIX_RANK: '3', SLURM_JOB_ID: undefined, PWD: '/x', 'BAD-NAME': 'y', HOME: '/root' };
+    const { args } = launchCommand({ ...base, size: 2, env });
+    expect(args.filter((_, i) => args[i - 1] === '-x')).toEqual(['D4_X', 'HOME', 'PATH']);
+  });
+
+  it('inside a SLURM allocation: srun --mpi=pmix -n N', () => {
+    const env = { ...base.env, SLURM_JOB_ID: '42' };
+    expect(launchCommand({ ...base, size: 4, env, extraArgs: '--nodes 2' })).toEqual({
+      command: 'srun',
+      args: ['--mpi=pmix', '-n', '4', '--nodes', '2', '/usr/bin/node', '/d4/dist/rank.js'],
+      env,
+    });
+  });
+});
+
+describe('--mpiexec-args is split as a shell would', () => {
+  it('spaces, quotes and backslashes', () => {
+    expect(splitArgs(`  --mca btl "tcp,self"  -x 'A B' C\\ D "" `)).toEqual(['--mca', 'btl', 'tcp,self', '-x', 'A B', 'C D', '']);
+  });
+  it('an unclosed quote is refused with the option named', () => {
+    expect(() => splitArgs('--mca "btl')).toThrow(expect.objectContaining({ code: 'D4_MPI_OPTION', message: '--mpiexec-args has an unclosed " quote: --mca "btl' }));
+  });
+});
+
+describe("mpiexec's stderr", () => {
+  const rule = '-'.repeat(74);
+  it("passes the ranks' lines through whole and keeps Open MPI's banners back, noting the rank that died", () => {
+    const shown: string[] = [];
+    const output = new MpiexecOutput((text) => shown.push(text));
+    output.write('a PE says hel');
+    output.write(`lo\n${rule}\nPrimary job  terminated normally, but 1 process returned\na non-zero exit code.\n${rule}\n`);
+    output.write(`${rule}\nmpiexec noticed that process rank 3 with PID 0 on node vm exited on signal 9 (Killed).\n${rule}\n[vm:1] [[1,0],0] ORTE_ERROR_LOG: Data unpack\ntail`);
+    output.flush();
+    expect(shown.join('')).toBe('a PE says hello\ntail\n');
+    expect(output.death).toEqual({ rank: 3, host: 'vm', how: 'signal 9 (Killed)' });
+    expect(output.notes).toEqual(['Primary job  terminated normally, but 1 process returned a non-zero exit code.', 'mpiexec noticed that process rank 3 with PID 0 on node vm exited on signal 9 (Killed).']);
+  });
+});
+
+describe("the ranks' stdout (a pty under mpiexec)", () => {
+  it('"\\r\\n" becomes "\\n", also when a chunk ends between the two', () => {
+    const out: string[] = [];
+    const lines = ptyNewlines((text) => out.push(text));
+    lines.write('{ printed: 1 }\r\n{ printed: 2 }\r');
+    lines.write('\nalone\r');
+    lines.write('x\r');
+    lines.flush();
+    expect(out.join('')).toBe('{ printed: 1 }\n{ printed: 2 }\nalone\rx\r');
+  });
+});
