@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { binPath, spawnD4, conformanceGraphsModule } from './helpers.js';
+import { binPath, fixtures, spawnD4, spawnD4WithoutBackends, conformanceGraphsModule } from './helpers.js';
 
 describe('the d4 binary', () => {
   test('is executable and starts with a node shebang', () => {
@@ -62,10 +62,11 @@ describe('the d4 binary', () => {
     expect(js.stderr).toBe('Exclaim1 (rank 0): exclaiming X\n');
   });
 
-  test('a missing backend package: exit 2 and the package to install', async () => {
-    const r = await spawnD4(['run', 'zmq_multi', 'squares.ts', '-i', '3']);
+  test('a missing backend package: exit 2 and the package to install', () => {
+    // A project with only the CLI: in this workspace every backend is installed.
+    const r = spawnD4WithoutBackends(['run', 'zmq_multi', join(fixtures, 'squares.ts'), '-i', '3']);
     expect(r).toEqual({
-      code: 2,
+      status: 2,
       stdout: '',
       stderr:
         "d4: mapping 'zmq_multi' is provided by @d4/mapping-zmq, which is not installed here: run `npm install @d4/mapping-zmq` (or `pnpm add @d4/mapping-zmq`) in your project (D4_MAPPING_NOT_INSTALLED)\n",

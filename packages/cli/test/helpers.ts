@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { coreFolder, isolatedProject, packageFolder } from '../../core/test/isolated-project.js';
 import { runCli, type RunCliOptions } from '../src/index.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -61,3 +63,23 @@ export function spawnD4(
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }));
   });
 }
+
+/**
+ * Runs the `d4` binary as installed in a project that has only the CLI and what it needs
+ * (core, runtime, msgpackr), outside this workspace, whose root depends on every backend:
+ * how "a backend that is not installed" looks to a user. The project helper is core's.
+ */
+export function spawnD4WithoutBackends(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const project = isolatedProject({
+    '@d4/cli': cliFolder,
+    '@d4/core': packageFolder('@d4/core', import.meta.url),
+    '@d4/runtime': packageFolder('@d4/runtime', import.meta.url),
+    msgpackr: packageFolder('msgpackr', join(coreFolder, 'package.json')),
+  });
+  try {
+    return project.node([join(project.dir, 'node_modules/@d4/cli/bin/d4.js'), ...args]);
+  } finally {
+    project.remove();
+  }
+}
+const cliFolder = fileURLToPath(new URL('..', import.meta.url));

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { loadWorkflow } from '@d4/core';
 import { readFileSync } from 'node:fs';
 import { formatMappingList } from '../src/index.js';
-import { d4, fixtures, conformanceGraphsModule } from './helpers.js';
+import { d4, fixtures, conformanceGraphsModule, spawnD4WithoutBackends } from './helpers.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,7 +23,12 @@ describe('d4 list', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('simple          installed  [@d4/core]  runs stateful PEs');
     expect(lines[1]).toBe('  sequential, in-process; one instance per PE, depth-first with bounded memory (no server)');
-    expect(lines).toContain('zmq_multi       not installed (npm install @d4/mapping-zmq)  [@d4/mapping-zmq]');
+    // In this workspace every backend is installed; a project with only the CLI has none.
+    expect(lines.filter((l) => /^\S/.test(l) && !/^\S+\s+installed /.test(l))).toEqual([]);
+    const bare = spawnD4WithoutBackends(['list']);
+    expect(bare.status).toBe(0);
+    expect(bare.stdout.split('\n')).toContain('zmq_multi       not installed (npm install @d4/mapping-zmq)  [@d4/mapping-zmq]');
+    expect(bare.stdout.split('\n')).toContain('mpi             not installed (npm install @d4/mapping-mpi)  [@d4/mapping-mpi]');
     for (const name of ['multi', 'dyn_multi', 'dyn_auto_multi', 'redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis', 'zmq_multi', 'mpi']) {
       expect(lines.some((l) => l.startsWith(`${name} `))).toBe(true);
     }
@@ -51,7 +56,8 @@ describe('d4 list', () => {
         },
       ],
     });
-    expect(entries.find((e) => e.name === 'zmq_multi')).toEqual({
+    const bare = JSON.parse(spawnD4WithoutBackends(['list', '--json']).stdout) as ListEntry[];
+    expect(bare.find((e) => e.name === 'zmq_multi')).toEqual({
       name: 'zmq_multi',
       package: '@d4/mapping-zmq',
       description: 'fixed distribution over ZeroMQ, across processes and hosts',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { loadMapping, loadWorkflow, requireWorkflowSource, simpleMapping, WorkflowGraph } from '../src/index.js';
+import { KNOWN_MAPPINGS, loadMapping, loadWorkflow, requireWorkflowSource, simpleMapping, WorkflowGraph } from '../src/index.js';
+import { coreFolder, isolatedProject, packageFolder } from './isolated-project.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -31,10 +32,37 @@ describe('loadWorkflow', () => {
 });
 
 describe('loadMapping', () => {
-  it('finds simple, names the package for a backend that is not installed, and refuses unknown names', async () => {
+  it('finds simple and refuses unknown names', async () => {
     expect(await loadMapping('simple')).toBe(simpleMapping);
-    await expect(loadMapping('zmq_multi')).rejects.toMatchObject({ code: 'D4_MAPPING_NOT_INSTALLED', packageName: '@d4/mapping-zmq', message: expect.stringContaining('npm install @d4/mapping-zmq') });
     await expect(loadMapping('nosuch')).rejects.toMatchObject({ code: 'D4_UNKNOWN_MAPPING', message: expect.stringContaining('d4-mapping-nosuch') });
+  });
+
+  it('names the package of a known backend that is not installed (a project with only @d4/core), and lists it as not installed', () => {
+    // In this workspace every backend is installed (the root depends on them all).
+    const project = isolatedProject({ '@d4/core': coreFolder, msgpackr: packageFolder('msgpackr', import.meta.url) });
+    try {
+      const script = `
+        import { loadMapping, listMappings } from '@d4/core';
+        const refusals = [];
+        for (const name of ['multi', 'zmq_multi', 'mpi']) {
+          try { await loadMapping(name); refusals.push(name + ' loaded'); }
+          catch (e) { refusals.push({ code: e.code, packageName: e.packageName, message: e.message }); }
+        }
+        const list = (await listMappings()).map((m) => [m.name, m.installed]);
+        console.log(JSON.stringify({ refusals, list }));`;
+      const r = project.node(['--input-type=module', '-e', script]);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const { refusals, list } = JSON.parse(r.stdout) as { refusals: unknown[]; list: Array<[string, boolean]> };
+      const notInstalled = (name: string, pkg: string) => ({
+        code: 'D4_MAPPING_NOT_INSTALLED',
+        packageName: pkg,
+        message: `mapping '${name}' is provided by ${pkg}, which is not installed here: run \`npm install ${pkg}\` (or \`pnpm add ${pkg}\`) in your project`,
+      });
+      expect(refusals).toEqual([notInstalled('multi', '@d4/mapping-multi'), notInstalled('zmq_multi', '@d4/mapping-zmq'), notInstalled('mpi', '@d4/mapping-mpi')]);
+      expect(list).toEqual(Object.keys(KNOWN_MAPPINGS).map((name) => [name, name === 'simple']));
+    } finally {
+      project.remove();
+    }
   });
 });
 
@@ -44,6 +72,8 @@ describe('listMappings', () => {
     const list = await listMappings();
     expect(list.map((m) => m.name)).toEqual(Object.keys(KNOWN_MAPPINGS));
     expect(list.find((m) => m.name === 'simple')).toMatchObject({ installed: true, package: '@d4/core' });
-    expect(list.find((m) => m.name === 'zmq_multi')).toMatchObject({ installed: false, package: '@d4/mapping-zmq' });
+    // The workspace's root depends on every backend: here each one is installed.
+    expect(list.filter((m) => !m.installed)).toEqual([]);
+    expect(list.find((m) => m.name === 'zmq_multi')).toMatchObject({ installed: true, package: '@d4/mapping-zmq' });
   });
 });
