@@ -18,7 +18,7 @@ const CODEC = 0;
 const RAW_OFFSET = 8;
 const HEADERS = KINDS.map((_, kind) => Uint8Array.of(kind, 0, 0, 0, 0, 0, 0, 0));
 const CODEC_HEADER = Uint8Array.of(CODEC);
-/** Codec messages up to this size are copied behind their header; larger go as two parts. */
+/** Payloads up to this size are copied behind their header; larger go as two parts. */
 const COPY_LIMIT = 4096;
 
 /** The kind of a Buffer or built-in typed array (not a subclass), else undefined. */
@@ -37,12 +37,16 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
  */
 export function packParts(value: unknown): Uint8Array[] {
   const kind = rawKind(value);
-  if (kind !== undefined) return [HEADERS[kind], bytesOf(value as ArrayBufferView)];
-  const encoded = encode(value);
-  if (encoded.byteLength > COPY_LIMIT) return [CODEC_HEADER, encoded];
-  const message = Buffer.allocUnsafe(encoded.byteLength + 1);
-  message[0] = CODEC;
-  message.set(encoded, 1);
+  if (kind !== undefined) return joined(HEADERS[kind], bytesOf(value as ArrayBufferView));
+  return joined(CODEC_HEADER, encode(value));
+}
+
+/** Small messages are one copied buffer: cheaper than building an MPI datatype to send. */
+function joined(header: Uint8Array, payload: Uint8Array): Uint8Array[] {
+  if (payload.byteLength > COPY_LIMIT) return [header, payload];
+  const message = Buffer.allocUnsafe(header.byteLength + payload.byteLength);
+  message.set(header, 0);
+  message.set(payload, header.byteLength);
   return [message];
 }
 
