@@ -157,8 +157,9 @@ void Engine::Loop() {
         lastActivity = Clock::now();
       }
       for (Op* op : inbox_) {
-        if (op->kind == Op::Kind::Receive) receives_.push_back(op);
-        else requests_.push_back(op);
+        if (op->kind != Op::Kind::Receive) requests_.push_back(op);
+        else if (op->continuation) receives_.push_front(op);  // its payload is owed to it
+        else receives_.push_back(op);
       }
       inbox_.clear();
       if (stop_) return;
@@ -222,16 +223,34 @@ bool Engine::DriveRequests() {
   return progressed;
 }
 
-void ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status) {
+bool ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status) {
   int count = 0;
   MPI_Get_count(status, MPI_BYTE, &count);
+  size_t offset = op->continuation ? sizeof op->header : 0;
   // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
-  op->data = static_cast<char*>(std::malloc(count > 0 ? static_cast<size_t>(count) : 1));
-  op->size = static_cast<size_t>(count);
-  op->error = MPI_Mrecv(op->data, count, MPI_BYTE, message, status);
+  op->data = static_cast<char*>(std::malloc(offset + (count > 0 ? static_cast<size_t>(count) : 1)));
+  op->size = offset + static_cast<size_t>(count);
+  op->error = MPI_Mrecv(op->data + offset, count, MPI_BYTE, message, status);
   op->source = status->MPI_SOURCE;
   op->tag = status->MPI_TAG;
-  if (op->error != MPI_SUCCESS) op->where = "MPI_Mrecv";
+  if (op->error != MPI_SUCCESS) {
+    op->where = "MPI_Mrecv";
+    return true;
+  }
+  if (op->continuation) {
+    std::memcpy(op->data, op->header, sizeof op->header);
+    op->continuation = false;
+    return true;
+  }
+  if (op->values && count == sizeof op->header && op->data[1] == 1 && op->data[0] != 0) {
+    std::memcpy(op->header, op->data, sizeof op->header);
+    std::free(op->data);
+    op->data = nullptr;
+    op->size = 0;
+    op->continuation = true;
+    return false;
+  }
+  return true;
 }
 
 bool Engine::DriveReceives() {
@@ -273,8 +292,14 @@ bool Engine::DriveReceives() {
           break;
         }
       }
-      ReceiveMatched(op, &message, &status);
-      rc = op->error;
+      if (!ReceiveMatched(op, &message, &status)) {
+        // A header: the op now waits for its payload, first in line.
+        receives_.erase(it);
+        receives_.push_front(op);
+        it = receives_.begin();
+        progressed = true;
+        continue;
+      }
     } else {
       op->where = "MPI_Improbe";
       op->error = rc;

@@ -26,6 +26,9 @@ describe.each([2, 4])('every collective under mpiexec -n %i', (size) => {
         expected[`int32 ${op}`] = rank === 0 ? { Int32Array: [fold(ranks, op), fold(ranks.map((i) => 7 - i), op)] } : undefined;
         expected[`uint8 ${op}`] = rank === last ? { Uint8Array: [fold(ranks.map((i) => i + 1), op) % 256] } : undefined;
       }
+      const gave = rank === last ? 3 : 2;
+      expect(r.mismatch).toEqual(['D4_MPI_ARGUMENT', `COMM_WORLD.allreduce(value, op): the ranks gave Int32Arrays of lengths 2 to 3; every rank must give the same type, of the same length (this rank gave: Int32Array, length ${gave})`]);
+      expect(r.mixed).toEqual(['D4_MPI_ARGUMENT', `COMM_WORLD.reduce(value, op, root): the ranks gave values of different types (Int32Array to Float64Array (or a number)); every rank must give the same type, of the same length (this rank gave: ${rank === 0 ? 'Int32Array' : 'Float64Array (or a number)'}, length 1)`]);
       // As the program printed them: JSON writes -0 as 0.
       expect(r.reductions).toEqual(JSON.parse(JSON.stringify(expected)));
     }

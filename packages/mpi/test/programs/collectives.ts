@@ -23,7 +23,16 @@ main(async () => {
     reductions[`int32 ${op}`] = await world.reduce(Int32Array.of(rank, 7 - rank), op, 0);
     reductions[`uint8 ${op}`] = await world.reduce(Uint8Array.of(rank + 1), op, last);
   }
+  // Ranks that disagree all get the same error instead of MPI's undefined behaviour.
+  const mismatch = await world.allreduce(new Int32Array(rank === last ? 3 : 2), 'sum').then(
+    () => 'no error',
+    (error: { code: string; message: string }) => [error.code, error.message],
+  );
+  const mixed = await world.reduce(rank === 0 ? Int32Array.of(1) : 1, 'max', 0).then(
+    () => 'no error',
+    (error: { code: string; message: string }) => [error.code, error.message],
+  );
   await world.barrier();
-  report(rank, { bcastObject, bcastTyped, gathered, gatheredTyped, all, reductions });
+  report(rank, { mismatch, mixed, bcastObject, bcastTyped, gathered, gatheredTyped, all, reductions });
   await MPI.finalize();
 });

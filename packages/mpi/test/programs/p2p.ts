@@ -28,6 +28,15 @@ main(async () => {
     const first = await world.recv({ source: 1, tag: 1 });
     const second = await world.recv({ source: 1, tag: 2 });
     const bytes = await world.recvBytes();
+    // Payloads over 4 KB follow their header as a second message; any-source receives
+    // posted before they arrive and after must still get header and payload together.
+    const early = world.recv({ tag: 20 });
+    await world.send('large', 1, 3);
+    const first20 = await early;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const late = await world.recv();
+    const big = first20.value as Int32Array;
+    const large = [big.constructor.name, big.length, big[0], big[29_999], (late.value as { text: string }).text.length, late.tag];
     const f64 = (echoes['1:float64'] as Float64Array);
     report(rank, {
       echoes,
@@ -36,6 +45,7 @@ main(async () => {
       bytes: [Buffer.from(bytes.data).toString(), bytes.source, bytes.tag, bytes.data.byteLength],
       // A typed array arrives as a view of the received message (8 header bytes), not a copy.
       float64View: [f64.byteOffset, f64.buffer.byteLength - f64.byteLength],
+      large,
     });
   } else {
     for (let i = 0; i < 5; i++) {
@@ -48,6 +58,9 @@ main(async () => {
       await world.send('tag two', 0, 2);
       await world.send('tag one', 0, 1);
       await world.sendBytes(new TextEncoder().encode('raw frame'), 0, 77);
+      await world.recv({ source: 0, tag: 3 });
+      await world.send(Int32Array.from({ length: 30_000 }, (_, i) => i * 3), 0, 20);
+      await world.send({ text: 'z'.repeat(100_000) }, 0, 21);
     }
     report(rank, { echoed: 5 });
   }
