@@ -63,12 +63,12 @@ describe('the d4 binary', () => {
   });
 
   test('a missing backend package: exit 2 and the package to install', async () => {
-    const r = await spawnD4(['run', 'zmq_multi', 'squares.ts', '-i', '3']);
+    const r = await spawnD4(['run', 'mpi', 'squares.ts', '-i', '3']);
     expect(r).toEqual({
       code: 2,
       stdout: '',
       stderr:
-        "d4: mapping 'zmq_multi' is provided by @d4/mapping-zmq, which is not installed here: run `npm install @d4/mapping-zmq` (or `pnpm add @d4/mapping-zmq`) in your project (D4_MAPPING_NOT_INSTALLED)\n",
+        "d4: mapping 'mpi' is provided by @d4/mapping-mpi, which is not installed here: run `npm install @d4/mapping-mpi` (or `pnpm add @d4/mapping-mpi`) in your project (D4_MAPPING_NOT_INSTALLED)\n",
     });
   });
 

@@ -23,7 +23,7 @@ describe('d4 list', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('simple          installed  [@d4/core]  runs stateful PEs');
     expect(lines[1]).toBe('  sequential, in-process; one instance per PE, depth-first with bounded memory (no server)');
-    expect(lines).toContain('zmq_multi       not installed (npm install @d4/mapping-zmq)  [@d4/mapping-zmq]');
+    expect(lines).toContain('mpi             not installed (npm install @d4/mapping-mpi)  [@d4/mapping-mpi]');
     for (const name of ['multi', 'dyn_multi', 'dyn_auto_multi', 'redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis', 'zmq_multi', 'mpi']) {
       expect(lines.some((l) => l.startsWith(`${name} `))).toBe(true);
     }
@@ -51,13 +51,14 @@ describe('d4 list', () => {
         },
       ],
     });
-    expect(entries.find((e) => e.name === 'zmq_multi')).toEqual({
-      name: 'zmq_multi',
-      package: '@d4/mapping-zmq',
-      description: 'fixed distribution over ZeroMQ, across processes and hosts',
+    expect(entries.find((e) => e.name === 'mpi')).toEqual({
+      name: 'mpi',
+      package: '@d4/mapping-mpi',
+      description: 'fixed distribution over MPI (run under mpiexec)',
       installed: false,
       options: [],
     });
+    expect(entries.find((e) => e.name === 'zmq_multi')).toMatchObject({ package: '@d4/mapping-zmq', installed: true, stateful: true, worker: true });
   });
   test("an installed mapping's options, and a package that fails to load, are shown on their lines", () => {
     const text = formatMappingList([

@@ -173,9 +173,9 @@ describe('d4 run: bad input is refused before work, exit 2', () => {
   });
 
   test('a known mapping whose package is not installed names the package', async () => {
-    const message = await refused(['run', 'zmq_multi', 'squares.ts', '-i', '3'], 'D4_MAPPING_NOT_INSTALLED');
+    const message = await refused(['run', 'mpi', 'squares.ts', '-i', '3'], 'D4_MAPPING_NOT_INSTALLED');
     expect(message).toBe(
-      "d4: mapping 'zmq_multi' is provided by @d4/mapping-zmq, which is not installed here: run `npm install @d4/mapping-zmq` (or `pnpm add @d4/mapping-zmq`) in your project (D4_MAPPING_NOT_INSTALLED)\n",
+      "d4: mapping 'mpi' is provided by @d4/mapping-mpi, which is not installed here: run `npm install @d4/mapping-mpi` (or `pnpm add @d4/mapping-mpi`) in your project (D4_MAPPING_NOT_INSTALLED)\n",
     );
   });
 

@@ -33,7 +33,7 @@ describe('loadWorkflow', () => {
 describe('loadMapping', () => {
   it('finds simple, names the package for a backend that is not installed, and refuses unknown names', async () => {
     expect(await loadMapping('simple')).toBe(simpleMapping);
-    await expect(loadMapping('zmq_multi')).rejects.toMatchObject({ code: 'D4_MAPPING_NOT_INSTALLED', packageName: '@d4/mapping-zmq', message: expect.stringContaining('npm install @d4/mapping-zmq') });
+    await expect(loadMapping('mpi')).rejects.toMatchObject({ code: 'D4_MAPPING_NOT_INSTALLED', packageName: '@d4/mapping-mpi', message: expect.stringContaining('npm install @d4/mapping-mpi') });
     await expect(loadMapping('nosuch')).rejects.toMatchObject({ code: 'D4_UNKNOWN_MAPPING', message: expect.stringContaining('d4-mapping-nosuch') });
   });
 });
@@ -44,6 +44,7 @@ describe('listMappings', () => {
     const list = await listMappings();
     expect(list.map((m) => m.name)).toEqual(Object.keys(KNOWN_MAPPINGS));
     expect(list.find((m) => m.name === 'simple')).toMatchObject({ installed: true, package: '@d4/core' });
-    expect(list.find((m) => m.name === 'zmq_multi')).toMatchObject({ installed: false, package: '@d4/mapping-zmq' });
+    expect(list.find((m) => m.name === 'mpi')).toMatchObject({ installed: false, package: '@d4/mapping-mpi' });
+    expect(list.find((m) => m.name === 'zmq_multi')).toMatchObject({ installed: true, package: '@d4/mapping-zmq' });
   });
 });
