@@ -14,7 +14,7 @@ export const zmqOptions: MappingOption[] = [
   { name: 'connectTimeout', flags: '--connect-timeout <s>', description: 'd4 worker: seconds to try reaching the driver before giving up (default: 30)', type: 'number' },
   { name: 'bind', flags: '--bind <address>', description: "d4 worker: the address of this host other workers connect to (default: the one it reaches the driver from)", type: 'string' },
   { name: 'curveSecretFile', flags: '--curve-secret-file <file>', description: "d4 run: the driver's CURVE key pair (JSON {publicKey, secretKey}); traffic is then encrypted and workers need --curve-server-key", type: 'string' },
-  { name: 'curveServerKey', flags: '--curve-server-key <key>', description: "d4 worker: the driver's CURVE public key (Z85, 40 characters)", type: 'string', env: 'D4_ZMQ_SERVER_KEY' },
+  { name: 'curveServerKey', flags: '--curve-server-key <key>', description: "d4 worker: the driver's CURVE public key (Z85, 40 characters)", type: 'string', env: 'ZMQ_CURVE_SERVER_KEY' },
   { name: 'workerMemory', flags: '--worker-memory <mb>', description: "heap limit of each local worker process in MB (Node's --max-old-space-size); a worker that exceeds it fails the run", type: 'number' },
 ];
 
