@@ -18,6 +18,10 @@ export interface WorkerSpec {
   cwd?: string;
   /** Cores the worker may use (an MPI backend would start that many ranks). */
   cores: number;
+  /** Threads per core, when the executor sets the thread variables (an srun backend asks for them as --cpus-per-task). */
+  threadsPerCore?: number;
+  /** The GPU ids this worker holds (already in env.CUDA_VISIBLE_DEVICES). */
+  gpus?: string[];
 }
 
 export interface WorkerExit {
