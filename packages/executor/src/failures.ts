@@ -20,7 +20,9 @@ export function remoteError(info: ErrorInfo, mapStack?: (stack: string) => strin
 /** How a worker ended, as the end of a sentence ("the worker 3 … was killed by SIGKILL"). */
 export function describeExit(info: WorkerExit): string {
   if (info.error) return `threw ${info.error.name}: ${info.error.message} outside any task`;
-  return info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+  if (info.detail && info.code === null && info.signal === null) return `ended: ${info.detail}`;
+  const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+  return info.detail ? `${how} (${info.detail})` : how;
 }
 
 export function crashError(task: Task, backend: string, workerId: number, how: string): WorkerCrashedError {

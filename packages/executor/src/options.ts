@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { OptionError } from '@d4/core';
 import type { TaskRef } from './functions.js';
 import type { WorkerBackend } from './backend.js';
+import { underSlurm } from './launch/slurm.js';
 
 export interface ExecutorOptions<I = undefined> {
   /** Workers at a time. Default: maxCores / coresPerWorker, else the machine's available parallelism. */
@@ -28,8 +29,19 @@ export interface ExecutorOptions<I = undefined> {
   disableDependencies?: boolean;
   /** Store results here, keyed by function and arguments, and reuse them. */
   cacheDirectory?: string;
-  /** 'thread', 'process', a WorkerBackend, or 'auto' (default): threads unless cwd, threadsPerCore or GPUs need a process of its own. */
-  backend?: 'auto' | 'thread' | 'process' | WorkerBackend;
+  /**
+   * 'thread', 'process', 'slurm' (one srun step per worker; cores are ranks), 'mpi' (cores are
+   * MPI ranks: mpiexec here, srun --mpi=pmix inside a SLURM allocation), a WorkerBackend, or
+   * 'auto' (default): 'slurm' inside a SLURM allocation with srun on PATH, else threads unless
+   * cwd, threadsPerCore or GPUs need a process of its own. 'flux' is refused (not available here).
+   */
+  backend?: 'auto' | 'thread' | 'process' | 'slurm' | 'mpi' | 'flux' | WorkerBackend;
+  /** Extra srun flags for every worker (pympipool's command_line_argument_lst), after d4's own. */
+  slurmArgs?: string[];
+  /** mpiexec --oversubscribe: more ranks than cores (pympipool's oversubscribe). */
+  oversubscribe?: boolean;
+  /** The address srun/mpiexec workers connect back to. Default: this host's name when the SLURM allocation spans nodes, else 127.0.0.1. */
+  listenHost?: string;
   /** How often a task whose worker crashed is run again before its future fails. Default 0. */
   maxRetries?: number;
   /** Keep the dependency graph of submitted tasks for dependencyGraph()/dependencyGraphDot(). Default false. */
@@ -62,10 +74,31 @@ export interface Settings {
   managesGpus: boolean;
   cwd: string | undefined;
   maxRetries: number;
+  /** Who starts workers: this process ('local': threads, processes, a custom backend), srun, or mpiexec. */
+  launcher: 'local' | 'slurm' | 'mpi';
+}
+
+/** Which launcher a backend option means; 'auto' looks for a SLURM allocation. */
+export function resolveLauncher(backend: ExecutorOptions<unknown>['backend'], env: NodeJS.ProcessEnv = process.env): Settings['launcher'] {
+  if (backend === 'flux') {
+    throw new OptionError(
+      `backend 'flux' is not supported: flux is not packaged for the systems d4 is tested on, so d4 has no flux launcher; use 'slurm' (srun), 'mpi' (mpiexec) or a WorkerBackend of your own`,
+      'D4_EXECUTOR_OPTION',
+    );
+  }
+  if (backend === 'slurm') return 'slurm';
+  if (backend === 'mpi') return underSlurm(env) ? 'slurm' : 'mpi';
+  if (backend === undefined || backend === 'auto') return underSlurm(env) ? 'slurm' : 'local';
+  if (typeof backend === 'object' || backend === 'thread' || backend === 'process') return 'local';
+  throw new OptionError(`backend must be 'auto', 'thread', 'process', 'slurm', 'mpi' or a WorkerBackend, got ${String(backend)}`, 'D4_EXECUTOR_OPTION');
 }
 
 /** Checks the options that do not depend on a call, and works out the defaults. */
 export function resolveSettings(options: ExecutorOptions<unknown>): Settings {
+  const launcher = resolveLauncher(options.backend);
+  if (options.slurmArgs !== undefined && (!Array.isArray(options.slurmArgs) || options.slurmArgs.some((a) => typeof a !== 'string'))) {
+    throw new OptionError(`slurmArgs must be an array of strings (srun flags such as ['--constraint=fast']), got ${JSON.stringify(options.slurmArgs)}`, 'D4_EXECUTOR_OPTION');
+  }
   const coresPerWorker = positiveInt(options.coresPerWorker, 'coresPerWorker', 1);
   let maxWorkers = options.maxWorkers === undefined ? undefined : positiveInt(options.maxWorkers, 'maxWorkers', 1);
   let maxCores = options.maxCores === undefined ? undefined : positiveInt(options.maxCores, 'maxCores', 1);
@@ -77,14 +110,17 @@ export function resolveSettings(options: ExecutorOptions<unknown>): Settings {
   if (blockAllocation) maxWorkers = Math.max(1, Math.min(maxWorkers, Math.floor(maxCores / coresPerWorker)));
   const threadsPerCore = options.threadsPerCore === undefined ? undefined : positiveInt(options.threadsPerCore, 'threadsPerCore', 1);
   const gpusPerWorker = options.gpusPerWorker === undefined ? 0 : nonNegativeInt(options.gpusPerWorker, 'gpusPerWorker');
-  const gpus = (options.gpus ?? (process.env.CUDA_VISIBLE_DEVICES ? process.env.CUDA_VISIBLE_DEVICES.split(',') : [])).map(String).filter((g) => g !== '');
-  if (blockAllocation && gpusPerWorker * maxWorkers > gpus.length) {
+  // srun hands GPUs out itself (--gpus-per-task) and sets CUDA_VISIBLE_DEVICES: there are no ids to count here.
+  const gpus = launcher === 'slurm' ? [] : (options.gpus ?? (process.env.CUDA_VISIBLE_DEVICES ? process.env.CUDA_VISIBLE_DEVICES.split(',') : [])).map(String).filter((g) => g !== '');
+  if (launcher === 'slurm') {
+    // nothing to check: SLURM refuses a step that asks for more GPUs than the allocation has
+  } else if (blockAllocation && gpusPerWorker * maxWorkers > gpus.length) {
     throw new OptionError(
       `gpusPerWorker ${gpusPerWorker} × ${maxWorkers} workers needs ${gpusPerWorker * maxWorkers} GPUs, but ${gpus.length} are given (gpus option or CUDA_VISIBLE_DEVICES); give more GPUs or fewer workers`,
       'D4_EXECUTOR_OPTION',
     );
   }
-  if (!blockAllocation && gpusPerWorker > gpus.length) {
+  if (launcher !== 'slurm' && !blockAllocation && gpusPerWorker > gpus.length) {
     throw new OptionError(`gpusPerWorker is ${gpusPerWorker}, but ${gpus.length} GPUs are given (gpus option or CUDA_VISIBLE_DEVICES)`, 'D4_EXECUTOR_OPTION');
   }
   if (options.init !== undefined && !blockAllocation) {
@@ -103,9 +139,10 @@ export function resolveSettings(options: ExecutorOptions<unknown>): Settings {
     gpusPerWorker,
     gpus,
     // GPUs are handed out only when the executor was told about them (see resources.ts).
-    managesGpus: options.gpus !== undefined || gpusPerWorker > 0,
+    managesGpus: launcher !== 'slurm' && (options.gpus !== undefined || gpusPerWorker > 0),
     cwd: options.cwd,
     maxRetries,
+    launcher,
   };
 }
 

@@ -38,7 +38,7 @@ export function resourcesFor(settings: Settings, call: CallOptions | undefined, 
     }
   }
   if (cores > settings.maxCores) throw new ResourceError(`task ${label} asks for ${cores} cores, but the executor has maxCores ${settings.maxCores}; raise maxCores or ask for fewer`);
-  if (!settings.blockAllocation && gpus > settings.gpus.length) {
+  if (settings.launcher !== 'slurm' && !settings.blockAllocation && gpus > settings.gpus.length) {
     throw new ResourceError(`task ${label} asks for ${gpus} GPUs, but the executor has ${settings.gpus.length} (gpus option or CUDA_VISIBLE_DEVICES)`);
   }
   return { cores, gpus, threadsPerCore, cwd, timeout, maxRetries };
@@ -49,6 +49,8 @@ export interface WorkerResources {
   cores: number;
   threadsPerCore: number | undefined;
   gpus: string[];
+  /** GPUs wanted; equals gpus.length unless the launcher hands GPUs out itself (srun). */
+  gpuCount: number;
   cwd: string | undefined;
 }
 
@@ -58,7 +60,7 @@ export interface WorkerResources {
  * CUDA_VISIBLE_DEVICES set, cwd absolute).
  */
 export function describeLaunch(id: number, resources: WorkerResources, settings: Settings, extraEnv: Record<string, string> | undefined): WorkerSpec {
-  const { cores, threadsPerCore, gpus, cwd } = resources;
+  const { cores, threadsPerCore, gpus, gpuCount, cwd } = resources;
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(extraEnv ?? {}) };
   if (threadsPerCore !== undefined) for (const name of THREAD_ENV_VARS) env[name] = String(threadsPerCore * cores);
   // A worker of an executor that manages GPUs gets its own ids, or none (empty), so it never grabs them all.
@@ -70,11 +72,13 @@ export function describeLaunch(id: number, resources: WorkerResources, settings:
     ...(cwd !== undefined ? { cwd: resolvePath(cwd) } : {}),
     ...(threadsPerCore !== undefined ? { threadsPerCore } : {}),
     gpus,
+    gpuCount,
   };
 }
 
 /** 'auto' picks worker threads unless the launch needs a process of its own (cwd, thread variables, GPUs). */
-export function chooseBackend(choice: ExecutorOptions<unknown>['backend'], resources: WorkerResources, settings: Settings): WorkerBackend {
+export function chooseBackend(choice: ExecutorOptions<unknown>['backend'], resources: WorkerResources, settings: Settings, launched?: WorkerBackend): WorkerBackend {
+  if (settings.launcher !== 'local' && launched) return launched;
   const wanted = choice ?? 'auto';
   if (typeof wanted === 'object') return wanted;
   if (wanted === 'thread') return threadBackend;

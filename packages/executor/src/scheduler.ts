@@ -154,7 +154,7 @@ export class Scheduler {
 
   #dispatchFresh(): void {
     const slots = this.#slots;
-    const capacity = { freeCores: this.#settings.maxCores - slots.usedCores, freeGpus: slots.gpus.free, freeWorkers: this.#settings.maxWorkers - slots.fresh.size };
+    const capacity = { freeCores: this.#settings.maxCores - slots.usedCores, freeGpus: this.#settings.launcher === 'slurm' ? Infinity : slots.gpus.free, freeWorkers: this.#settings.maxWorkers - slots.fresh.size };
     this.#queue.takeWhere(
       takeFitting(capacity, (task: Task) => {
         const slot = slots.startFresh(task);
@@ -269,13 +269,17 @@ export class Scheduler {
   #onExit(slot: Slot, info: WorkerExit): void {
     if (slot.stopped) return;
     slot.stopped = true;
-    this.#crash(slot, describeExit(info));
+    this.#crash(slot, describeExit(info), info.afterTaskFailure === true);
   }
 
-  /** A worker died unexpectedly: the task it was running is retried or failed; the others are requeued. */
-  #crash(slot: Slot, how: string): void {
+  /**
+   * A worker died unexpectedly: the task it was running is retried or failed; the others are
+   * requeued. `blameless`: it was retired after a task failed there (that task has its answer).
+   */
+  #crash(slot: Slot, how: string, blameless = false): void {
     this.#slots.stop(slot);
-    const [culprit, ...others] = slot.inflight;
+    const culprit = blameless ? undefined : slot.inflight[0];
+    const others = blameless ? slot.inflight : slot.inflight.slice(1);
     slot.inflight = [];
     if (culprit) {
       if (culprit.timer) clearTimeout(culprit.timer);

@@ -3,6 +3,8 @@ import type { WorkerBackend, WorkerExit, WorkerHandle } from './backend.js';
 import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, type FnSpec, type WireTask } from './protocol.js';
 import { chooseBackend, describeLaunch, GpuPool, type WorkerResources } from './resources.js';
 import type { ExecutorOptions, Settings } from './options.js';
+import { launchedBackend } from './launch/launched-backend.js';
+import { defaultListenHost, mpiexecLauncher, srunLauncher } from './launch/slurm.js';
 import type { Task } from './task.js';
 
 /** A started worker, as the executor sees it. */
@@ -48,6 +50,8 @@ export class WorkerSlots {
   readonly #env: Record<string, string> | undefined;
   readonly #initSpec: FnSpec | null;
   readonly #events: SlotEvents;
+  /** srun or mpiexec workers, when the settings say so. */
+  readonly #launched: WorkerBackend | undefined;
   #nextId = 1;
 
   constructor(settings: Settings, options: ExecutorOptions<unknown>, initSpec: FnSpec | null, events: SlotEvents) {
@@ -58,13 +62,23 @@ export class WorkerSlots {
     this.#events = events;
     this.gpus = new GpuPool(settings.gpus);
     this.table = new Array(settings.blockAllocation ? settings.maxWorkers : 0).fill(undefined);
+    if (settings.launcher !== 'local') {
+      const launcher = settings.launcher === 'slurm' ? srunLauncher(options.slurmArgs ?? []) : mpiexecLauncher(options.oversubscribe ?? false);
+      // Every rank of a launched worker runs the task; with more than one, MPI joins them.
+      this.#launched = launchedBackend(launcher, { host: options.listenHost ?? defaultListenHost(), ranks: (spec) => spec.cores, mpi: options.backend === 'mpi' });
+    }
+  }
+
+  /** GPUs for a worker: ids from the pool, or only a count when the launcher hands them out. */
+  #gpusFor(count: number): { gpus: string[]; gpuCount: number } {
+    return this.#settings.launcher === 'slurm' ? { gpus: [], gpuCount: count } : { gpus: this.gpus.take(count), gpuCount: count };
   }
 
   /** Block allocation: starts every worker of the table that is not running. */
   fillTable(): (Slot | undefined)[] {
     const s = this.#settings;
     for (let i = 0; i < this.table.length; i++) {
-      if (!this.table[i]) this.table[i] = this.#start({ cores: s.coresPerWorker, threadsPerCore: s.threadsPerCore, cwd: s.cwd, gpus: this.gpus.take(s.gpusPerWorker) }, i);
+      if (!this.table[i]) this.table[i] = this.#start({ cores: s.coresPerWorker, threadsPerCore: s.threadsPerCore, cwd: s.cwd, ...this.#gpusFor(s.gpusPerWorker) }, i);
     }
     return this.table;
   }
@@ -72,7 +86,7 @@ export class WorkerSlots {
   /** Fresh dispatch: a worker sized to this task, holding its cores and GPUs until it retires. */
   startFresh(task: Task): Slot {
     this.usedCores += task.cores;
-    const slot = this.#start({ cores: task.cores, threadsPerCore: task.threadsPerCore, cwd: task.cwd, gpus: this.gpus.take(task.gpus) }, -1);
+    const slot = this.#start({ cores: task.cores, threadsPerCore: task.threadsPerCore, cwd: task.cwd, ...this.#gpusFor(task.gpus) }, -1);
     this.fresh.add(slot);
     return slot;
   }
@@ -159,7 +173,7 @@ export class WorkerSlots {
   }
 
   #start(resources: WorkerResources, index: number): Slot {
-    const backend = chooseBackend(this.#backend, resources, this.#settings);
+    const backend = chooseBackend(this.#backend, resources, this.#settings, this.#launched);
     const id = this.#nextId++;
     const launch = describeLaunch(id, resources, this.#settings, this.#env);
     const slot: Slot = {

@@ -4,7 +4,9 @@ import { depthOf, leastLoaded, nextAverage } from '../src/scheduling/block-dispa
 import { fits, takeFitting, type Capacity } from '../src/scheduling/fresh-dispatch.js';
 import { waitForDependencies } from '../src/scheduling/dependency-wiring.js';
 import { resourcesFor, describeLaunch, chooseBackend, GpuPool } from '../src/resources.js';
-import { resolveSettings } from '../src/options.js';
+import { resolveLauncher, resolveSettings } from '../src/options.js';
+import { mpiexecLauncher, srunLauncher } from '../src/launch/slurm.js';
+import { Executor } from '../src/executor.js';
 import { Future } from '../src/future.js';
 import { processBackend, threadBackend } from '../src/backend.js';
 
@@ -167,13 +169,13 @@ describe('resources as data', () => {
 
   test('the launch description sets the thread variables, the GPU ids and an absolute cwd', () => {
     const settings = resolveSettings({ maxCores: 2, gpus: ['7'] });
-    const launch = describeLaunch(3, { cores: 2, threadsPerCore: 3, gpus: ['7'], cwd: 'sub' }, settings, { MY_VAR: 'x' });
+    const launch = describeLaunch(3, { cores: 2, threadsPerCore: 3, gpus: ['7'], gpuCount: 1, cwd: 'sub' }, settings, { MY_VAR: 'x' });
     expect(launch.id).toBe(3);
     expect(launch.cores).toBe(2);
     expect(launch.cwd).toBe(`${process.cwd()}/sub`);
     expect([launch.env.OMP_NUM_THREADS, launch.env.MKL_NUM_THREADS, launch.env.CUDA_VISIBLE_DEVICES, launch.env.MY_VAR]).toEqual(['6', '6', '7', 'x']);
-    expect(chooseBackend('auto', { cores: 2, threadsPerCore: 3, gpus: [], cwd: undefined }, resolveSettings({ maxCores: 2 }))).toBe(processBackend);
-    expect(chooseBackend(undefined, { cores: 1, threadsPerCore: undefined, gpus: [], cwd: undefined }, resolveSettings({ maxCores: 2 }))).toBe(threadBackend);
+    expect(chooseBackend('auto', { cores: 2, threadsPerCore: 3, gpus: [], gpuCount: 0, cwd: undefined }, resolveSettings({ maxCores: 2 }))).toBe(processBackend);
+    expect(chooseBackend(undefined, { cores: 1, threadsPerCore: undefined, gpus: [], gpuCount: 0, cwd: undefined }, resolveSettings({ maxCores: 2 }))).toBe(threadBackend);
   });
 
   test('GPU ids go back to the pool when a worker gives them up', () => {
@@ -182,5 +184,44 @@ describe('resources as data', () => {
     expect(pool.free).toBe(1);
     pool.give(['1']);
     expect(pool.take(2)).toEqual(['2', '1']);
+  });
+});
+
+describe('launchers', () => {
+  const srunDir = '/usr/bin';
+  test("'auto' means SLURM only with SLURM_JOB_ID set and srun on PATH; 'mpi' is mpiexec outside SLURM", () => {
+    expect(resolveLauncher('auto', { SLURM_JOB_ID: '7', PATH: srunDir })).toBe('slurm');
+    expect(resolveLauncher(undefined, { SLURM_JOB_ID: '7', PATH: '/nonexistent' })).toBe('local');
+    expect(resolveLauncher('auto', { PATH: srunDir })).toBe('local');
+    expect(resolveLauncher('mpi', { PATH: srunDir })).toBe('mpi');
+    expect(resolveLauncher('mpi', { SLURM_JOB_ID: '7', PATH: srunDir })).toBe('slurm');
+  });
+
+  test("backend 'flux' is refused with D4_EXECUTOR_OPTION saying why and what to use", () => {
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      new Executor({ backend: 'flux' });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.code).toBe('D4_EXECUTOR_OPTION');
+    expect(error?.message).toBe(
+      "backend 'flux' is not supported: flux is not packaged for the systems d4 is tested on, so d4 has no flux launcher; use 'slurm' (srun), 'mpi' (mpiexec) or a WorkerBackend of your own",
+    );
+  });
+
+  test('srun flags: cores are ranks (joined by pmix), threads per core are CPUs per rank, GPUs for the step, cwd, then the user flags', () => {
+    const spec = { id: 4, env: {}, cores: 2, threadsPerCore: 3, gpus: [], gpuCount: 2, cwd: '/data' };
+    const saved = process.env.SLURM_JOB_ID;
+    delete process.env.SLURM_JOB_ID;
+    try {
+      expect(srunLauncher(['--constraint=fast']).command(spec, 2, ['node', 'worker.js'])).toEqual({
+        file: 'srun',
+        args: ['--ntasks=2', '--cpus-per-task=3', '--kill-on-bad-exit=1', '--job-name=d4-worker-4', '--mpi=pmix', '--gpus=2', '--chdir=/data', '--constraint=fast', 'node', 'worker.js'],
+      });
+    } finally {
+      if (saved !== undefined) process.env.SLURM_JOB_ID = saved;
+    }
+    expect(mpiexecLauncher(true).command({ id: 1, env: {}, cores: 2 }, 2, ['node', 'w.js'])).toEqual({ file: 'mpiexec', args: ['-n', '2', '--oversubscribe', 'node', 'w.js'] });
   });
 });
