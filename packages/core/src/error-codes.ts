@@ -98,6 +98,14 @@ export const ERROR_CODES = {
   D4_REDIS_REFUSED: { exit: 'runFailed', summary: 'Redis refused a command the mappings need (ACL, disabled command)' },
   D4_REDIS_SETUP: { exit: 'runFailed', summary: 'Redis failed to create the job' },
 
+  // --- MPI (@d4/mpi)
+  D4_MPI_MISSING: { exit: 'usage', summary: '@d4/mpi was built without MPI, or its addon cannot load: the message says what to install' },
+  D4_MPI_NOT_INITIALIZED: { exit: 'usage', summary: 'an MPI call before `await MPI.init()`' },
+  D4_MPI_FINALIZED: { exit: 'usage', summary: 'an MPI call after MPI.finalize(), or a receive still waiting when it was called' },
+  D4_MPI_ARGUMENT: { exit: 'usage', summary: 'an MPI call was given a rank, tag, root, operation or value it cannot take' },
+  D4_MPI_THREADS: { exit: 'usage', summary: 'the MPI library does not give MPI_THREAD_MULTIPLE, which @d4/mpi needs' },
+  D4_MPI_ERROR: { exit: 'runFailed', summary: 'an MPI call failed: the message names the call and the MPI error' },
+
   // --- runs
   D4_PE_FAILED: { exit: 'runFailed', summary: 'a PE threw: the message names the PE and the item, the PE stack follows' },
   D4_CODEC: { exit: 'runFailed', summary: 'a value cannot cross a process or host boundary' },
