@@ -66,6 +66,7 @@ function onMessage(raw: Uint8Array): void {
 
 async function runInit(spec: FnSpec): Promise<void> {
   try {
+    if (mpi) await mpi; // init may use MPI.COMM_WORLD too
     const init = await rebuildFunction(spec);
     const data = await init();
     if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
@@ -88,23 +89,28 @@ async function failInit(info: ErrorInfo): Promise<never> {
  * A rank of an MPI-parallel worker initialises MPI before init and the first task, so a task
  * may use MPI.COMM_WORLD at once (MPI.init() stays idempotent in the task).
  */
-const mpiReady: Promise<void> | undefined = process.env.D4_EXECUTOR_MPI === '1' ? initMpi() : undefined;
+interface MpiModule {
+  init(): Promise<unknown>;
+  finalize(): Promise<void>;
+}
+const mpi: Promise<MpiModule | undefined> | undefined = process.env.D4_EXECUTOR_MPI === '1' ? initMpi() : undefined;
 
-async function initMpi(): Promise<void> {
+async function initMpi(): Promise<MpiModule | undefined> {
   try {
     const mpiModule = '@d4/mpi'; // a variable: the package is optional, and only MPI workers load it
-    const { MPI } = (await import(mpiModule)) as { MPI: { init(): unknown } };
+    const { MPI } = (await import(mpiModule)) as { MPI: MpiModule };
     await MPI.init();
+    return MPI;
   } catch (error) {
     const info = errorInfo(error);
-    await failInit({ ...info, message: `MPI could not be initialised in this rank (install @d4/mpi next to @d4/executor for MPI-parallel workers): ${info.message}` });
+    return failInit({ ...info, message: `MPI could not be initialised in this rank (install @d4/mpi next to @d4/executor for MPI-parallel workers): ${info.message}` });
   }
 }
 
 async function drain(): Promise<void> {
   draining = true;
   try {
-    if (mpiReady) await mpiReady;
+    if (mpi) await mpi;
     if (initReady) await initReady;
     while (queueHead < queue.length) {
       const task = queue[queueHead++];
@@ -231,8 +237,13 @@ if (parentPort) {
 } else if (socket) {
   const reader = new FrameReader(onMessage);
   socket.on('data', (chunk) => reader.push(chunk));
-  // The executor went away or stopped this worker: nothing more will come.
-  socket.on('close', () => process.exit(0));
+  // The executor went away or stopped this worker: nothing more will come. An MPI rank
+  // finalises first (every rank hears the close at once), so the launcher sees a clean end.
+  socket.on('close', () => {
+    if (!mpi) process.exit(0);
+    setTimeout(() => process.exit(0), 2000).unref();
+    void mpi.then((m) => m?.finalize()).finally(() => process.exit(0));
+  });
   socket.on('error', (error) => {
     console.error(`@d4/executor worker: lost the connection to the executor at ${connectTo}: ${error.message}`);
     process.exit(1);
