@@ -76,6 +76,24 @@ describe("backend: 'slurm'", () => {
     expect(error.message).toContain('no-such-srun-flag');
   }, 60_000);
 
+  test('MPI-parallel workers on SLURM: coresPerWorker 2 is srun --ntasks=2 --mpi=pmix, results per rank in rank order, block allocation keeps the ranks', async () => {
+    process.env.OMPI_ALLOW_RUN_AS_ROOT = '1';
+    process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
+    const calc = async (i: number) => {
+      const { MPI } = await import('@d4/mpi');
+      return [i, MPI.COMM_WORLD.size, MPI.COMM_WORLD.rank, await MPI.COMM_WORLD.allreduce(i, 'sum'), process.env.SLURM_PROCID];
+    };
+    await using exe = new Executor({ backend: 'slurm', maxCores: 2, coresPerWorker: 2, blockAllocation: true });
+    expect(await exe.submit(calc, 3)).toEqual([
+      [3, 2, 0, 6, '0'],
+      [3, 2, 1, 6, '1'],
+    ]);
+    expect(await exe.submit(calc, 4)).toEqual([
+      [4, 2, 0, 8, '0'],
+      [4, 2, 1, 8, '1'],
+    ]);
+  }, 60_000);
+
   test("'auto' picks SLURM inside an allocation (SLURM_JOB_ID set, srun on PATH): a script under salloc", () => {
     const repo = fileURLToPath(new URL('../../../', import.meta.url));
     const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
@@ -85,5 +103,33 @@ describe("backend: 'slurm'", () => {
     expect(out.sum).toBe(2);
     // Both tasks ran as steps of the allocation the script ran in.
     expect(out.steps.every(([job, step]) => job === out.allocation && /^\d+$/.test(step))).toBe(true);
+  }, 90_000);
+});
+
+describe('examples/executor on SLURM (run under salloc, as a user would)', () => {
+  const repo = fileURLToPath(new URL('../../../', import.meta.url));
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+  function underSalloc(allocation: string[], name: string): string {
+    const env = { ...cluster.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
+    const run = spawnSync('salloc', [...allocation, process.execPath, tsxCli, `examples/executor/${name}.ts`], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
+    if (run.status !== 0) throw new Error(`salloc … ${name} exited with ${run.status}: ${run.stderr}`);
+    return run.stdout.trim();
+  }
+
+  test('sum: its worker is a job step of the allocation, and it prints 2', () => {
+    expect(underSalloc(['-n', '1'], 'sum')).toBe('2');
+  }, 90_000);
+
+  test('mpi: the two ranks started by srun --mpi=pmix give [[3,2,0],[3,2,1]]', () => {
+    expect(underSalloc(['-n', '2'], 'mpi')).toBe('[[3,2,0],[3,2,1]]');
+  }, 90_000);
+
+  test('gpu: gpusPerWorker 1 on two workers: each worker is its own step and SLURM gives each its own GPU', () => {
+    const lines = underSalloc(['-n', '2', '--gpus=2'], 'gpu').split('\n').map((l) => JSON.parse(l) as { host: string; gpus: string; step: string });
+    expect(lines.map((l) => [l.host, l.gpus])).toEqual([
+      [cluster.node, '0'],
+      [cluster.node, '1'],
+    ]);
+    expect(new Set(lines.map((l) => l.step)).size).toBe(2);
   }, 90_000);
 });
