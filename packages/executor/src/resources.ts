@@ -62,7 +62,9 @@ export interface WorkerResources {
 export function describeLaunch(id: number, resources: WorkerResources, settings: Settings, extraEnv: Record<string, string> | undefined): WorkerSpec {
   const { cores, threadsPerCore, gpus, gpuCount, cwd } = resources;
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(extraEnv ?? {}) };
-  if (threadsPerCore !== undefined) for (const name of THREAD_ENV_VARS) env[name] = String(threadsPerCore * cores);
+  // A local worker is one process on `cores` cores; a launched worker's cores are its ranks, one core each.
+  const coresPerProcess = settings.launcher === 'local' ? cores : 1;
+  if (threadsPerCore !== undefined) for (const name of THREAD_ENV_VARS) env[name] = String(threadsPerCore * coresPerProcess);
   // A worker of an executor that manages GPUs gets its own ids, or none (empty), so it never grabs them all.
   if (settings.managesGpus || gpus.length > 0) env.CUDA_VISIBLE_DEVICES = gpus.join(',');
   return {

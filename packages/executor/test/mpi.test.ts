@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Executor } from '../src/index.js';
+import { broadcastFromZero } from './fixtures/mpi-tasks.js';
 import { rejectionOf } from './helpers.js';
 
 // MPI-parallel tasks on this machine: each worker is `mpiexec -n <cores>` ranks of the worker,
@@ -56,6 +57,11 @@ describe("backend: 'mpi' (mpiexec)", () => {
       [6, 3, 2],
     ]);
     expect(await exe.submit(calc, 7)).toEqual([7, 1, 0]);
+  }, 60_000);
+
+  test('a function by reference runs on every rank too (its module imports @d4/mpi at the top)', async () => {
+    await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2 });
+    expect(await exe.submit(broadcastFromZero, 'hello')).toEqual(['0:hello', '1:hello']);
   }, 60_000);
 
   test('a rank that throws fails the task with its rank and stack; the worker is replaced and the next task runs', async () => {

@@ -178,6 +178,11 @@ describe('resources as data', () => {
     expect(chooseBackend(undefined, { cores: 1, threadsPerCore: undefined, gpus: [], gpuCount: 0, cwd: undefined }, resolveSettings({ maxCores: 2 }))).toBe(threadBackend);
   });
 
+  test('with MPI ranks the thread variables are per rank: threadsPerCore, not threadsPerCore × cores', () => {
+    const launch = describeLaunch(1, { cores: 2, threadsPerCore: 3, gpus: [], gpuCount: 0, cwd: undefined }, resolveSettings({ backend: 'mpi', maxCores: 2 }), undefined);
+    expect(launch.env.OMP_NUM_THREADS).toBe('3');
+  });
+
   test('GPU ids go back to the pool when a worker gives them up', () => {
     const pool = new GpuPool(['0', '1', '2']);
     expect(pool.take(2)).toEqual(['0', '1']);
