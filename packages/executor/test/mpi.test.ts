@@ -98,4 +98,11 @@ describe("backend: 'mpi' (mpiexec)", () => {
       [2, 2, 1],
     ]);
   }, 60_000);
+
+  test('without mpiexec on PATH the task fails with D4_WORKER_CRASHED saying mpiexec could not be started; nothing hangs', async () => {
+    await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2, env: { PATH: '/nonexistent' } });
+    const error = await rejectionOf(exe.submit(calc, 1));
+    expect(error.code).toBe('D4_WORKER_CRASHED');
+    expect(error.message).toMatch(/^the mpi worker 1 running task #\d+ \(calc\) ended: mpiexec could not be started \(spawn mpiexec ENOENT\); is it installed and on PATH\?;/);
+  }, 60_000);
 });

@@ -133,7 +133,7 @@ class LaunchedWorker implements WorkerHandle {
     child.on('error', (error) => {
       forget();
       closeListener();
-      this.#exit({ code: null, signal: null, error: new Error(`${file} could not be started (${error.message}); is it installed and on PATH?`) });
+      this.#exit({ code: null, signal: null, detail: `${file} could not be started (${error.message}); is it installed and on PATH?` });
     });
     child.on('exit', (code, signal) => {
       forget();
