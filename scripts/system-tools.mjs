@@ -1,8 +1,6 @@
 // Finds the system programs d4's tests run for real, and installs them from the system's
 // package manager when it can (Debian/Ubuntu apt-get as root or through sudo).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 const has = (program) => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
 
@@ -20,17 +18,25 @@ function aptInstall(packages) {
   return exec(['apt-get', 'update', '-qq']) && exec(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages]);
 }
 
+/**
+ * What the tests run for real: each program, the Debian packages that bring it, and who
+ * needs it. Missing ones are installed in one apt-get run.
+ */
+const NEEDS = [
+  { program: 'redis-server', packages: ['redis-server'], why: 'the Redis mappings (packages/mapping-redis) and DDict', other: 'macOS: brew install redis' },
+  { program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: "@d4/mpi, the mpi mapping, the executor's MPI tasks and ProcessGroup, examples/dragon", other: 'macOS: brew install open-mpi' },
+  // examples/dragon and ProcessGroup's tests build a small C MPI program.
+  { program: 'mpicc', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the C MPI program of examples/dragon and the ProcessGroup tests', other: 'macOS: brew install open-mpi' },
+  // The executor's SLURM backend is tested on a slurmctld + slurmd its tests start (packages/executor/test/slurm-cluster.ts).
+  { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
+  { program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' },
+];
+
 /** Returns undefined when everything is there, else a message saying what to install. */
-export function ensureSystemTools(root) {
-  const needs = [{ program: 'redis-server', packages: ['redis-server'], why: 'the Redis mappings (packages/mapping-redis)', other: 'macOS: brew install redis' }];
-  needs.push({ program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' });
-  if (existsSync(join(root, 'packages', 'mpi'))) {
-    needs.push({ program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the MPI bindings and mapping (packages/mpi, packages/mapping-mpi)', other: 'macOS: brew install open-mpi' });
-  }
-  for (const need of needs) {
-    if (has(need.program)) continue;
-    if (aptInstall(need.packages) && has(need.program)) continue;
-    return `${need.program} is needed by the tests of ${need.why} and could not be installed automatically; install it (Debian/Ubuntu: sudo apt-get install ${need.packages.join(' ')}; ${need.other}) and run the tests again`;
-  }
-  return undefined;
+export function ensureSystemTools() {
+  let missing = NEEDS.filter((need) => !has(need.program));
+  if (missing.length > 0 && aptInstall([...new Set(missing.flatMap((need) => need.packages))])) missing = missing.filter((need) => !has(need.program));
+  if (missing.length === 0) return undefined;
+  const lines = missing.map((need) => `${need.program} (Debian/Ubuntu: sudo apt-get install ${need.packages.join(' ')}; ${need.other}), for ${need.why}`);
+  return `the tests need programs that could not be installed automatically; install them and run the tests again:\n  ${lines.join('\n  ')}`;
 }

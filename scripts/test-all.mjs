@@ -27,9 +27,14 @@ if (!existsSync(join(root, 'node_modules', '.pnpm'))) {
   if (run('npx', ['-y', 'pnpm@10', 'install', '--frozen-lockfile']) !== 0) fail('pnpm install failed; see above');
 }
 
-// 2. Servers and launchers the tests use for real (redis-server; mpiexec once MPI exists).
-const missing = ensureSystemTools(root);
+// 2. Servers, launchers and compilers the tests use for real (scripts/system-tools.mjs).
+const missing = ensureSystemTools();
 if (missing) fail(missing);
+// MPI may have been installed just now, after `pnpm install` built @d4/mpi without it, and
+// turbo would replay that build from its cache: build the addon now (a no-op when up to
+// date), before any package whose tests use it (mapping-mpi, executor, examples).
+const buildAddon = join(root, 'packages', 'mpi', 'scripts', 'build-addon.mjs');
+if (existsSync(buildAddon) && run(process.execPath, [buildAddon], { cwd: join(root, 'packages', 'mpi') }) !== 0) fail('building the @d4/mpi addon failed; see above');
 
 // 3. Build, then every package's tests, one package at a time (2-core machines).
 const suites = ['packages/core', 'packages/cli', 'packages/mapping-multi', 'packages/mapping-redis', 'packages/executor', 'examples']

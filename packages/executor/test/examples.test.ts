@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 
-function runExample(name: string): string {
-  const result = spawnSync(process.execPath, [tsxCli, `examples/executor/${name}.ts`], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+function runExample(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(process.execPath, [tsxCli, `examples/executor/${name}.ts`], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0) throw new Error(`example ${name} exited with ${result.status}: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -37,6 +37,10 @@ describe('examples/executor (pympipool documentation, in TypeScript)', () => {
 
   test('resources: call-level resources give 3, and 2 cores × 1 thread sets OMP_NUM_THREADS=2', () => {
     expect(runExample('resources').split('\n')).toEqual(['3', '2']);
+  });
+
+  test('mpi: calc(3) on a worker of 2 MPI ranks (mpiexec) gives [[3,2,0],[3,2,1]]', () => {
+    expect(runExample('mpi', { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' })).toBe('[[3,2,0],[3,2,1]]');
   });
 
   test('pipeline: two chained executors over a lazy source, functions by reference', () => {

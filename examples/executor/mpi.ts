@@ -1,0 +1,13 @@
+// pympipool's MPI example (test_mpi.py): one function on the two MPI ranks of a worker.
+// Run: npx tsx examples/executor/mpi.ts   → prints [[3,2,0],[3,2,1]]
+// Here through mpiexec; inside a SLURM allocation (salloc -n 2 npx tsx …) through srun --mpi=pmix.
+// As root, Open MPI wants OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1.
+import { Executor } from '@d4/executor';
+
+async function calc(i: number) {
+  const { MPI } = await import('@d4/mpi');
+  return [i, MPI.COMM_WORLD.size, MPI.COMM_WORLD.rank];
+}
+
+await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2 });
+console.log(JSON.stringify(await exe.submit(calc, 3)));
