@@ -98,6 +98,12 @@ export const ERROR_CODES = {
   D4_REDIS_REFUSED: { exit: 'runFailed', summary: 'Redis refused a command the mappings need (ACL, disabled command)' },
   D4_REDIS_SETUP: { exit: 'runFailed', summary: 'Redis failed to create the job' },
 
+  // --- the distributed dictionary (@d4/mapping-redis/ddict)
+  D4_DDICT_NAME: { exit: 'usage', summary: 'a DDict name is not 1 to 100 letters, digits, `.`, `_` or `-`' },
+  D4_DDICT_KEY: { exit: 'usage', summary: 'a DDict key is not a string' },
+  D4_DDICT_CLOSED: { exit: 'usage', summary: 'a DDict handle is used after close() or destroy()' },
+  D4_DDICT_REDIS: { exit: 'runFailed', summary: 'Redis failed a DDict operation (connection lost, error reply)' },
+
   // --- runs
   D4_PE_FAILED: { exit: 'runFailed', summary: 'a PE threw: the message names the PE and the item, the PE stack follows' },
   D4_CODEC: { exit: 'runFailed', summary: 'a value cannot cross a process or host boundary' },
