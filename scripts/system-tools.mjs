@@ -26,6 +26,10 @@ export function ensureSystemTools(root) {
   if (existsSync(join(root, 'packages', 'mpi'))) {
     needs.push({ program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the MPI bindings and mapping (packages/mpi, packages/mapping-mpi)', other: 'macOS: brew install open-mpi' });
   }
+  // ProcessGroup's MPI groups (packages/executor) and examples/dragon build a C MPI program and run it.
+  for (const program of ['mpiexec', 'mpicc']) {
+    needs.push({ program, packages: ['openmpi-bin', 'libopenmpi-dev'], why: "ProcessGroup's MPI groups (packages/executor) and examples/dragon", other: 'macOS: brew install open-mpi' });
+  }
   for (const need of needs) {
     if (has(need.program)) continue;
     if (aptInstall(need.packages) && has(need.program)) continue;

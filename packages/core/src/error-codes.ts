@@ -123,6 +123,8 @@ export const ERROR_CODES = {
   // --- the executor (@d4/executor)
   D4_EXECUTOR_OPTION: { exit: 'usage', summary: 'an Executor or map() option is invalid' },
   D4_EXECUTOR_SHUTDOWN: { exit: 'usage', summary: 'submit() or map() after shutdown()' },
+  D4_PROCESS_GROUP: { exit: 'usage', summary: 'a ProcessGroup template or option is invalid, or a call comes in the wrong order' },
+  D4_PROCESS_START: { exit: 'runFailed', summary: "a ProcessGroup's process or MPI job cannot start" },
   D4_FUTURE_ARGUMENT: { exit: 'usage', summary: 'a future argument belongs to another executor' },
   D4_RESOURCES: { exit: 'usage', summary: 'a task asks for more cores or GPUs than the executor has' },
   D4_TASK_NOT_SHIPPABLE: { exit: 'usage', summary: 'a task function cannot be sent to a worker (built-in, bound, not a function)' },
