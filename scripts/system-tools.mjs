@@ -23,6 +23,8 @@ function aptInstall(packages) {
 /** Returns undefined when everything is there, else a message saying what to install. */
 export function ensureSystemTools(root) {
   const needs = [{ program: 'redis-server', packages: ['redis-server'], why: 'the Redis mappings (packages/mapping-redis)', other: 'macOS: brew install redis' }];
+  // The executor's SLURM backend is tested on a slurmctld + slurmd its tests start (packages/executor/test/slurm-cluster.ts).
+  needs.push({ program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' });
   if (existsSync(join(root, 'packages', 'mpi'))) {
     needs.push({ program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the MPI bindings and mapping (packages/mpi, packages/mapping-mpi)', other: 'macOS: brew install open-mpi' });
   }

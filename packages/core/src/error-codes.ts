@@ -103,6 +103,13 @@ export const ERROR_CODES = {
   D4_DDICT_KEY: { exit: 'usage', summary: 'a DDict key is not a string' },
   D4_DDICT_CLOSED: { exit: 'usage', summary: 'a DDict handle is used after close() or destroy()' },
   D4_DDICT_REDIS: { exit: 'runFailed', summary: 'Redis failed a DDict operation (connection lost, error reply)' },
+  // --- MPI (@d4/mpi)
+  D4_MPI_MISSING: { exit: 'usage', summary: '@d4/mpi was built without MPI, or its addon cannot load: the message says what to install' },
+  D4_MPI_NOT_INITIALIZED: { exit: 'usage', summary: 'an MPI call before `await MPI.init()`' },
+  D4_MPI_FINALIZED: { exit: 'usage', summary: 'an MPI call after MPI.finalize(), or a receive still waiting when it was called' },
+  D4_MPI_ARGUMENT: { exit: 'usage', summary: 'an MPI call was given a rank, tag, root, operation or value it cannot take' },
+  D4_MPI_THREADS: { exit: 'usage', summary: 'the MPI library does not give MPI_THREAD_MULTIPLE, which @d4/mpi needs' },
+  D4_MPI_ERROR: { exit: 'runFailed', summary: 'an MPI call failed: the message names the call and the MPI error' },
 
   // --- runs
   D4_PE_FAILED: { exit: 'runFailed', summary: 'a PE threw: the message names the PE and the item, the PE stack follows' },

@@ -18,6 +18,12 @@ export interface WorkerSpec {
   cwd?: string;
   /** Cores the worker may use (an MPI backend would start that many ranks). */
   cores: number;
+  /** Threads per core, when the executor sets the thread variables (an srun backend asks for them as --cpus-per-task). */
+  threadsPerCore?: number;
+  /** The GPU ids this worker holds (already in env.CUDA_VISIBLE_DEVICES). */
+  gpus?: string[];
+  /** GPUs the worker needs; a launcher that hands GPUs out itself (srun) asks for this many. */
+  gpuCount?: number;
 }
 
 export interface WorkerExit {
@@ -25,6 +31,10 @@ export interface WorkerExit {
   signal: string | null;
   /** An uncaught error that ended the worker, when the backend knows it. */
   error?: Error;
+  /** What the backend knows beyond the code (a launcher's error output, which rank went away). */
+  detail?: string;
+  /** The worker was retired after it answered a task with a failure (a rank threw): no task is to blame for the exit. */
+  afterTaskFailure?: boolean;
 }
 
 export interface WorkerHandle {

@@ -4,6 +4,8 @@
  * arrival order, and sends results back in batches.
  */
 import { parentPort } from 'node:worker_threads';
+import { connect } from 'node:net';
+import { frame, FrameReader } from './launch/frames.js';
 import { performance } from 'node:perf_hooks';
 import { encode, decode } from '@d4/core';
 import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, type ErrorInfo, type FnSpec, type WireTask } from './protocol.js';
@@ -11,11 +13,29 @@ import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Started by srun or mpiexec: the executor's address, its token, and which worker this rank belongs to. */
+const connectTo = process.env.D4_EXECUTOR_CONNECT;
+const socket = !parentPort && connectTo ? openSocket(connectTo) : undefined;
+
 const send: (bytes: Uint8Array) => void = parentPort
   ? (bytes) => parentPort!.postMessage(bytes)
-  : (bytes) => {
-      process.send!(bytes);
-    };
+  : socket
+    ? (bytes) => {
+        socket.write(frame(bytes));
+      }
+    : (bytes) => {
+        process.send!(bytes);
+      };
+
+function openSocket(address: string) {
+  const at = address.lastIndexOf(':');
+  const s = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
+  s.setNoDelay(true);
+  const rank = Number(process.env[process.env.D4_EXECUTOR_RANK_VAR ?? ''] ?? 0);
+  const size = Number(process.env.SLURM_NTASKS ?? process.env.OMPI_COMM_WORLD_SIZE ?? 1);
+  s.write(frame(encode([process.env.D4_EXECUTOR_TOKEN ?? '', process.env.D4_EXECUTOR_KEY ?? '', rank, size])));
+  return s;
+}
 
 const functions = new Map<number, Fn | Promise<Fn>>();
 const queue: WireTask[] = [];
@@ -46,6 +66,7 @@ function onMessage(raw: Uint8Array): void {
 
 async function runInit(spec: FnSpec): Promise<void> {
   try {
+    if (mpi) await mpi; // init may use MPI.COMM_WORLD too
     const init = await rebuildFunction(spec);
     const data = await init();
     if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
@@ -53,16 +74,43 @@ async function runInit(spec: FnSpec): Promise<void> {
     }
     initData = data as Record<string, unknown> | undefined;
   } catch (error) {
-    send(encode([W_INIT_FAILED, errorInfo(error)]));
-    // Let the message leave before the worker ends.
-    setTimeout(() => process.exit(1), 50);
-    await new Promise(() => undefined);
+    await failInit(errorInfo(error));
+  }
+}
+
+async function failInit(info: ErrorInfo): Promise<never> {
+  send(encode([W_INIT_FAILED, info]));
+  // Let the message leave before the worker ends.
+  setTimeout(() => process.exit(1), 50);
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * A rank of an MPI-parallel worker initialises MPI before init and the first task, so a task
+ * may use MPI.COMM_WORLD at once (MPI.init() stays idempotent in the task).
+ */
+interface MpiModule {
+  init(): Promise<unknown>;
+  finalize(): Promise<void>;
+}
+const mpi: Promise<MpiModule | undefined> | undefined = process.env.D4_EXECUTOR_MPI === '1' ? initMpi() : undefined;
+
+async function initMpi(): Promise<MpiModule | undefined> {
+  try {
+    const mpiModule = '@d4/mpi'; // a variable: the package is optional, and only MPI workers load it
+    const { MPI } = (await import(mpiModule)) as { MPI: MpiModule };
+    await MPI.init();
+    return MPI;
+  } catch (error) {
+    const info = errorInfo(error);
+    return failInit({ ...info, message: `MPI could not be initialised in this rank (install @d4/mpi next to @d4/executor for MPI-parallel workers): ${info.message}` });
   }
 }
 
 async function drain(): Promise<void> {
   draining = true;
   try {
+    if (mpi) await mpi;
     if (initReady) await initReady;
     while (queueHead < queue.length) {
       const task = queue[queueHead++];
@@ -186,6 +234,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 if (parentPort) {
   parentPort.on('message', onMessage);
+} else if (socket) {
+  const reader = new FrameReader(onMessage);
+  socket.on('data', (chunk) => reader.push(chunk));
+  // The executor went away or stopped this worker: nothing more will come. An MPI rank
+  // finalises first (every rank hears the close at once), so the launcher sees a clean end.
+  socket.on('close', () => {
+    if (!mpi) process.exit(0);
+    setTimeout(() => process.exit(0), 2000).unref();
+    void mpi.then((m) => m?.finalize()).finally(() => process.exit(0));
+  });
+  socket.on('error', (error) => {
+    console.error(`@d4/executor worker: lost the connection to the executor at ${connectTo}: ${error.message}`);
+    process.exit(1);
+  });
 } else if (process.send) {
   process.on('message', (m) => onMessage(m as Uint8Array));
   // The executor went away: nothing more will come.

@@ -1,0 +1,2 @@
+import { jestConfig } from '../../scripts/jest-preset.mjs';
+export default jestConfig();

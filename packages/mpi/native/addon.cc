@@ -1,0 +1,132 @@
+// The addon's exports: lifecycle (init, finalize, abort), point-to-point (send, recv) and,
+// in collectives.cc, the collectives. Arguments are checked by the TypeScript layer
+// (src/), which is the API; these functions are its plumbing.
+#include <napi.h>
+#include <mpi.h>
+
+#include <atomic>
+#include <vector>
+
+#include "post.h"
+
+namespace d4mpi {
+namespace {
+
+Napi::Value Configure(const Napi::CallbackInfo& info) {
+  State(info.Env()).makeError = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value LibraryVersion(const Napi::CallbackInfo& info) {
+  char version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(version, &length);
+  while (length > 0 && (version[length - 1] == '\n' || version[length - 1] == '\0')) --length;
+  return Napi::String::New(info.Env(), version, static_cast<size_t>(length));
+}
+
+// init(): Promise<{ rank, size, provided, tagUpperBound, processorName }>. MPI_Init_thread
+// runs on the progress thread, so a slow wire-up under mpiexec does not block JavaScript.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonState& state = State(env);
+  if (state.engine) throw Napi::Error(env, MakeError(env, "D4_INTERNAL", "@d4/mpi: the addon's init() was called twice"));
+  // MPI is initialised once per process; another thread (a worker) may have loaded the addon.
+  static std::atomic<bool> initialisedInProcess{false};
+  if (initialisedInProcess.exchange(true))
+    throw Napi::Error(env, MakeError(env, "D4_MPI_ARGUMENT", "MPI was already initialized by another thread of this process; initialize MPI in one thread (the main one or a single worker) per process"));
+  state.engine = std::make_unique<Engine>(env);
+  Op* op = new Op(Op::Kind::Init, env);
+  Napi::Promise promise = op->deferred.Promise();
+  state.engine->Start(op);
+  return promise;
+}
+
+Napi::Value Finalize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Engine* engine = RunningEngine(env);
+  Op* op = new Op(Op::Kind::Finalize, env);
+  Napi::Promise promise = op->deferred.Promise();
+  engine->Finalize(op);
+  return promise;
+}
+
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RunningEngine(env);
+  MPI_Abort(MPI_COMM_WORLD, info[0].As<Napi::Number>().Int32Value());
+  return env.Undefined();  // not reached: MPI_Abort ends every rank
+}
+
+// send(parts: Uint8Array | Uint8Array[], dest, tag): undefined when MPI completed the send
+// at once (small messages, eager protocol), else a promise. Several parts go as one
+// message through an hindexed datatype, so a header and a large payload are never copied
+// together.
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RunningEngine(env);
+  int dest = info[1].As<Napi::Number>().Int32Value();
+  int tag = info[2].As<Napi::Number>().Int32Value();
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (!info[0].IsArray()) {
+    Bytes bytes = BytesOf(info[0]);
+    ThrowIfFailed(env, MPI_Isend(bytes.data, static_cast<int>(bytes.length), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &request), "MPI_Isend");
+    return Post(env, request, "MPI_Isend", {info[0]}, true);
+  }
+  Napi::Array parts = info[0].As<Napi::Array>();
+  uint32_t count = parts.Length();
+  std::vector<int> lengths(count);
+  std::vector<MPI_Aint> addresses(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Bytes bytes = BytesOf(parts.Get(i));
+    lengths[i] = static_cast<int>(bytes.length);
+    MPI_Get_address(bytes.data, &addresses[i]);
+  }
+  MPI_Datatype type;
+  ThrowIfFailed(env, MPI_Type_create_hindexed(static_cast<int>(count), lengths.data(), addresses.data(), MPI_BYTE, &type), "MPI_Type_create_hindexed");
+  MPI_Type_commit(&type);
+  int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, MPI_COMM_WORLD, &request);
+  MPI_Type_free(&type);  // freed now, released by MPI when the send is done
+  ThrowIfFailed(env, rc, "MPI_Isend");
+  return Post(env, request, "MPI_Isend", {parts}, true);
+}
+
+// recv(source, tag): Promise<{ data: Buffer, source, tag }>, matched on the progress thread.
+Napi::Value Recv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Engine* engine = RunningEngine(env);
+  Op* op = new Op(Op::Kind::Receive, env);
+  op->source = info[0].As<Napi::Number>().Int32Value();
+  op->tag = info[1].As<Napi::Number>().Int32Value();
+  Napi::Promise promise = op->deferred.Promise();
+  engine->Submit(op);
+  return promise;
+}
+
+void Cleanup(Napi::Env, AddonState* state) {
+  if (state->engine) state->engine->StopAtExit();
+  delete state;
+}
+
+}  // namespace
+
+Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<AddonState, Cleanup>(new AddonState());
+  exports.Set("configure", Napi::Function::New(env, Configure));
+  exports.Set("libraryVersion", Napi::Function::New(env, LibraryVersion));
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("finalize", Napi::Function::New(env, Finalize));
+  exports.Set("abort", Napi::Function::New(env, Abort));
+  exports.Set("send", Napi::Function::New(env, Send));
+  exports.Set("recv", Napi::Function::New(env, Recv));
+  exports.Set("anySource", Napi::Number::New(env, MPI_ANY_SOURCE));
+  exports.Set("anyTag", Napi::Number::New(env, MPI_ANY_TAG));
+  InitCollectives(env, exports);
+  return exports;
+}
+
+}  // namespace d4mpi
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return d4mpi::Module(env, exports); }
+
+NODE_API_MODULE(d4_mpi, InitAddon)

@@ -1,0 +1,294 @@
+#include "engine.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "settle.h"
+
+namespace d4mpi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// After the last completion the thread keeps polling for this long: a reply in a
+// ping-pong or the next frame of a stream usually comes within it, and a sleep would add a
+// wake-up to every message. Past it, sleeps double from kFirstSleep to kLongestSleep, so
+// an idle rank with receives pending costs at most ~1000 polls a second, and one with
+// nothing pending sleeps on the condition variable until JavaScript submits something.
+constexpr auto kSpinWindow = std::chrono::microseconds(50);
+constexpr auto kFirstSleep = std::chrono::microseconds(1);
+constexpr auto kLongestSleep = std::chrono::microseconds(1000);
+
+struct Pattern {
+  int source;
+  int tag;
+};
+
+}  // namespace
+
+Op::~Op() { std::free(data); }
+
+std::string DescribeMpiError(int code, const char* where) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) {
+    std::snprintf(text, sizeof text, "MPI error code %d", code);
+    length = static_cast<int>(std::strlen(text));
+  }
+  return std::string(where) + ": " + std::string(text, static_cast<size_t>(length));
+}
+
+Engine::Engine(Napi::Env env) {
+  // The JavaScript function is never called: completions run in the callback given to
+  // each NonBlockingCall, which drains every op completed since the last one.
+  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "d4-mpi-progress", 0, 1);
+  tsfn_.Unref(env);
+}
+
+Engine::~Engine() { StopAtExit(); }
+
+void Engine::Track(Napi::Env env, int delta) {
+  // A pending op keeps the event loop alive, like a pending socket read; with none, the
+  // thread-safe function is unref'd so that a script can end.
+  if (delta > 0 && inFlight_++ == 0) tsfn_.Ref(env);
+  if (delta < 0 && --inFlight_ == 0) tsfn_.Unref(env);
+}
+
+void Engine::Start(Op* op) {
+  started_ = true;
+  Track(op->deferred.Env(), +1);
+  thread_ = std::thread([this, op] { Run(op); });
+}
+
+void Engine::Submit(Op* op) {
+  Track(op->deferred.Env(), +1);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    inbox_.push_back(op);
+  }
+  wake_.notify_one();
+}
+
+void Engine::Settle(Napi::Env env, Op* op) {
+  SettleOp(env, op);
+  delete op;
+}
+
+void Engine::Finalize(Op* op) {
+  Track(op->deferred.Env(), +1);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finalizeOp_ = op;
+  }
+  wake_.notify_one();
+}
+
+void Engine::StopAtExit() {
+  if (!started_ || joined_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  // The loop makes only non-blocking MPI calls, so it sees stop_ within one sleep.
+  if (thread_.joinable()) thread_.join();
+  joined_ = true;
+}
+
+void Engine::Run(Op* initOp) {
+#ifdef __linux__
+  // Linux's default timer slack (50 us) would turn every short back-off sleep into 50 us.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
+  // MPI's "main thread" is this one: it initialises and finalises MPI (the standard wants
+  // both on one thread), while JavaScript's thread posts sends and collectives directly,
+  // hence MPI_THREAD_MULTIPLE.
+  int provided = 0;
+  int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  world_.provided = provided;
+  if (rc == MPI_SUCCESS) {
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_.size);
+    int* tagUb = nullptr;
+    int flag = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tagUb, &flag);
+    if (flag && tagUb) world_.tagUpperBound = *tagUb;
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int length = 0;
+    MPI_Get_processor_name(name, &length);
+    world_.processorName.assign(name, static_cast<size_t>(length));
+  } else {
+    initOp->error = rc;
+    initOp->where = "MPI_Init_thread";
+  }
+  bool usable = rc == MPI_SUCCESS && provided >= MPI_THREAD_MULTIPLE;
+  // Without MPI_THREAD_MULTIPLE the JavaScript thread may not call MPI beside this one:
+  // MPI is finalised again and init fails (settle.cc says what to do).
+  if (rc == MPI_SUCCESS && !usable) MPI_Finalize();
+  completed_.push_back(initOp);
+  Deliver();
+  if (usable) Loop();
+}
+
+void Engine::Loop() {
+  auto lastActivity = Clock::now();
+  auto sleep = kFirstSleep;
+  Op* finalizeOp = nullptr;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (inbox_.empty() && requests_.empty() && receives_.empty() && !stop_ && !finalizeOp_) {
+        wake_.wait(lock, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
+        lastActivity = Clock::now();
+      }
+      for (Op* op : inbox_) {
+        if (op->kind == Op::Kind::Receive) receives_.push_back(op);
+        else requests_.push_back(op);
+      }
+      inbox_.clear();
+      if (stop_) return;
+      finalizeOp = finalizeOp_;
+    }
+    if (finalizeOp) {
+      // Receives still pending can never be matched now: they fail in JavaScript. Sends and
+      // collectives already posted are driven to the end, as MPI_Finalize requires.
+      for (Op* op : receives_) {
+        op->cancelled = true;
+        completed_.push_back(op);
+      }
+      receives_.clear();
+      if (requests_.empty()) break;
+    }
+    bool progressed = DriveRequests();
+    progressed = DriveReceives() || progressed;
+    Deliver();
+    if (progressed) {
+      lastActivity = Clock::now();
+      sleep = kFirstSleep;
+      continue;
+    }
+    if (Clock::now() - lastActivity < kSpinWindow) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, sleep, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
+    if (sleep < kLongestSleep) sleep *= 2;
+  }
+  int rc = MPI_Finalize();
+  if (rc != MPI_SUCCESS) {
+    finalizeOp->error = rc;
+    finalizeOp->where = "MPI_Finalize";
+  }
+  completed_.push_back(finalizeOp);
+  Deliver();
+}
+
+bool Engine::DriveRequests() {
+  bool progressed = false;
+  for (size_t i = 0; i < requests_.size();) {
+    Op* op = requests_[i];
+    int flag = 0;
+    int rc = MPI_Test(&op->request, &flag, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+      op->error = rc;
+      op->where = op->where[0] ? op->where : "MPI_Test";
+    }
+    if (flag || rc != MPI_SUCCESS) {
+      completed_.push_back(op);
+      requests_[i] = requests_.back();
+      requests_.pop_back();
+      progressed = true;
+    } else {
+      ++i;
+    }
+  }
+  return progressed;
+}
+
+bool Engine::DriveReceives() {
+  // Receives are matched in the order JavaScript posted them, as MPI matches posted
+  // receives. A pattern whose probe found nothing is not probed again in this pass, so a
+  // thousand pending any-source receives cost one probe, not a thousand.
+  bool progressed = false;
+  std::vector<Pattern> empty;
+  for (auto it = receives_.begin(); it != receives_.end();) {
+    Op* op = *it;
+    bool known = false;
+    for (const Pattern& p : empty) {
+      if ((p.source == MPI_ANY_SOURCE || p.source == op->source) && (p.tag == MPI_ANY_TAG || p.tag == op->tag)) {
+        known = true;
+        break;
+      }
+    }
+    if (known) {
+      ++it;
+      continue;
+    }
+    int flag = 0;
+    MPI_Message message;
+    MPI_Status status;
+    int rc = MPI_Improbe(op->source, op->tag, MPI_COMM_WORLD, &flag, &message, &status);
+    if (rc == MPI_SUCCESS && !flag) {
+      empty.push_back({op->source, op->tag});
+      ++it;
+      continue;
+    }
+    if (rc == MPI_SUCCESS) {
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
+      op->data = static_cast<char*>(std::malloc(count > 0 ? static_cast<size_t>(count) : 1));
+      op->size = static_cast<size_t>(count);
+      rc = MPI_Mrecv(op->data, count, MPI_BYTE, &message, &status);
+      op->source = status.MPI_SOURCE;
+      op->tag = status.MPI_TAG;
+      if (rc != MPI_SUCCESS) op->where = "MPI_Mrecv";
+    } else {
+      op->where = "MPI_Improbe";
+    }
+    op->error = rc;
+    completed_.push_back(op);
+    it = receives_.erase(it);
+    progressed = true;
+  }
+  return progressed;
+}
+
+void Engine::Deliver() {
+  if (completed_.empty()) return;
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    outbox_.insert(outbox_.end(), completed_.begin(), completed_.end());
+    if (!notified_) schedule = notified_ = true;
+  }
+  completed_.clear();
+  // One call settles everything completed until JavaScript runs it, so a burst of
+  // messages costs one wake-up of the event loop.
+  if (schedule) tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function) { Drain(env); });
+}
+
+void Engine::Drain(Napi::Env env) {
+  std::vector<Op*> ready;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ready.swap(outbox_);
+    notified_ = false;
+  }
+  for (Op* op : ready) {
+    bool finalized = op->kind == Op::Kind::Finalize;
+    Settle(env, op);
+    Track(env, -1);
+    if (finalized && thread_.joinable()) {
+      thread_.join();
+      joined_ = true;
+      tsfn_.Release();
+    }
+  }
+}
+
+}  // namespace d4mpi

@@ -1,0 +1,31 @@
+// Settling ops on the JavaScript thread: resolving their promises with what MPI produced,
+// or rejecting them with a D4Error made by the JavaScript side (so the codes live in one
+// table, @d4/core's error-codes.ts).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "engine.h"
+
+namespace d4mpi {
+
+// Per-environment state of the addon (one per Node.js thread that loads it).
+struct AddonState {
+  std::unique_ptr<Engine> engine;
+  Napi::FunctionReference makeError;  // (code, message, mpiErrorClass?) => D4Error
+  bool ready = false;      // MPI_Init_thread succeeded and JavaScript has been told
+  bool finalized = false;
+};
+
+AddonState& State(Napi::Env env);
+
+// A D4Error from the JavaScript factory; a plain Error when none was configured.
+Napi::Value MakeError(Napi::Env env, const char* code, const std::string& message, int mpiError = 0);
+
+// Resolves or rejects op->deferred.
+void SettleOp(Napi::Env env, Op* op);
+
+}  // namespace d4mpi

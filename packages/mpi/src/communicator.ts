@@ -1,0 +1,147 @@
+import { checkBytes, checkLength, checkRank, checkTag } from './checks.js';
+import { Collectives } from './collectives.js';
+import { MpiError } from './errors.js';
+import type { NativeAddon, RawMessage, ReduceOp, WorldInfo } from './native.js';
+import { packParts, unpack } from './pack.js';
+import type { Reducible } from './reduction.js';
+
+/** What `recv()` resolves to. */
+export interface Received<T = unknown> {
+  value: T;
+  source: number;
+  tag: number;
+}
+
+/** What `recvBytes()` resolves to: the bytes as MPI wrote them, in a Buffer that owns them. */
+export type ReceivedBytes = RawMessage;
+
+export interface RecvOptions {
+  /** The rank to receive from; any rank when omitted. */
+  source?: number;
+  /** The tag to match; any tag when omitted. */
+  tag?: number;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** The connection to the world's addon and what init() learnt; undefined before init. */
+export interface WorldState {
+  native: NativeAddon;
+  info: WorldInfo;
+}
+
+/**
+ * MPI_COMM_WORLD. Every call that can wait returns a promise and never blocks the event
+ * loop: the addon's progress thread waits, not JavaScript and not libuv's thread pool.
+ */
+export class Communicator {
+  readonly #world: () => WorldState;
+  readonly #collectives: Collectives;
+
+  constructor(world: () => WorldState) {
+    this.#world = world;
+    this.#collectives = new Collectives(world);
+  }
+
+  /** This process's rank, 0 to size - 1. */
+  get rank(): number {
+    return this.#world().info.rank;
+  }
+
+  /** How many ranks the world has (1 for a process started without mpiexec). */
+  get size(): number {
+    return this.#world().info.size;
+  }
+
+  /** Sends `value` through d4's codec (typed arrays and Buffers as raw bytes) to `dest`. */
+  send(value: unknown, dest: number, tag = 0): Promise<void> {
+    try {
+      const { native, info } = this.#world();
+      const call = 'COMM_WORLD.send(value, dest, tag)';
+      checkRank(call, 'dest', dest, info);
+      checkTag(call, tag, info);
+      const parts = packParts(value);
+      checkLength(call, parts.reduce((n, p) => n + p.byteLength, 0));
+      return native.send(parts.length === 1 ? parts[0] : parts, dest, tag) ?? DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Receives one value sent with send(), from `source` (or any) with `tag` (or any). */
+  async recv<T = unknown>(options: RecvOptions = {}): Promise<Received<T>> {
+    const message = await this.#recvRaw('COMM_WORLD.recv({ source, tag })', options);
+    return { value: unpack(message.data) as T, source: message.source, tag: message.tag };
+  }
+
+  /**
+   * Sends bytes as they are, no codec and no copy (the fast path for frames that are
+   * already bytes). A receiver takes them with recvBytes(); recv() would misread them.
+   */
+  sendBytes(bytes: ArrayBufferView, dest: number, tag = 0): Promise<void> {
+    try {
+      const { native, info } = this.#world();
+      const call = 'COMM_WORLD.sendBytes(bytes, dest, tag)';
+      checkBytes(call, bytes);
+      checkRank(call, 'dest', dest, info);
+      checkTag(call, tag, info);
+      checkLength(call, bytes.byteLength);
+      return native.send(bytes, dest, tag) ?? DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Receives one message's bytes as they are (any source and any tag by default). */
+  recvBytes(options: RecvOptions = {}): Promise<ReceivedBytes> {
+    return this.#recvRaw('COMM_WORLD.recvBytes({ source, tag })', options);
+  }
+
+  #recvRaw(call: string, options: RecvOptions): Promise<RawMessage> {
+    try {
+      const { native, info } = this.#world();
+      const source = options.source === undefined ? native.anySource : checkRank(call, 'source', options.source, info);
+      const tag = options.tag === undefined ? native.anyTag : checkTag(call, options.tag, info);
+      return native.recv(source, tag);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The root's value, on every rank. */
+  bcast<T>(value: T, root: number): Promise<T> {
+    return this.#collectives.bcast(value, root);
+  }
+
+  /** Every rank's value, in rank order, at the root; undefined on the other ranks. */
+  gather<T>(value: T, root: number): Promise<T[] | undefined> {
+    return this.#collectives.gather(value, root);
+  }
+
+  /** Every rank's value, in rank order, on every rank. */
+  allgather<T>(value: T): Promise<T[]> {
+    return this.#collectives.allgather(value);
+  }
+
+  /** Combines a number, bigint or typed array elementwise over the ranks, at the root. */
+  reduce<T extends Reducible>(value: T, op: ReduceOp, root: number): Promise<T | undefined> {
+    return this.#collectives.reduce(value, op, root);
+  }
+
+  /** Combines a number, bigint or typed array elementwise over the ranks, on every rank. */
+  allreduce<T extends Reducible>(value: T, op: ReduceOp): Promise<T> {
+    return this.#collectives.allreduce(value, op);
+  }
+
+  /** Resolves once every rank has called barrier(). */
+  barrier(): Promise<void> {
+    return this.#collectives.barrier();
+  }
+
+  /** Ends every rank of the job (MPI_Abort) with exit code `code`. */
+  abort(code = 1): never {
+    const { native } = this.#world();
+    if (!Number.isInteger(code)) throw new MpiError('D4_MPI_ARGUMENT', `COMM_WORLD.abort(code): code ${String(code)} is not a whole number`);
+    return native.abort(code);
+  }
+}

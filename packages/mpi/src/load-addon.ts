@@ -1,0 +1,59 @@
+// Finds and loads the compiled addon (build/Release/d4_mpi.node), in the manner of
+// zeromq.js's loader: a path resolved from this module, each candidate tried in turn, and an
+// error that says why none loaded. The build records what it found in build/d4-mpi.json, so
+// that a machine without MPI is told what to install instead of "module not found".
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpiError, makeAddonError } from './errors.js';
+import type { NativeAddon } from './native.js';
+
+const INSTALL = 'install MPI with its development files (Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`; MPICH: `apt-get install mpich libmpich-dev` and D4_MPI=mpich), then rebuild @d4/mpi (`pnpm --filter @d4/mpi build`, or reinstall it)';
+
+/** The package's folder: this file is in src/ (tests) or dist/ (built). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface BuildRecord {
+  missing?: string;
+  impl?: string;
+}
+
+function readRecord(root: string): BuildRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, 'build', 'd4-mpi.json'), 'utf8')) as BuildRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads the addon under `root`, or throws a D4_MPI_MISSING error that says what to do. */
+export function loadAddon(root: string = PACKAGE_ROOT): NativeAddon {
+  const record = readRecord(root);
+  const candidates = ['Release', 'Debug'].map((config) => join(root, 'build', config, 'd4_mpi.node'));
+  const present = candidates.filter((path) => existsSync(path));
+  if (present.length === 0) {
+    const why = record?.missing ?? `its addon was never built (no ${candidates[0]})`;
+    throw new MpiError('D4_MPI_MISSING', `@d4/mpi cannot be used: ${why}${record?.missing ? '' : `; ${INSTALL}`}`);
+  }
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const path of present) {
+    try {
+      const addon = require(path) as NativeAddon;
+      addon.configure(makeAddonError);
+      return addon;
+    } catch (error) {
+      failures.push(`${path}: ${(error as Error).message}`);
+    }
+  }
+  // Typically libmpi.so is gone or another MPI replaced the one it was built against.
+  throw new MpiError('D4_MPI_MISSING', `@d4/mpi's addon (built against ${record?.impl ?? 'an MPI'}) cannot be loaded: ${failures.join('; ')}; ${INSTALL}`);
+}
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded on first use: importing @d4/mpi never fails, using it may. */
+export function addon(): NativeAddon {
+  return (loaded ??= loadAddon());
+}
