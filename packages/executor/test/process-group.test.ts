@@ -1,25 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { join } from 'node:path';
 import { D4Error } from '@d4/core';
 import { ProcessGroup, multiJoin, type ProcessGroupOptions } from '../src/index.js';
+import { alive, buildRanks, collect } from './process-group-helpers.js';
 
-// mpiexec refuses root without these (the CI machine runs tests as root).
-process.env.OMPI_ALLOW_RUN_AS_ROOT = '1';
-process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
-const MPI: ProcessGroupOptions = { mpi: true, mpiexecArgs: ['--oversubscribe'] };
+const MPI: ProcessGroupOptions = { mpi: true, launcher: 'mpiexec', mpiexecArgs: ['--oversubscribe'] };
 
 let dir: string;
 let ranks: string;
+let remove: () => void;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'd4-pg-'));
-  ranks = join(dir, 'ranks');
-  execFileSync('mpicc', ['-O1', '-o', ranks, fileURLToPath(new URL('./fixtures/ranks.c', import.meta.url))]);
+  ({ dir, ranks, remove } = buildRanks());
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => remove());
 
 // Every pid a test's groups started must be gone once the test is over: no orphans.
 const started: number[] = [];
@@ -28,26 +21,11 @@ async function startGroup(group: ProcessGroup): Promise<ProcessGroup> {
   started.push(...group.pids());
   return group;
 }
-/** A pid that runs (a zombie does not: this container's pid 1 never reaps the reparented). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 afterEach(() => {
   const left = started.splice(0).filter(alive);
   for (const pid of left) process.kill(pid, 'SIGKILL');
   expect(left).toEqual([]);
 });
-
-async function collect(lines: AsyncIterable<string> | undefined): Promise<string[]> {
-  const out: string[] = [];
-  for await (const line of lines ?? []) out.push(line);
-  return out;
-}
 
 describe('an MPI group: one mpiexec job, one world', () => {
   test('3 ranks with the head piped and the others ignored: every line of the head, whole, untagged, in order (20 MB)', async () => {

@@ -7,6 +7,8 @@ export type RankReport =
   | { kind: 'exit'; rank: number; code: number };
 
 export interface RankEvents {
+  /** The settings and argv a fetching rank asks for (srun), NUL-terminated. */
+  spec(rank: number): Buffer | undefined;
   report(report: RankReport): void;
   /** A piped stdout or stderr connection of a rank, with the bytes read past its header. */
   stream(rank: number, which: 'stdout' | 'stderr', socket: Socket, head: Buffer): void;
@@ -48,7 +50,11 @@ export class CallbackServer {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let buffered = Buffer.alloc(0);
+    this.#readHeader(socket, events, Buffer.alloc(0));
+  }
+
+  #readHeader(socket: Socket, events: RankEvents, already: Buffer): void {
+    let buffered = already;
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       const newline = buffered.indexOf(10);
@@ -64,7 +70,13 @@ export class CallbackServer {
         return;
       }
       const head = buffered.subarray(newline + 1);
-      if (kind === 'stdout' || kind === 'stderr') {
+      if (kind === 'spec') {
+        // The same connection then carries the rank's info line and its exit.
+        const spec = events.spec(rank);
+        if (!spec) return void socket.destroy();
+        socket.write(spec);
+        this.#readHeader(socket, events, head);
+      } else if (kind === 'stdout' || kind === 'stderr') {
         events.stream(rank, kind, socket, head);
       } else if (kind === 'info') {
         const [pid, wrapperPid, host] = rest;
@@ -75,6 +87,7 @@ export class CallbackServer {
       }
     };
     socket.on('data', onData);
+    if (already.length > 0) onData(Buffer.alloc(0));
   }
 
   /** After the info header, the wrapper sends `exit <code>` once its program has ended. */

@@ -24,10 +24,16 @@ export interface ProcessTemplate {
 export interface ProcessGroupOptions {
   /**
    * All processes are the ranks of one MPI job, started by one `mpiexec` (MPMD form, one
-   * app context per template, ranks numbered in the order of `add`). Default false:
-   * independent processes.
+   * app context per template) or one `srun --mpi=pmix` step, ranks numbered in the order of
+   * `add`. Default false: independent processes.
    */
   mpi?: boolean;
+  /** What starts an MPI group: default 'srun' inside a SLURM allocation (SLURM_JOB_ID set), else 'mpiexec'. */
+  launcher?: 'mpiexec' | 'srun';
+  /** The srun to run. Default 'srun' from PATH. */
+  srun?: string;
+  /** srun flags before the program, such as ['--overcommit'] or ['--nodes=2']. */
+  srunArgs?: readonly string[];
   /** Start a process again when it exits (with `mpi`, the whole job), at most `maxRestarts` times. */
   restart?: boolean;
   /** Default 3. */
