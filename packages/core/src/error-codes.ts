@@ -98,6 +98,11 @@ export const ERROR_CODES = {
   D4_REDIS_REFUSED: { exit: 'runFailed', summary: 'Redis refused a command the mappings need (ACL, disabled command)' },
   D4_REDIS_SETUP: { exit: 'runFailed', summary: 'Redis failed to create the job' },
 
+  // --- the distributed dictionary (@d4/mapping-redis/ddict)
+  D4_DDICT_NAME: { exit: 'usage', summary: 'a DDict name is not 1 to 100 letters, digits, `.`, `_` or `-`' },
+  D4_DDICT_KEY: { exit: 'usage', summary: 'a DDict key is not a string' },
+  D4_DDICT_CLOSED: { exit: 'usage', summary: 'a DDict handle is used after close() or destroy()' },
+  D4_DDICT_REDIS: { exit: 'runFailed', summary: 'Redis failed a DDict operation (connection lost, error reply)' },
   // --- MPI (@d4/mpi)
   D4_MPI_MISSING: { exit: 'usage', summary: '@d4/mpi was built without MPI, or its addon cannot load: the message says what to install' },
   D4_MPI_NOT_INITIALIZED: { exit: 'usage', summary: 'an MPI call before `await MPI.init()`' },
@@ -142,6 +147,8 @@ export const ERROR_CODES = {
   // --- the executor (@d4/executor)
   D4_EXECUTOR_OPTION: { exit: 'usage', summary: 'an Executor or map() option is invalid' },
   D4_EXECUTOR_SHUTDOWN: { exit: 'usage', summary: 'submit() or map() after shutdown()' },
+  D4_PROCESS_GROUP: { exit: 'usage', summary: 'a ProcessGroup template or option is invalid, or a call comes in the wrong order' },
+  D4_PROCESS_START: { exit: 'runFailed', summary: "a ProcessGroup's process or MPI job cannot start" },
   D4_FUTURE_ARGUMENT: { exit: 'usage', summary: 'a future argument belongs to another executor' },
   D4_RESOURCES: { exit: 'usage', summary: 'a task asks for more cores or GPUs than the executor has' },
   D4_TASK_NOT_SHIPPABLE: { exit: 'usage', summary: 'a task function cannot be sent to a worker (built-in, bound, not a function)' },

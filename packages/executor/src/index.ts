@@ -5,3 +5,4 @@ export type { MapOptions } from './map.js';
 export type { DependencyGraphJSON } from './graph.js';
 export { threadBackend, processBackend, type WorkerBackend, type WorkerHandle, type WorkerSpec, type WorkerEvents, type WorkerExit } from './backend.js';
 export * from './errors.js';
+export { ProcessGroup, multiJoin, GroupProcess, type ProcessTemplate, type ProcessGroupOptions, type ProcessExit, type StdioMode, type Joinable } from './process-group/index.js';
