@@ -1,7 +1,7 @@
 // pympipool's MPI example (test_mpi.py): one function on the two MPI ranks of a worker.
 // Run: npx tsx examples/executor/mpi.ts   → prints [[3,2,0],[3,2,1]]
 // Here through mpiexec; inside a SLURM allocation (salloc -n 2 npx tsx …) through srun --mpi=pmix.
-// As root, Open MPI wants OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1.
+// As root, d4 passes mpiexec --allow-run-as-root itself.
 import { Executor } from '@d4/executor';
 
 async function calc(i: number) {

@@ -1,15 +1,11 @@
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { Executor } from '../src/index.js';
 import { broadcastFromZero } from './fixtures/mpi-tasks.js';
 import { rejectionOf } from './helpers.js';
 
 // MPI-parallel tasks on this machine: each worker is `mpiexec -n <cores>` ranks of the worker,
 // every rank runs the task, the future gets the ranks' results in rank order.
-beforeAll(() => {
-  // Open MPI refuses to run as root without these (the tests run as root in CI).
-  process.env.OMPI_ALLOW_RUN_AS_ROOT = '1';
-  process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
-});
+// No OMPI_ALLOW_RUN_AS_ROOT here: as root (CI), d4 passes mpiexec --allow-run-as-root itself.
 
 async function calc(i: number) {
   const { MPI } = await import('@d4/mpi');

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// mpiexec refuses root without these (the CI machine runs tests as root).
-process.env.OMPI_ALLOW_RUN_AS_ROOT = '1';
-process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = '1';
+// No OMPI_ALLOW_RUN_AS_ROOT here: as root (CI), ProcessGroup passes mpiexec --allow-run-as-root itself.
 
 /** Builds fixtures/ranks.c with mpicc into a temporary folder; `remove()` deletes it. */
 export function buildRanks(): { dir: string; ranks: string; remove(): void } {

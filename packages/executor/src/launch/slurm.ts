@@ -58,13 +58,21 @@ export function srunLauncher(slurmArgs: readonly string[]): Launcher {
   };
 }
 
-/** Open MPI's `mpiexec` on this machine: cores → `-n`, `--oversubscribe` on request. */
+/**
+ * Open MPI's mpiexec refuses to start as root unless told (containers and CI run as root);
+ * the user asked for ranks, so d4 tells it, as the mpi mapping does.
+ */
+export function rootArgs(given: readonly string[] = []): string[] {
+  return typeof process.getuid === 'function' && process.getuid() === 0 && !given.includes('--allow-run-as-root') ? ['--allow-run-as-root'] : [];
+}
+
+/** Open MPI's `mpiexec` on this machine: cores → `-n`, `--oversubscribe` on request, run as root allowed. */
 export function mpiexecLauncher(oversubscribe: boolean): Launcher {
   return {
     name: 'mpi',
     rankVariable: 'OMPI_COMM_WORLD_RANK',
     command(spec: WorkerSpec, ranks: number, worker: string[]) {
-      const args = ['-n', String(ranks), ...(oversubscribe ? ['--oversubscribe'] : []), ...worker];
+      const args = [...rootArgs(), '-n', String(ranks), ...(oversubscribe ? ['--oversubscribe'] : []), ...worker];
       return { file: 'mpiexec', args };
     },
   };

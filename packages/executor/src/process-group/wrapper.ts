@@ -1,3 +1,4 @@
+import { rootArgs } from '../launch/slurm.js';
 import type { ProcessTemplate } from './types.js';
 
 /**
@@ -47,7 +48,7 @@ export interface Callback {
 
 /** mpiexec's arguments: one app context per template, `-n <nproc> bash -c <wrapper> …`, joined by ':'. */
 export function mpiexecArgv(templates: readonly ProcessTemplate[], callback: Callback, before: readonly string[]): string[] {
-  const argv = [...before];
+  const argv = [...rootArgs(before), ...before];
   templates.forEach((template, index) => {
     if (index > 0) argv.push(':');
     argv.push(
