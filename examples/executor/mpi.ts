@@ -9,5 +9,6 @@ async function calc(i: number) {
   return [i, MPI.COMM_WORLD.size, MPI.COMM_WORLD.rank];
 }
 
-await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2 });
+// Workers of several cores are MPI ranks (pympipool's cores_per_worker); backend: 'mpi' says it outright.
+await using exe = new Executor({ maxCores: 2, coresPerWorker: 2 });
 console.log(JSON.stringify(await exe.submit(calc, 3)));

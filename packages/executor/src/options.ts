@@ -78,8 +78,12 @@ export interface Settings {
   launcher: 'local' | 'slurm' | 'mpi';
 }
 
-/** Which launcher a backend option means; 'auto' looks for a SLURM allocation. */
-export function resolveLauncher(backend: ExecutorOptions<unknown>['backend'], env: NodeJS.ProcessEnv = process.env): Settings['launcher'] {
+/**
+ * Which launcher a backend option means. 'auto' looks for a SLURM allocation, else takes
+ * workers of several cores (`coresPerWorker` > 1) as MPI ranks, as pympipool does:
+ * `new Executor({ maxCores: 2, coresPerWorker: 2 })` runs each task on 2 ranks.
+ */
+export function resolveLauncher(backend: ExecutorOptions<unknown>['backend'], env: NodeJS.ProcessEnv = process.env, coresPerWorker = 1): Settings['launcher'] {
   if (backend === 'flux') {
     throw new OptionError(
       `backend 'flux' is not supported: flux is not packaged for the systems d4 is tested on, so d4 has no flux launcher; use 'slurm' (srun), 'mpi' (mpiexec) or a WorkerBackend of your own`,
@@ -88,14 +92,14 @@ export function resolveLauncher(backend: ExecutorOptions<unknown>['backend'], en
   }
   if (backend === 'slurm') return 'slurm';
   if (backend === 'mpi') return underSlurm(env) ? 'slurm' : 'mpi';
-  if (backend === undefined || backend === 'auto') return underSlurm(env) ? 'slurm' : 'local';
+  if (backend === undefined || backend === 'auto') return underSlurm(env) ? 'slurm' : coresPerWorker > 1 ? 'mpi' : 'local';
   if (typeof backend === 'object' || backend === 'thread' || backend === 'process') return 'local';
   throw new OptionError(`backend must be 'auto', 'thread', 'process', 'slurm', 'mpi' or a WorkerBackend, got ${String(backend)}`, 'D4_EXECUTOR_OPTION');
 }
 
 /** Checks the options that do not depend on a call, and works out the defaults. */
 export function resolveSettings(options: ExecutorOptions<unknown>): Settings {
-  const launcher = resolveLauncher(options.backend);
+  const launcher = resolveLauncher(options.backend, process.env, typeof options.coresPerWorker === 'number' ? options.coresPerWorker : 1);
   if (options.slurmArgs !== undefined && (!Array.isArray(options.slurmArgs) || options.slurmArgs.some((a) => typeof a !== 'string'))) {
     throw new OptionError(`slurmArgs must be an array of strings (srun flags such as ['--constraint=fast']), got ${JSON.stringify(options.slurmArgs)}`, 'D4_EXECUTOR_OPTION');
   }

@@ -65,7 +65,7 @@ export class WorkerSlots {
     if (settings.launcher !== 'local') {
       const launcher = settings.launcher === 'slurm' ? srunLauncher(options.slurmArgs ?? []) : mpiexecLauncher(options.oversubscribe ?? false);
       // Every rank of a launched worker runs the task; with more than one, MPI joins them.
-      this.#launched = launchedBackend(launcher, { host: options.listenHost ?? defaultListenHost(), ranks: (spec) => spec.cores, mpi: options.backend === 'mpi' });
+      this.#launched = launchedBackend(launcher, { host: options.listenHost ?? defaultListenHost(), ranks: (spec) => spec.cores, mpi: options.backend === 'mpi' || settings.launcher === 'mpi' });
     }
   }
 

@@ -13,6 +13,14 @@ async function calc(i: number) {
 }
 
 describe("backend: 'mpi' (mpiexec)", () => {
+  test("pympipool's test_mpi as issue 15 writes it, no backend named: coresPerWorker 2 makes 2-rank workers, calc(3) gives [[3, 2, 0], [3, 2, 1]]", async () => {
+    await using exe = new Executor({ maxCores: 2, coresPerWorker: 2 });
+    expect(await exe.submit(calc, 3)).toEqual([
+      [3, 2, 0],
+      [3, 2, 1],
+    ]);
+  }, 60_000);
+
   test("pympipool's test_mpi: calc(3) on a 2-rank worker gives [[3, 2, 0], [3, 2, 1]]", async () => {
     await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2 });
     expect(await exe.submit(calc, 3)).toEqual([

@@ -199,6 +199,10 @@ describe('launchers', () => {
     expect(resolveLauncher(undefined, { SLURM_JOB_ID: '7', PATH: '/nonexistent' })).toBe('local');
     expect(resolveLauncher('auto', { PATH: srunDir })).toBe('local');
     expect(resolveLauncher('mpi', { PATH: srunDir })).toBe('mpi');
+    // pympipool's cores_per_worker: workers of several cores are MPI ranks; one core stays local.
+    expect(resolveLauncher('auto', { PATH: srunDir }, 2)).toBe('mpi');
+    expect(resolveLauncher(undefined, { PATH: srunDir }, 1)).toBe('local');
+    expect(resolveLauncher('process', { PATH: srunDir }, 2)).toBe('local');
     expect(resolveLauncher('mpi', { SLURM_JOB_ID: '7', PATH: srunDir })).toBe('slurm');
   });
 
@@ -227,6 +231,8 @@ describe('launchers', () => {
     } finally {
       if (saved !== undefined) process.env.SLURM_JOB_ID = saved;
     }
-    expect(mpiexecLauncher(true).command({ id: 1, env: {}, cores: 2 }, 2, ['node', 'w.js'])).toEqual({ file: 'mpiexec', args: ['-n', '2', '--oversubscribe', 'node', 'w.js'] });
+    // As root, Open MPI's mpiexec needs --allow-run-as-root, which d4 adds.
+    const asRoot = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+    expect(mpiexecLauncher(true).command({ id: 1, env: {}, cores: 2 }, 2, ['node', 'w.js'])).toEqual({ file: 'mpiexec', args: [...asRoot, '-n', '2', '--oversubscribe', 'node', 'w.js'] });
   });
 });
