@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
 import { RespClient } from './resp-client.js';
-import { LUA } from './scripts.js';
+import { LUA, driverEntryCall } from './scripts.js';
 
 const GROUP: string = (workerData as { group: string }).group;
 const url: string = (workerData as { redisUrl: string }).redisUrl;
@@ -107,7 +107,8 @@ function tick(m: Member): void {
 async function report(keys: MemberKeys, payload: Uint8Array, done: SharedArrayBuffer): Promise<void> {
   const flag = new Int32Array(done);
   try {
-    await run(LUA.commit, [keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', Buffer.from(payload), 0]);
+    const call = driverEntryCall(keys, GROUP, 'x', Buffer.from(payload));
+    await run(LUA.commit, call.keys, call.args);
   } finally {
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);

@@ -162,6 +162,15 @@ export interface Scripts {
   watch(keys: string[], args: (string | number)[]): Promise<number>;
 }
 
+/**
+ * The COMMIT call that only puts one entry on the driver's stream (a worker's error report,
+ * from its main thread or its heartbeat thread): nothing written downstream, no fence,
+ * nothing acknowledged.
+ */
+export function driverEntryCall(keys: { meta: string; counters: string; driver: string }, group: string, field: string, value: Buffer): { keys: string[]; args: (string | number | Buffer)[] } {
+  return { keys: [keys.meta, keys.counters, keys.driver, keys.meta], args: [group, 0, 0, 1, field, value, 0] };
+}
+
 /** The scripts' sources, for a client other than ioredis (the heartbeat thread's, resp-client.ts). */
 export const LUA = { commit: COMMIT, register: REGISTER, heartbeat: HEARTBEAT, takeLease: TAKE_LEASE, broadcast: BROADCAST, watch: WATCH } as const;
 

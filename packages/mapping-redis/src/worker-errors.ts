@@ -3,7 +3,7 @@ import { D4Error, encode } from '@d4/core';
 import { toWireError } from '@d4/runtime';
 import type { WorkerFailure } from './worker-config.js';
 import { GROUP, type JobKeys } from './keys.js';
-import { defineScripts } from './scripts.js';
+import { defineScripts, driverEntryCall } from './scripts.js';
 
 /** How a worker's failures reach the driver (which rebuilds them with the runtime's fromWireError). */
 
@@ -20,8 +20,8 @@ export function jobGone(job: string): D4Error {
 
 /** Tells the driver why this worker fails, without writing anything of the failed batch. */
 export async function reportError(redis: Redis, keys: JobKeys, consumer: string, error: unknown): Promise<void> {
-  const scripts = defineScripts(redis);
-  await scripts.commit([keys.meta, keys.counters, keys.driver, keys.meta], [GROUP, 0, 0, 1, 'x', encode(errorReport(consumer, error)), 0]);
+  const call = driverEntryCall(keys, GROUP, 'x', encode(errorReport(consumer, error)));
+  await defineScripts(redis).commit(call.keys, call.args);
 }
 
 /** An error as the driver's stream carries it (the driver rebuilds it with the runtime's fromWireError). */

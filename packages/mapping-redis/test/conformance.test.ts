@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { checkConformance, checkContract, conformanceCases, conformanceGraphsModule, runConformanceCase } from '@d4/runtime/conformance';
 import { loadWorkflow, type Mapping } from '@d4/core';
 import { mappings } from '../src/index.js';
-import { allKeys, startRedis, type TestRedis } from './redis-server.js';
+import { allKeys } from './redis-server.js';
+import { useRedisSuite } from './redis-suite.js';
 
-let server: TestRedis;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const suite = useRedisSuite();
 
-const base = () => ({ redisUrl: server.url, quiet: true });
+const base = () => ({ redisUrl: suite.server.url, quiet: true });
 const stateless = conformanceCases.filter((c) => !c.stateful);
 const stateful = conformanceCases.filter((c) => c.stateful);
 
@@ -20,7 +15,7 @@ describe.each([mappings.dyn_redis, mappings.dyn_auto_redis] as Mapping[])('$name
   test('runs every stateless case like simple', async () => {
     const outcomes = await checkConformance(mapping, { ...base(), numProcesses: 2 });
     expect(outcomes.map((o) => o.case.name)).toEqual(stateless.map((c) => c.name));
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 
   test.each(stateful.map((c) => [c.name, c] as const))('refuses the stateful case %s', async (_name, testCase) => {
@@ -49,7 +44,7 @@ describe('redis (fixed)', () => {
       const outcome = await runConformanceCase(mappings.redis, testCase, { ...base(), numProcesses: testCase.minProcesses + 2 });
       expect(outcome.differences).toEqual([]);
     }
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });
 
@@ -57,13 +52,13 @@ describe('hybrid_redis', () => {
   test('runs every case like simple', async () => {
     const outcomes = await checkConformance(mappings.hybrid_redis, { ...base(), numProcesses: 3 });
     expect(outcomes.map((o) => o.case.name)).toEqual(conformanceCases.map((c) => c.name));
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });
 
 describe("the runtime's contract (the kit's lifecycle, failure and abort checks)", () => {
   test.each([mappings.redis, mappings.dyn_redis, mappings.dyn_auto_redis, mappings.hybrid_redis] as Mapping[])('$name', async (mapping) => {
     await checkContract(mapping, { ...base(), numProcesses: 4 });
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import type { RunResult } from '@d4/core';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
 import { allKeys } from './redis-server.js';
-import { spawnJoiner, useRedisSuite, type Joiner } from './redis-suite.js';
+import { GATED, spawnJoiner, useRedisSuite, watchRun, type Joiner } from './redis-suite.js';
 import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
 
 const suite = useRedisSuite('d4-redis-');
@@ -26,17 +26,14 @@ describe.each(['dyn_redis', 'hybrid_redis'] as const)('%s', (name) => {
       redisUrl: suite.server.url,
       quiet: true,
       numProcesses: 2,
-      batchSize: 5,
-      readCount: 1,
-      claimIdleMs: 300,
+      ...GATED,
       onJob: (info: JobInfo) => {
         joiner = spawnJoiner(name, suite.server.url, info.job, { D4_TEST_HANG_MARKER: marker });
       },
     });
-    let settled = false;
-    run.then(() => (settled = true), () => (settled = true));
-    await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
-    expect(settled).toBe(false);
+    const watch = watchRun(run);
+    await waitFor(() => existsSync(marker) || watch.settled, 'the joining worker to take an entry');
+    expect(watch.settled).toBe(false);
     process.kill(joiner!.pid, 'SIGKILL');
     expect(await joiner!.exit).toBe('SIGKILL');
     writeFileSync(gate, '');
@@ -117,14 +114,11 @@ describe('redis (fixed)', () => {
       quiet: true,
       numProcesses: 3,
       processes: 2,
-      batchSize: 5,
-      readCount: 1,
-      claimIdleMs: 300,
+      ...GATED,
       onJob: (i: JobInfo) => (info = i),
     });
-    let settled = false;
-    run.then(() => (settled = true), () => (settled = true));
-    await waitFor(() => info !== undefined || settled, 'the job to start');
+    const watch = watchRun(run);
+    await waitFor(() => info !== undefined || watch.settled, 'the job to start');
     const unit0 = `d4:{${info!.job}}:p0`;
     let pending = 0;
     const poll = setInterval(() => {
@@ -132,11 +126,11 @@ describe('redis (fixed)', () => {
     }, 20);
     try {
       // L0 holds an entry of its unit, stopped at the gate.
-      await waitFor(() => pending > 0 || settled, 'the unit 0 worker to take an entry');
+      await waitFor(() => pending > 0 || watch.settled, 'the unit 0 worker to take an entry');
     } finally {
       clearInterval(poll);
     }
-    expect(settled).toBe(false);
+    expect(watch.settled).toBe(false);
     const victim = info!.localWorkers.find((w) => w.consumer === 'L0')!;
     process.kill(victim.pid, 'SIGKILL');
     writeFileSync(gate, '');
@@ -154,17 +148,16 @@ test('while a job runs, every key carries its job id and an expiry', async () =>
   process.env.D4_TEST_GATE = gate;
   let info: JobInfo | undefined;
   const run = mappings.hybrid_redis.run(await fixture('gated'), { '*': 30 }, { redisUrl: suite.server.url, quiet: true, numProcesses: 2, onJob: (i: JobInfo) => (info = i) });
-  let settled = false;
-  run.then(() => (settled = true), () => (settled = true));
+  const watch = watchRun(run);
   try {
-    await waitFor(() => info !== undefined || settled, 'the job to start');
+    await waitFor(() => info !== undefined || watch.settled, 'the job to start');
     // Both workers registered (their control streams and heartbeats exist).
     let registered = 0;
     await waitFor(() => {
       suite.server.client.scard(`d4:{${info!.job}}:workers`).then((n) => (registered = n), () => {});
-      return registered === 2 || settled;
+      return registered === 2 || watch.settled;
     }, 'the workers to register');
-    expect(settled).toBe(false);
+    expect(watch.settled).toBe(false);
     const keys = await allKeys(suite.server.client);
     expect(keys.length).toBeGreaterThan(5);
     for (const key of keys) {
@@ -214,42 +207,21 @@ test('large values travel in entries of bounded size', async () => {
   expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
-test('a worker whose PE blocks its thread far past the heartbeat expiry is not taken for dead', async () => {
-  // Rank 0 blocks its main thread for 1.5 s, five heartbeat expiries: its heartbeat thread
-  // keeps it alive and its entry unclaimed, so nothing is run twice and nobody dies.
+// Rank 0 blocks its main thread for 1.5 s, five heartbeat expiries: its heartbeat thread keeps
+// it alive and its entry unclaimed, so nothing is run twice and nobody dies. With -n 3, L0 and
+// L2 share a process: L0's PE blocks it, so L2 cannot start on the entry it has read meanwhile,
+// and L1, in the other process, must not claim that entry: L2 is alive.
+test.each([
+  { numProcesses: 2, title: 'a worker whose PE blocks its thread far past the heartbeat expiry is not taken for dead' },
+  { numProcesses: 3, title: 'entries read by a worker whose process a PE of another worker keeps busy are not claimed: no duplicate' },
+])('$title', async ({ numProcesses }) => {
   process.env.D4_TEST_BLOCK_RANK = '0';
   process.env.D4_TEST_GATE = join(suite.dir, 'gate');
   try {
     const result = await mappings.dyn_redis.run(await fixture('blockingWorker'), { '*': 500 }, {
       redisUrl: suite.server.url,
       quiet: true,
-      numProcesses: 2,
-      processes: 2,
-      batchSize: 5,
-      readCount: 1,
-      claimIdleMs: 600,
-      aliveMs: 300,
-    });
-    expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 500));
-    expect(result.stats.duplicates).toBe(0);
-    expect(result.stats.redelivered).toBe(0);
-    expect(result.stats.deadWorkers).toEqual([]);
-  } finally {
-    delete process.env.D4_TEST_BLOCK_RANK;
-  }
-  expect(await allKeys(suite.server.client)).toEqual([]);
-});
-
-test('entries read by a worker whose process a PE of another worker keeps busy are not claimed: no duplicate', async () => {
-  // L0 and L2 share a process; L0's PE blocks it for 1.5 s, so L2 cannot start on the entry it
-  // has read meanwhile. L1, in the other process, must not claim that entry: L2 is alive.
-  process.env.D4_TEST_BLOCK_RANK = '0';
-  process.env.D4_TEST_GATE = join(suite.dir, 'gate');
-  try {
-    const result = await mappings.dyn_redis.run(await fixture('blockingWorker'), { '*': 500 }, {
-      redisUrl: suite.server.url,
-      quiet: true,
-      numProcesses: 3,
+      numProcesses,
       processes: 2,
       batchSize: 5,
       readCount: 1,

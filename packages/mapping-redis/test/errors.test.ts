@@ -1,22 +1,17 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { CodecError, PEError, ProcessAssignmentError, WorkflowGraph, WorkflowLoadError, D4Error, type LogFn } from '@d4/core';
 import { conformanceGraphsModule } from '@d4/runtime/conformance';
 import { CountingProducer, Identity } from '@d4/core/conformance/graphs';
 import { loadWorkflow } from '@d4/core';
 import { mappings } from '../src/index.js';
-import { allKeys, freePort, startRedis, type TestRedis } from './redis-server.js';
+import { allKeys, freePort, startRedis } from './redis-server.js';
+import { useRedisSuite } from './redis-suite.js';
 import { driverScript, fixture, fixtures, range, sortedNumbers } from './helpers.js';
 
-let server: TestRedis;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const suite = useRedisSuite();
 
-const base = () => ({ redisUrl: server.url, quiet: true, numProcesses: 2 });
+const base = () => ({ redisUrl: suite.server.url, quiet: true, numProcesses: 2 });
 
 describe('refused before any work', () => {
   test('an unreachable server', async () => {
@@ -44,16 +39,16 @@ describe('refused before any work', () => {
   });
 
   test('an eviction policy that can drop stream entries', async () => {
-    await server.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await suite.server.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
       await expect(mappings.hybrid_redis.run(await fixture('gated'), { '*': 3 }, base())).rejects.toMatchObject({
         code: 'D4_REDIS_EVICTION',
         message: expect.stringContaining('CONFIG SET maxmemory-policy noeviction'),
       });
     } finally {
-      await server.client.config('SET', 'maxmemory-policy', 'noeviction');
+      await suite.server.client.config('SET', 'maxmemory-policy', 'noeviction');
     }
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 
   test('a URL that is not redis:// or rediss://', async () => {
@@ -74,8 +69,8 @@ describe('refused before any work', () => {
   });
 
   test('worker() for a job that does not exist', async () => {
-    await expect(mappings.dyn_redis.worker!({ redisUrl: server.url, job: 'nosuchjob' })).rejects.toMatchObject({ code: 'D4_REDIS_NO_JOB' });
-    await expect(mappings.dyn_redis.worker!({ redisUrl: server.url })).rejects.toMatchObject({ code: 'D4_REDIS_JOB_OPTION' });
+    await expect(mappings.dyn_redis.worker!({ redisUrl: suite.server.url, job: 'nosuchjob' })).rejects.toMatchObject({ code: 'D4_REDIS_NO_JOB' });
+    await expect(mappings.dyn_redis.worker!({ redisUrl: suite.server.url })).rejects.toMatchObject({ code: 'D4_REDIS_JOB_OPTION' });
   });
 });
 
@@ -85,7 +80,7 @@ describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)
     expect(error).toBeInstanceOf(PEError);
     expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Thrower1', item: { input: 7 }, message: expect.stringContaining('seven is not allowed') });
     expect((error as PEError).peStack).toContain('Thrower');
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 
   test('a PE that calls process.exit fails the run naming the PE, the item and the exit code', async () => {
@@ -93,7 +88,7 @@ describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)
     expect(error).toBeInstanceOf(PEError);
     expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Exits1', item: { input: 7 } });
     expect((error as Error).message).toMatch(/^PE Exits1 failed while processing \{"input":7\}: called process\.exit\(3\), which ended worker L\d's process \(pid \d+, exit code 3\); a PE must not end its process/);
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 
   test('preprocess, postprocess and log run in every instance, postprocess writes are delivered', async () => {
@@ -108,14 +103,14 @@ describe.each(['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const)
     expect(lines.filter((l) => l === 'Lifecycle1:post').length).toBe(pre);
     expect(result.stats.pes.Lifecycle1.instances).toBe(pre);
     expect(result.stats.pes.Lifecycle1.calls).toBe(50);
-    expect(await allKeys(server.client)).toEqual([]);
+    expect(await allKeys(suite.server.client)).toEqual([]);
   });
 });
 
 test('bad input is refused before any key is written', async () => {
   const error = await mappings.dyn_redis.run(await fixture('failing'), { CountingProducer0: 'x' as unknown as number }, base()).catch((e: unknown) => e);
   expect(error).toMatchObject({ code: 'D4_INPUT_VALUE' });
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
 test('dyn_auto_redis reports active workers over time, between 1 and -n', async () => {
@@ -133,21 +128,21 @@ test('a source that throws (sources run in the driver) fails the run with PEErro
   const error = await mappings.hybrid_redis.run(await fixture('failingRoot'), { '*': 20 }, base()).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PEError);
   expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailingSource0', message: expect.stringContaining('the source broke') });
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
 test('a value the codec cannot carry fails the run with CodecError naming the PE and port', async () => {
   const error = await mappings.dyn_redis.run(await fixture('uncarriable'), { '*': 10 }, base()).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(CodecError);
   expect(error).toMatchObject({ code: 'D4_CODEC', message: expect.stringContaining("PE WritesFunction1 wrote to port 'output'") });
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
 test('an aborted run rejects with D4_ABORTED and leaves no key', async () => {
   const controller = new AbortController();
   const run = mappings.hybrid_redis.run(await fixture('slowSource'), { '*': 400 }, { ...base(), signal: controller.signal, onJob: () => setTimeout(() => controller.abort('enough'), 200) });
   await expect(run).rejects.toMatchObject({ code: 'D4_ABORTED' });
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
 test('a server that goes away mid-run fails the run with D4_REDIS_LOST, said once in d4\'s words', async () => {
@@ -174,17 +169,17 @@ test('a server that goes away mid-run fails the run with D4_REDIS_LOST, said onc
 });
 
 test('the database number in the URL is the one used', async () => {
-  const db5 = server.client.duplicate({ db: 5 });
+  const db5 = suite.server.client.duplicate({ db: 5 });
   try {
     let inDb5: Promise<number> | undefined;
     let inDb0: Promise<number> | undefined;
     const result = await mappings.dyn_redis.run(await fixture('gated'), { '*': 10 }, {
       ...base(),
-      redisUrl: `${server.url}/5`,
+      redisUrl: `${suite.server.url}/5`,
       // The job exists from onJob until the run ends (its workers are still starting).
       onJob: (info: { job: string }) => {
         inDb5 = db5.exists(`d4:{${info.job}}:meta`);
-        inDb0 = server.client.exists(`d4:{${info.job}}:meta`);
+        inDb0 = suite.server.client.exists(`d4:{${info.job}}:meta`);
       },
     });
     expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 10));
@@ -206,7 +201,7 @@ test('a postprocess() that throws in a worker fails the run with PEError for tha
   const error = await mappings.redis.run(await fixture('failingPostprocess'), { '*': 10 }, { ...base(), numProcesses: 3 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PEError);
   expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'FailsAtEnd1', message: 'PE FailsAtEnd1 failed in postprocess(): cannot finish' });
-  expect(await allKeys(server.client)).toEqual([]);
+  expect(await allKeys(suite.server.client)).toEqual([]);
 });
 
 test('workers wait for a driver that a long source call blocks (beyond their own heartbeat)', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
 import { allKeys } from './redis-server.js';
-import { spawnJoiner, useRedisSuite, type Joiner } from './redis-suite.js';
+import { GATED, spawnJoiner, useRedisSuite, watchRun, type Joiner } from './redis-suite.js';
 import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
 
 /**
@@ -46,18 +46,15 @@ test('a worker frozen with SIGSTOP is taken for dead, its entry is run by anothe
     redisUrl: suite.server.url,
     quiet: true,
     numProcesses: 2,
-    batchSize: 5,
-    readCount: 1,
-    claimIdleMs: 300,
+    ...GATED,
     onJob: (info: JobInfo) => {
       joiner = spawnJoiner('dyn_redis', suite.server.url, info.job, { D4_TEST_HANG_MARKER: marker }, ['ignore', 'inherit', 'pipe']);
     },
   });
-  let settled = false;
-  run.then(() => (settled = true), () => (settled = true));
+  const watch = watchRun(run);
   try {
-    await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
-    expect(settled).toBe(false);
+    await waitFor(() => existsSync(marker) || watch.settled, 'the joining worker to take an entry');
+    expect(watch.settled).toBe(false);
     expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
     process.kill(joiner!.pid, 'SIGSTOP');
     writeFileSync(gate, '');

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
 import type { JobInfo } from '../src/driver.js';
 import { allKeys } from './redis-server.js';
-import { spawnJoiner, useRedisSuite, type Joiner } from './redis-suite.js';
+import { GATED, spawnJoiner, useRedisSuite, watchRun, type Joiner } from './redis-suite.js';
 import { fixture, range, sortedNumbers, waitFor } from './helpers.js';
 
 /** A worker's death and the redelivery of its entries are said on stderr when they happen. */
@@ -47,21 +47,18 @@ describe.each([
       // -n 3 in redis: the source in the driver, unit 0 (GatedIdentity1) in L0, unit 1 in L1.
       numProcesses: name === 'redis' ? 3 : 2,
       processes: 2,
-      batchSize: 5,
-      readCount: 1,
-      claimIdleMs: 300,
+      ...GATED,
       onJob: (i: JobInfo) => (info = i),
     });
-    let settled = false;
-    run.then(() => (settled = true), () => (settled = true));
-    await waitFor(() => info !== undefined || settled, 'the job to start');
+    const watch = watchRun(run);
+    await waitFor(() => info !== undefined || watch.settled, 'the job to start');
     const key = `d4:{${info!.job}}:${stream}`;
     let held = 0;
     await waitFor(() => {
       pendingOf(key, 'L0').then((n) => (held = n), () => {});
-      return held > 0 || settled;
+      return held > 0 || watch.settled;
     }, 'L0 to hold an entry');
-    expect(settled).toBe(false);
+    expect(watch.settled).toBe(false);
     const victim = info!.localWorkers.find((w) => w.consumer === 'L0')!;
     process.kill(victim.pid, 'SIGKILL');
     writeFileSync(process.env.D4_TEST_GATE, '');
@@ -96,10 +93,9 @@ test('a joined worker killed mid-run: its heartbeat stops, then another takes ov
       joiner = spawnJoiner('dyn_redis', suite.server.url, info.job, { D4_TEST_HANG_MARKER: marker }, 'ignore');
     },
   });
-  let settled = false;
-  run.then(() => (settled = true), () => (settled = true));
-  await waitFor(() => existsSync(marker) || settled, 'the joining worker to take an entry');
-  expect(settled).toBe(false);
+  const watch = watchRun(run);
+  await waitFor(() => existsSync(marker) || watch.settled, 'the joining worker to take an entry');
+  expect(watch.settled).toBe(false);
   expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
   process.kill(joiner!.pid, 'SIGKILL');
   await joiner!.exit;

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mappings } from '../src/index.js';
-import { startRedis, type TestRedis } from './redis-server.js';
+import { useRedisSuite } from './redis-suite.js';
 import { fixture, range, sortedNumbers } from './helpers.js';
 
 /**
  * The progress counters (RunOptions.progress) move while a run goes, also inside one long
  * batch: the workers' heartbeat threads send their call counts every 200 ms.
  */
-let server: TestRedis;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const suite = useRedisSuite();
 
 const all = ['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const;
 
@@ -21,7 +15,7 @@ describe.each(all)('%s', (name) => {
   test('progress moves inside one long batch of an async PE, and ends exact', async () => {
     const progress = { calls: {} as Record<string, number> };
     // 400 items of 5 ms in one entry: one batch of about 2 s, one commit at its end.
-    const run = mappings[name].run(await fixture('slowWork'), { '*': 400 }, { redisUrl: server.url, quiet: true, numProcesses: name === 'redis' ? 3 : 2, batchSize: 400, progress });
+    const run = mappings[name].run(await fixture('slowWork'), { '*': 400 }, { redisUrl: suite.server.url, quiet: true, numProcesses: name === 'redis' ? 3 : 2, batchSize: 400, progress });
     let settled = false;
     run.then(() => (settled = true), () => (settled = true));
     const seen: number[] = [];

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import { joinerScript } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-server.js';
 
-/** What a suite's tests share: its server, and the current test's own folder. */
+/** What a suite's tests share: its server, and the current test's own folder (with a prefix). */
 export interface RedisSuite {
   readonly server: TestRedis;
   readonly dir: string;
@@ -14,11 +14,11 @@ export interface RedisSuite {
 
 /**
  * The setup of every suite that runs jobs against a server: a redis-server of the file's
- * own (started before its first test, stopped after the last, also when tests fail), and a
- * fresh temporary folder per test for gates and markers, removed after it together with the
- * gate variable the fixtures read (D4_TEST_GATE).
+ * own (started before its first test, stopped after the last, also when tests fail), and,
+ * given a prefix, a fresh temporary folder per test for gates and markers, removed after it
+ * together with the gate variable the fixtures read (D4_TEST_GATE).
  */
-export function useRedisSuite(prefix: string): RedisSuite {
+export function useRedisSuite(prefix?: string): RedisSuite {
   const state: { server?: TestRedis; dir?: string } = {};
   beforeAll(async () => {
     state.server = await startRedis();
@@ -26,13 +26,15 @@ export function useRedisSuite(prefix: string): RedisSuite {
   afterAll(async () => {
     await state.server?.stop();
   });
-  beforeEach(() => {
-    state.dir = mkdtempSync(join(tmpdir(), prefix));
-  });
-  afterEach(() => {
-    delete process.env.D4_TEST_GATE;
-    if (state.dir) rmSync(state.dir, { recursive: true, force: true });
-  });
+  if (prefix !== undefined) {
+    beforeEach(() => {
+      state.dir = mkdtempSync(join(tmpdir(), prefix));
+    });
+    afterEach(() => {
+      delete process.env.D4_TEST_GATE;
+      if (state.dir) rmSync(state.dir, { recursive: true, force: true });
+    });
+  }
   return {
     get server() {
       return state.server!;
@@ -58,4 +60,21 @@ export function spawnJoiner(mapping: string, url: string, job: string, env: Reco
   delete childEnv.D4_TEST_GATE;
   const child = spawn(process.execPath, [joinerScript, mapping, url, job], { env: childEnv, stdio });
   return { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code))) };
+}
+
+/**
+ * The options of the tests that hold workers at a gate (fixtures 'gated'): entries of five
+ * items, one entry per read, so that a worker holds little at a time; entries claimed after
+ * 300 ms idle.
+ */
+export const GATED = { batchSize: 5, readCount: 1, claimIdleMs: 300 } as const;
+
+/** A run going on while the test acts on its workers: `settled` is true once it has ended, either way. */
+export function watchRun(run: Promise<unknown>): { readonly settled: boolean } {
+  const state = { settled: false };
+  run.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
 }
