@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { D4Error, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { join, resolve } from 'node:path';
+import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
 import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
 import { launchCommand } from './command.js';
@@ -38,7 +38,10 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const size = launchSize(workflow, inputs, options);
   // Compiled here once (a cached copy when the CLI loaded it): rank 0 and the ranks then load JavaScript.
   const compiled = await prepareWorkerSource(source);
-  const hostfile = options.hostfile === undefined ? undefined : String(options.hostfile);
+  const hostfile = options.hostfile === undefined ? undefined : resolve(String(options.hostfile));
+  if (hostfile !== undefined && !existsSync(hostfile)) {
+    throw new OptionError(`--hostfile ${String(options.hostfile)}: there is no such file (${hostfile}); give mpiexec's hostfile, one host a line (e.g. "node1 slots=4")`, 'D4_MPI_OPTION');
+  }
   const command = launchCommand({
     size,
     program: [process.execPath, rankEntry()],
