@@ -5,7 +5,6 @@
 #include <mpi.h>
 
 #include <atomic>
-#include <vector>
 
 #include "post.h"
 
@@ -58,47 +57,47 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
   return env.Undefined();  // not reached: MPI_Abort ends every rank
 }
 
-// send(parts: Uint8Array | Uint8Array[], dest, tag): undefined when MPI completed the send
-// at once (small messages, eager protocol), else a promise. Several parts go as one
-// message through an hindexed datatype, so a header and a large payload are never copied
-// together.
+// send(bytes, dest, tag): undefined when MPI completed the send at once (small messages,
+// eager protocol), else a promise.
 Napi::Value Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RunningEngine(env);
   int dest = info[1].As<Napi::Number>().Int32Value();
   int tag = info[2].As<Napi::Number>().Int32Value();
+  Bytes bytes = BytesOf(info[0]);
   MPI_Request request = MPI_REQUEST_NULL;
-  if (!info[0].IsArray()) {
-    Bytes bytes = BytesOf(info[0]);
-    ThrowIfFailed(env, MPI_Isend(bytes.data, static_cast<int>(bytes.length), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &request), "MPI_Isend");
-    return Post(env, request, "MPI_Isend", {info[0]}, true);
-  }
-  Napi::Array parts = info[0].As<Napi::Array>();
-  uint32_t count = parts.Length();
-  std::vector<int> lengths(count);
-  std::vector<MPI_Aint> addresses(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    Bytes bytes = BytesOf(parts.Get(i));
-    lengths[i] = static_cast<int>(bytes.length);
-    MPI_Get_address(bytes.data, &addresses[i]);
-  }
-  MPI_Datatype type;
-  ThrowIfFailed(env, MPI_Type_create_hindexed(static_cast<int>(count), lengths.data(), addresses.data(), MPI_BYTE, &type), "MPI_Type_create_hindexed");
-  MPI_Type_commit(&type);
-  int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, MPI_COMM_WORLD, &request);
-  MPI_Type_free(&type);  // freed now, released by MPI when the send is done
-  ThrowIfFailed(env, rc, "MPI_Isend");
-  return Post(env, request, "MPI_Isend", {parts}, true);
+  ThrowIfFailed(env, MPI_Isend(bytes.data, static_cast<int>(bytes.length), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &request), "MPI_Isend");
+  return Post(env, request, "MPI_Isend", {info[0]}, true);
 }
 
-// recv(source, tag): Promise<{ data: Buffer, source, tag }>, matched on the progress thread.
+// recv(source, tag, values): Promise<{ data: Buffer, source, tag }>, matched on the progress
+// thread; `values` when the message may be a header announcing its payload (engine.h).
 Napi::Value Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = RunningEngine(env);
   Op* op = new Op(Op::Kind::Receive, env);
   op->source = info[0].As<Napi::Number>().Int32Value();
   op->tag = info[1].As<Napi::Number>().Int32Value();
+  op->values = info[2].ToBoolean().Value();
   Napi::Promise promise = op->deferred.Promise();
+  // A message already here is taken at once, without a round trip through the progress
+  // thread and the event loop (a stream of queued frames costs no wake-ups at all).
+  if (!engine->HasPendingReceives()) {
+    int flag = 0;
+    MPI_Message message;
+    MPI_Status status;
+    ThrowIfFailed(env, MPI_Improbe(op->source, op->tag, MPI_COMM_WORLD, &flag, &message, &status), "MPI_Improbe");
+    if (flag) {
+      // A header hands its payload to the progress thread: receiving a large payload here
+      // would hold the event loop for the whole transfer.
+      if (!ReceiveMatched(op, &message, &status)) {
+        engine->Submit(op);
+        return promise;
+      }
+      engine->Settle(env, op);
+      return promise;
+    }
+  }
   engine->Submit(op);
   return promise;
 }

@@ -15,12 +15,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// After the last completion the thread keeps polling for this long: a reply in a
-// ping-pong or the next frame of a stream usually comes within it, and a sleep would add a
-// wake-up to every message. Past it, sleeps double from kFirstSleep to kLongestSleep, so
-// an idle rank with receives pending costs at most ~1000 polls a second, and one with
-// nothing pending sleeps on the condition variable until JavaScript submits something.
-constexpr auto kSpinWindow = std::chrono::microseconds(50);
+// After the last completion the thread keeps polling for kSpinWindow: a reply in a
+// ping-pong or the next frame of a stream usually comes within it, and a sleep would add
+// a wake-up (up to the current back-off) to every message. Past kPureSpin it yields the
+// core between polls, so that on a busy machine the ranks' own JavaScript threads run.
+// Past the window, sleeps double from kFirstSleep to kLongestSleep, so an idle rank with
+// receives pending costs at most ~1000 polls a second, and one with nothing pending sleeps
+// on the condition variable until JavaScript submits something.
+constexpr auto kPureSpin = std::chrono::microseconds(20);
+constexpr auto kSpinWindow = std::chrono::microseconds(1000);
+// While a send or a collective is in flight, MPI moves its data only when polled (a 64 MB
+// message is thousands of fragments, each needing a poll on both sides), so the thread
+// polls without sleeping for longer: a request that waits for a receiver that never comes
+// still lets it back off after this.
+constexpr auto kBusyWindow = std::chrono::microseconds(10000);
 constexpr auto kFirstSleep = std::chrono::microseconds(1);
 constexpr auto kLongestSleep = std::chrono::microseconds(1000);
 
@@ -67,6 +75,7 @@ void Engine::Start(Op* op) {
 
 void Engine::Submit(Op* op) {
   Track(op->deferred.Env(), +1);
+  if (op->kind == Op::Kind::Receive) ++pendingReceives_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     inbox_.push_back(op);
@@ -148,8 +157,9 @@ void Engine::Loop() {
         lastActivity = Clock::now();
       }
       for (Op* op : inbox_) {
-        if (op->kind == Op::Kind::Receive) receives_.push_back(op);
-        else requests_.push_back(op);
+        if (op->kind != Op::Kind::Receive) requests_.push_back(op);
+        else if (op->continuation) receives_.push_front(op);  // its payload is owed to it
+        else receives_.push_back(op);
       }
       inbox_.clear();
       if (stop_) return;
@@ -173,7 +183,11 @@ void Engine::Loop() {
       sleep = kFirstSleep;
       continue;
     }
-    if (Clock::now() - lastActivity < kSpinWindow) continue;
+    auto quiet = Clock::now() - lastActivity;
+    if (quiet < (requests_.empty() ? kSpinWindow : kBusyWindow)) {
+      if (quiet > kPureSpin) std::this_thread::yield();
+      continue;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, sleep, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
     if (sleep < kLongestSleep) sleep *= 2;
@@ -209,6 +223,36 @@ bool Engine::DriveRequests() {
   return progressed;
 }
 
+bool ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status) {
+  int count = 0;
+  MPI_Get_count(status, MPI_BYTE, &count);
+  size_t offset = op->continuation ? sizeof op->header : 0;
+  // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
+  op->data = static_cast<char*>(std::malloc(offset + (count > 0 ? static_cast<size_t>(count) : 1)));
+  op->size = offset + static_cast<size_t>(count);
+  op->error = MPI_Mrecv(op->data + offset, count, MPI_BYTE, message, status);
+  op->source = status->MPI_SOURCE;
+  op->tag = status->MPI_TAG;
+  if (op->error != MPI_SUCCESS) {
+    op->where = "MPI_Mrecv";
+    return true;
+  }
+  if (op->continuation) {
+    std::memcpy(op->data, op->header, sizeof op->header);
+    op->continuation = false;
+    return true;
+  }
+  if (op->values && count == sizeof op->header && op->data[1] == 1 && op->data[0] != 0) {
+    std::memcpy(op->header, op->data, sizeof op->header);
+    std::free(op->data);
+    op->data = nullptr;
+    op->size = 0;
+    op->continuation = true;
+    return false;
+  }
+  return true;
+}
+
 bool Engine::DriveReceives() {
   // Receives are matched in the order JavaScript posted them, as MPI matches posted
   // receives. A pattern whose probe found nothing is not probed again in this pass, so a
@@ -238,19 +282,28 @@ bool Engine::DriveReceives() {
       continue;
     }
     if (rc == MPI_SUCCESS) {
-      int count = 0;
-      MPI_Get_count(&status, MPI_BYTE, &count);
-      // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
-      op->data = static_cast<char*>(std::malloc(count > 0 ? static_cast<size_t>(count) : 1));
-      op->size = static_cast<size_t>(count);
-      rc = MPI_Mrecv(op->data, count, MPI_BYTE, &message, &status);
-      op->source = status.MPI_SOURCE;
-      op->tag = status.MPI_TAG;
-      if (rc != MPI_SUCCESS) op->where = "MPI_Mrecv";
+      // The message may have arrived after an earlier receive that matches it too was
+      // probed in this pass: it belongs to the earliest one, as MPI would match it.
+      for (auto earlier = receives_.begin(); earlier != it; ++earlier) {
+        Op* candidate = *earlier;
+        if ((candidate->source == MPI_ANY_SOURCE || candidate->source == status.MPI_SOURCE) && (candidate->tag == MPI_ANY_TAG || candidate->tag == status.MPI_TAG)) {
+          op = candidate;
+          it = earlier;
+          break;
+        }
+      }
+      if (!ReceiveMatched(op, &message, &status)) {
+        // A header: the op now waits for its payload, first in line.
+        receives_.erase(it);
+        receives_.push_front(op);
+        it = receives_.begin();
+        progressed = true;
+        continue;
+      }
     } else {
       op->where = "MPI_Improbe";
+      op->error = rc;
     }
-    op->error = rc;
     completed_.push_back(op);
     it = receives_.erase(it);
     progressed = true;
@@ -281,6 +334,7 @@ void Engine::Drain(Napi::Env env) {
   }
   for (Op* op : ready) {
     bool finalized = op->kind == Op::Kind::Finalize;
+    if (op->kind == Op::Kind::Receive) --pendingReceives_;
     Settle(env, op);
     Track(env, -1);
     if (finalized && thread_.joinable()) {

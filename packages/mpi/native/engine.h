@@ -34,6 +34,13 @@ struct Op {
   int tag = MPI_ANY_TAG;
   char* data = nullptr;
   size_t size = 0;
+  // Receive of a value (recv(), not recvBytes()): an 8-byte header whose second byte is 1
+  // announces that the payload follows as the next message from the same source with the
+  // same tag (pack.ts), so large payloads go contiguous and single-copy. The payload is
+  // received behind the header, so JavaScript sees one message either way.
+  bool values = false;
+  bool continuation = false;  // the header is in `header`; the payload is awaited
+  char header[8] = {};
   // Any kind: an MPI error code (MPI_SUCCESS when it went well) and where it happened.
   int error = MPI_SUCCESS;
   const char* where = "";
@@ -71,6 +78,10 @@ class Engine {
   void StopAtExit();
 
   bool started() const { return started_; }
+  // JavaScript thread: receives handed to the progress thread and not yet settled. With
+  // none, a new receive may be matched on the JavaScript thread at once (no thread hop),
+  // since no earlier receive can be owed the message.
+  bool HasPendingReceives() const { return pendingReceives_ > 0; }
   const WorldInfo& world() const { return world_; }
 
  private:
@@ -89,6 +100,7 @@ class Engine {
   bool joined_ = false;
   WorldInfo world_;
   size_t inFlight_ = 0;  // JavaScript thread: ops not yet settled (keep the loop alive)
+  size_t pendingReceives_ = 0;  // JavaScript thread
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -103,6 +115,11 @@ class Engine {
   std::deque<Op*> receives_;
   std::vector<Op*> completed_;
 };
+
+// Receives a message matched by MPI_Improbe into op (malloc'd bytes, source, tag, error).
+// Returns false when it was a header announcing a payload: op is then a continuation that
+// waits for the payload from op->source with op->tag, ahead of every other receive.
+bool ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status);
 
 // "MPI_Isend: MPI_ERR_RANK: invalid rank" from an MPI error code.
 std::string DescribeMpiError(int code, const char* where);

@@ -3,7 +3,11 @@
 // records what it found in build/d4-mpi.json, which src/load-addon.ts reads to explain a
 // missing addon. Without MPI it records why and exits 0, so that the workspace (and any
 // project depending on @d4/mpi) still installs; using @d4/mpi then fails with a D4Error
-// that says what to install. A build that fails with MPI present fails loudly.
+// that says what to install. A compile error with MPI and the tools present fails loudly.
+// It is the package's install script (an explicit one, so that pnpm and npm do not run
+// their implicit `node-gyp rebuild` for a binding.gyp, which fails without MPI); build
+// runs it too, a no-op when up to date. So does the test script, so that MPI installed
+// after `pnpm install` (as the root test command does) gets the addon built before tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +28,17 @@ const mpi = detectMpi();
 if (mpi.missing) {
   write({ missing: mpi.missing });
   console.warn(`@d4/mpi: not built: ${mpi.missing}`);
+  process.exit(0);
+}
+
+// The tools node-gyp needs; without them the addon cannot be built either, which is a
+// missing system package like MPI itself, not a failure of the workspace's install.
+const has = (program) => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+const tools = [['c++', 'g++'], ['make'], ['python3', 'python']].filter((names) => !names.some(has)).map((names) => names[0]);
+if (tools.length > 0) {
+  const why = `MPI (${mpi.impl}) is installed but ${tools.join(', ')} ${tools.length === 1 ? 'is' : 'are'} not, so the addon cannot be built; install them (Debian/Ubuntu: \`apt-get install build-essential python3\`), then rebuild @d4/mpi (\`pnpm --filter @d4/mpi build\`)`;
+  write({ missing: why });
+  console.warn(`@d4/mpi: not built: ${why}`);
   process.exit(0);
 }
 

@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const INSTALL_HINT = 'install an MPI with its development files (Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`, or `mpich libmpich-dev` for MPICH; macOS: `brew install open-mpi`), then rebuild @d4/mpi (`pnpm --filter @d4/mpi build`)';
 
+let searchEnv = process.env;
+
 function run(command, args) {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
+  const result = spawnSync(command, args, { encoding: 'utf8', env: searchEnv });
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
@@ -41,6 +43,7 @@ const candidates = {
 
 /** The MPI to build against, or `{ missing: reason }` saying what to install. */
 export function detectMpi(env = process.env) {
+  searchEnv = env; // the wrappers are looked up on env.PATH
   const wanted = env.D4_MPI?.toLowerCase();
   if (wanted && !(wanted in candidates)) return { missing: `D4_MPI=${env.D4_MPI} is neither 'openmpi' nor 'mpich'` };
   if (env.D4_MPICC) {

@@ -4,9 +4,9 @@
 // after another in call order: MPI needs every rank to enter them in the same order, and
 // a two-step collective must finish both steps before the next one starts.
 import { checkLength, checkRank } from './checks.js';
-import type { NativeAddon, ReduceOp, WorldInfo } from './native.js';
+import { OPS, type NativeAddon, type ReduceOp, type WorldInfo } from './native.js';
 import { packContiguous, unpack } from './pack.js';
-import { reduction, type Reducible } from './reduction.js';
+import { FLOAT64, agreement, checkAgreement, reduction, type Reducible, type Reduction } from './reduction.js';
 
 export interface CollectiveContext {
   native: NativeAddon;
@@ -49,7 +49,7 @@ export class Collectives {
     return result;
   }
 
-  bcast<T>(value: T, root: number): Promise<T> {
+  bcast<T>(value: T | undefined, root: number): Promise<T> {
     return this.#inTurn(async ({ native, info }) => {
       checkRank('COMM_WORLD.bcast(value, root)', 'root', root, info);
       const isRoot = root === info.rank;
@@ -58,7 +58,7 @@ export class Collectives {
       await native.bcast(size, root);
       if (isRoot) {
         await native.bcast(message!, root);
-        return value;
+        return value as T;
       }
       const buffer = Buffer.allocUnsafeSlow(size[0]);
       await native.bcast(buffer, root);
@@ -101,6 +101,7 @@ export class Collectives {
       const call = 'COMM_WORLD.reduce(value, op, root)';
       checkRank(call, 'root', root, info);
       const r = reduction(call, value, op);
+      await agree(native, call, r);
       const result = root === info.rank ? r.result() : null;
       await native.reduce(r.send, result, r.datatype, r.op, root);
       return result ? r.read(result) : undefined;
@@ -109,7 +110,9 @@ export class Collectives {
 
   allreduce<T extends Reducible>(value: T, op: ReduceOp): Promise<T> {
     return this.#inTurn(async ({ native }) => {
-      const r = reduction('COMM_WORLD.allreduce(value, op)', value, op);
+      const call = 'COMM_WORLD.allreduce(value, op)';
+      const r = reduction(call, value, op);
+      await agree(native, call, r);
       const result = r.result();
       await native.allreduce(r.send, result, r.datatype, r.op);
       return r.read(result);
@@ -119,4 +122,11 @@ export class Collectives {
   barrier(): Promise<void> {
     return this.#inTurn(({ native }) => native.barrier());
   }
+}
+
+/** Every rank checks that all gave the same type and length (one small allreduce first). */
+async function agree<T>(native: NativeAddon, call: string, r: Reduction<T>): Promise<void> {
+  const combined = new Float64Array(4);
+  await native.allreduce(agreement(r), combined, FLOAT64, OPS.max);
+  checkAgreement(call, r, combined);
 }

@@ -2,7 +2,7 @@ import { checkBytes, checkLength, checkRank, checkTag } from './checks.js';
 import { Collectives } from './collectives.js';
 import { MpiError } from './errors.js';
 import type { NativeAddon, RawMessage, ReduceOp, WorldInfo } from './native.js';
-import { packParts, unpack } from './pack.js';
+import { packMessages, unpack } from './pack.js';
 import type { Reducible } from './reduction.js';
 
 /** What `recv()` resolves to. */
@@ -60,9 +60,13 @@ export class Communicator {
       const call = 'COMM_WORLD.send(value, dest, tag)';
       checkRank(call, 'dest', dest, info);
       checkTag(call, tag, info);
-      const parts = packParts(value);
-      checkLength(call, parts.reduce((n, p) => n + p.byteLength, 0));
-      return native.send(parts.length === 1 ? parts[0] : parts, dest, tag) ?? DONE;
+      const messages = packMessages(value);
+      const last = messages[messages.length - 1];
+      checkLength(call, last.byteLength);
+      if (messages.length === 1) return native.send(last, dest, tag) ?? DONE;
+      const head = native.send(messages[0], dest, tag);
+      const payload = native.send(last, dest, tag) ?? DONE;
+      return head ? Promise.all([head, payload]).then(() => undefined) : payload;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -70,7 +74,7 @@ export class Communicator {
 
   /** Receives one value sent with send(), from `source` (or any) with `tag` (or any). */
   async recv<T = unknown>(options: RecvOptions = {}): Promise<Received<T>> {
-    const message = await this.#recvRaw('COMM_WORLD.recv({ source, tag })', options);
+    const message = await this.#recvRaw('COMM_WORLD.recv({ source, tag })', options, true);
     return { value: unpack(message.data) as T, source: message.source, tag: message.tag };
   }
 
@@ -94,22 +98,22 @@ export class Communicator {
 
   /** Receives one message's bytes as they are (any source and any tag by default). */
   recvBytes(options: RecvOptions = {}): Promise<ReceivedBytes> {
-    return this.#recvRaw('COMM_WORLD.recvBytes({ source, tag })', options);
+    return this.#recvRaw('COMM_WORLD.recvBytes({ source, tag })', options, false);
   }
 
-  #recvRaw(call: string, options: RecvOptions): Promise<RawMessage> {
+  #recvRaw(call: string, options: RecvOptions, values: boolean): Promise<RawMessage> {
     try {
       const { native, info } = this.#world();
       const source = options.source === undefined ? native.anySource : checkRank(call, 'source', options.source, info);
       const tag = options.tag === undefined ? native.anyTag : checkTag(call, options.tag, info);
-      return native.recv(source, tag);
+      return native.recv(source, tag, values);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** The root's value, on every rank. */
-  bcast<T>(value: T, root: number): Promise<T> {
+  /** The root's value, on every rank (the other ranks pass undefined, or anything: it is ignored). */
+  bcast<T>(value: T | undefined, root: number): Promise<T> {
     return this.#collectives.bcast(value, root);
   }
 

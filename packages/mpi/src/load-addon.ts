@@ -44,7 +44,8 @@ export function loadAddon(root: string = PACKAGE_ROOT): NativeAddon {
       addon.configure(makeAddonError);
       return addon;
     } catch (error) {
-      failures.push(`${path}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      failures.push(message.includes(path) ? message : `${path}: ${message}`);
     }
   }
   // Typically libmpi.so is gone or another MPI replaced the one it was built against.

@@ -25,8 +25,9 @@ export interface NativeAddon {
   finalize(): Promise<void>;
   abort(code: number): never;
   /** undefined when the send completed at once. */
-  send(parts: Bytes | Bytes[], dest: number, tag: number): Promise<void> | undefined;
-  recv(source: number, tag: number): Promise<RawMessage>;
+  send(bytes: Bytes, dest: number, tag: number): Promise<void> | undefined;
+  /** `values`: the message may be a header whose payload follows (pack.ts). */
+  recv(source: number, tag: number, values: boolean): Promise<RawMessage>;
   bcast(buffer: Bytes, root: number): Promise<void>;
   gather(send: Bytes, recv: Bytes | null, root: number): Promise<void>;
   gatherv(send: Bytes, recv: Bytes | null, counts: Int32Array | null, displacements: Int32Array | null, root: number): Promise<void>;

@@ -10,7 +10,7 @@ const sent = (rank: number) => ({
 });
 
 describe('point-to-point under mpiexec', () => {
-  test('every kind of value crosses each way, with tags, any-source receives and raw bytes (-n 3)', async () => {
+  test('every kind of value crosses each way, small and over 4 KB, with tags, any-source receives and raw bytes (-n 3)', async () => {
     const run = await runMpi('p2p', 3);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -22,6 +22,7 @@ describe('point-to-point under mpiexec', () => {
     expect(root.second).toEqual(['tag two', 2]);
     expect(root.bytes).toEqual(['raw frame', 1, 77, 9]);
     expect(root.float64View).toEqual([8, 8]);
+    expect(root.large).toEqual(['Int32Array', 30_000, 0, 89_997, 100_000, 21]);
     expect(ofRank(run, 1)).toEqual({ rank: 1, echoed: 5 });
     expect(ofRank(run, 2)).toEqual({ rank: 2, echoed: 5 });
   });

@@ -12,6 +12,7 @@ describe('a process started without mpiexec', () => {
     expect(r.self).toEqual([{ to: 'myself' }, 0, 4]);
     expect(r.sum).toBe(21);
     expect(r.initializedAfterFinalize).toBe(false);
+    expect(r.processorNameIsHost).toBe(true);
     expect(r.early).toEqual(['D4_MPI_NOT_INITIALIZED', 'MPI is not initialized: `await MPI.init()` before using MPI.COMM_WORLD or MPI.processorName']);
     expect(r.earlySend).toEqual(r.early);
     expect(r.badDest).toEqual(['D4_MPI_ARGUMENT', 'COMM_WORLD.send(value, dest, tag): dest 1 is not a rank of COMM_WORLD; give a whole number from 0 to 0 (the world has 1 rank)']);

@@ -23,10 +23,20 @@ main(async () => {
       const { value, source, tag } = await world.recv();
       echoes[`${source}:${kinds[tag - 10]}`] = value;
     }
-    // Tag matching: rank 1 sent tag 2 and then tag 1; they are taken in the other order.
+    // Tag matching: rank 1 sends tag 2 and then tag 1; they are taken in the other order.
+    await world.send('go', 1, 3);
     const first = await world.recv({ source: 1, tag: 1 });
     const second = await world.recv({ source: 1, tag: 2 });
     const bytes = await world.recvBytes();
+    // Payloads over 4 KB follow their header as a second message; any-source receives
+    // posted before they arrive and after must still get header and payload together.
+    const early = world.recv({ tag: 20 });
+    await world.send('large', 1, 3);
+    const first20 = await early;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const late = await world.recv();
+    const big = first20.value as Int32Array;
+    const large = [big.constructor.name, big.length, big[0], big[29_999], (late.value as { text: string }).text.length, late.tag];
     const f64 = (echoes['1:float64'] as Float64Array);
     report(rank, {
       echoes,
@@ -35,6 +45,7 @@ main(async () => {
       bytes: [Buffer.from(bytes.data).toString(), bytes.source, bytes.tag, bytes.data.byteLength],
       // A typed array arrives as a view of the received message (8 header bytes), not a copy.
       float64View: [f64.byteOffset, f64.buffer.byteLength - f64.byteLength],
+      large,
     });
   } else {
     for (let i = 0; i < 5; i++) {
@@ -43,9 +54,13 @@ main(async () => {
       await world.send(value, 0, tag);
     }
     if (rank === 1) {
+      await world.recv({ source: 0, tag: 3 });
       await world.send('tag two', 0, 2);
       await world.send('tag one', 0, 1);
       await world.sendBytes(new TextEncoder().encode('raw frame'), 0, 77);
+      await world.recv({ source: 0, tag: 3 });
+      await world.send(Int32Array.from({ length: 30_000 }, (_, i) => i * 3), 0, 20);
+      await world.send({ text: 'z'.repeat(100_000) }, 0, 21);
     }
     report(rank, { echoed: 5 });
   }

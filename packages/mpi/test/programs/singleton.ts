@@ -1,5 +1,6 @@
 // A process started without a launcher: a world of size 1, with the errors of using MPI
 // too early, wrongly and too late.
+import { hostname } from 'node:os';
 import { MPI } from '../../src/index.js';
 import { main, report } from './report.js';
 
@@ -27,6 +28,7 @@ main(async () => {
   const badOp = await failure(() => world.allreduce(1, 'mean' as 'sum'));
   const badReduce = await failure(() => world.allreduce('x' as unknown as number, 'sum'));
   const sum = await world.allreduce(21, 'sum');
+  const processorNameIsHost = MPI.processorName === hostname();
   const pending = failure(() => world.recv({ tag: 99 }));
   const { rank, size } = world;
   await MPI.finalize();
@@ -37,6 +39,7 @@ main(async () => {
     same: world === again && world === MPI.COMM_WORLD,
     versionStartsWith: version.split(' ')[0],
     initializedAfterFinalize: MPI.initialized,
+    processorNameIsHost,
     self: [self.value, self.source, self.tag],
     sum,
     early,
