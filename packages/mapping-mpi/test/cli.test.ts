@@ -48,6 +48,15 @@ describe('d4 run mpi from the command line', () => {
     expect(lines).toEqual(['d4: -n 4 was given, but mpiexec started 3 ranks; under mpiexec the run takes its size from MPI: leave -n out, or start mpiexec with -n 4 (D4_MPI_SIZE)']);
   });
 
+  it('under mpiexec, a PE that throws on rank 2 is reported once by rank 0, then MPI_Abort ends every rank with a non-zero exit', async () => {
+    const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'failing', '--args', '{"bad":4}', '-i', '30']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout.replace(/\r/g, '')).toBe('');
+    const lines = r.stderr.split('\n').filter((line) => line.startsWith('d4: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^d4: PE FailOn2 failed while processing \{"input":4\}: item 4 is bad \(on rank 2, host \S+\) \(D4_PE_FAILED\)$/);
+  });
+
   it('d4 list says that MPI was found, and where', async () => {
     const r = await run(process.execPath, [d4Bin, 'list']);
     const at = r.stdout.split('\n').findIndex((line) => line.startsWith('mpi '));

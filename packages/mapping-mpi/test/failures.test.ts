@@ -40,6 +40,12 @@ describe('failures end every rank with a clear error, never a hang', () => {
     expect(r.stderr).toMatch(/^d4: rank 2 of 3 \(host \S+\) died: it exited on signal 9 \(Killed\) before the run was over, so mpiexec ended every rank; the run's results are lost \(D4_MPI_RANK_DIED\)\n$/);
   });
 
+  it('a hostfile that does not exist is refused before mpiexec starts', async () => {
+    const error = await mappings.mpi.run(await workflow('failing', { bad: 1 }), { '*': 5 }, { numProcesses: 3, hostfile: 'no-such-hosts.txt' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'D4_MPI_OPTION' });
+    expect((error as Error).message).toMatch(/^--hostfile no-such-hosts\.txt: there is no such file \(\/.*\/no-such-hosts\.txt\); give mpiexec's hostfile, one host a line/);
+  });
+
   it('too few processes is refused before mpiexec starts', async () => {
     await expect(mappings.mpi.run(await workflow('failing', { bad: 1 }), { '*': 5 }, { numProcesses: 2 })).rejects.toMatchObject({ code: 'D4_TOO_FEW_PROCESSES' });
   });

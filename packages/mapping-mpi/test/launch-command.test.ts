@@ -57,7 +57,7 @@ describe("mpiexec's stderr", () => {
     const output = new MpiexecOutput((text) => shown.push(text));
     output.write('a PE says hel');
     output.write(`lo\n${rule}\nPrimary job  terminated normally, but 1 process returned\na non-zero exit code.\n${rule}\n`);
-    output.write(`${rule}\nmpiexec noticed that process rank 3 with PID 0 on node vm exited on signal 9 (Killed).\n${rule}\n[vm:1] [[1,0],0] ORTE_ERROR_LOG: Data unpack\ntail`);
+    output.write(`${rule}\nmpiexec noticed that process rank 3 with PID 0 on node vm exited on signal 9 (Killed).\n${rule}\n[vm:1] [[1,0],0] ORTE_ERROR_LOG: Data unpack\n[warn] Epoll MOD(1) on fd 23 failed. Old events were 6\ntail`);
     output.flush();
     expect(shown.join('')).toBe('a PE says hello\ntail\n');
     expect(output.death).toEqual({ rank: 3, host: 'vm', how: 'signal 9 (Killed)' });

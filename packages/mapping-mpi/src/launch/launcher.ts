@@ -1,16 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { D4Error, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { join, resolve } from 'node:path';
+import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
 import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
-import { launchCommand } from './command.js';
+import { launchCommand, type LaunchCommand } from './command.js';
 import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { ptyNewlines } from './pty-lines.js';
-import { RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
+import { PRELOAD_ENV, RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
+
+const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 
 /** How long mpiexec gets to end the ranks after rank 0 reported a failure. */
 const ABORT_WAIT_MS = 3000;
@@ -38,21 +40,37 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const size = launchSize(workflow, inputs, options);
   // Compiled here once (a cached copy when the CLI loaded it): rank 0 and the ranks then load JavaScript.
   const compiled = await prepareWorkerSource(source);
-  const hostfile = options.hostfile === undefined ? undefined : String(options.hostfile);
-  const command = launchCommand({
-    size,
-    program: [process.execPath, rankEntry()],
-    mpiexec: process.env.SLURM_JOB_ID !== undefined ? 'srun' : requireMpiexec(),
-    hostfile,
-    extraArgs: options.mpiexecArgs === undefined ? undefined : String(options.mpiexecArgs),
-    cores: availableParallelism(),
-    isRoot: process.getuid?.() === 0,
-    env: { ...process.env, NO_COLOR: '1', OMPI_MCA_btl_vader_single_copy_mechanism: process.env.OMPI_MCA_btl_vader_single_copy_mechanism ?? 'none' },
-  });
+  const hostfile = options.hostfile === undefined ? undefined : resolve(String(options.hostfile));
+  if (hostfile !== undefined && !existsSync(hostfile)) {
+    throw new OptionError(`--hostfile ${String(options.hostfile)}: there is no such file (${hostfile}); give mpiexec's hostfile, one host a line (e.g. "node1 slots=4")`, 'D4_MPI_OPTION');
+  }
   if (options.signal?.aborted) throw abortError(options.signal);
-
   const dir = mkdtempSync(join(tmpdir(), 'd4-mpi-'));
   const socketPath = join(dir, 'relay.sock');
+  let command: LaunchCommand;
+  try {
+    command = launchCommand({
+      size,
+      program: [process.execPath, rankEntry()],
+      mpiexec: process.env.SLURM_JOB_ID !== undefined ? 'srun' : requireMpiexec(),
+      hostfile,
+      extraArgs: options.mpiexecArgs === undefined ? undefined : String(options.mpiexecArgs),
+      cores: availableParallelism(),
+      isRoot: process.getuid?.() === 0,
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        OMPI_MCA_btl_vader_single_copy_mechanism: process.env.OMPI_MCA_btl_vader_single_copy_mechanism ?? 'none',
+        [RELAY_ENV]: socketPath,
+        // A plain JavaScript workflow can be imported by every rank while MPI_Init waits.
+        ...(TYPESCRIPT_FILE.test(compiled.module) ? {} : { [PRELOAD_ENV]: compiled.module }),
+      },
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
   let settle!: (outcome: { result?: RunResult; error?: D4Error }) => void;
   const outcome = new Promise<{ result?: RunResult; error?: D4Error }>((resolve) => {
     settle = resolve;
@@ -71,7 +89,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 
-  const child = spawn(command.command, command.args, { env: { ...command.env, [RELAY_ENV]: socketPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command.command, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Should the caller's process end first (a test's timeout, an uncaught error), mpiexec ends with it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

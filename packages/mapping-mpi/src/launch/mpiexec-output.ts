@@ -8,7 +8,8 @@ export interface RankDeath {
 
 const BANNER_RULE = /^-{20,}\s*$/;
 const DEATH = /process rank (\d+) with PID \d+ on node (\S+) exited on (signal \d+(?: \([^)]*\))?|status \d+)/;
-const LAUNCHER_NOISE = /ORTE_ERROR_LOG|PMIX ERROR/;
+/** Open MPI's internal complaints, and its event library's when mpiexec is ended by a signal (an abort). */
+const LAUNCHER_NOISE = /ORTE_ERROR_LOG|PMIX ERROR|^\[warn\] Epoll /;
 
 /**
  * mpiexec's stderr as a user should see it: the ranks' own lines pass through whole, while

@@ -19,6 +19,8 @@ export type RelayMessage =
 
 /** Where rank 0 finds the launcher's socket. */
 export const RELAY_ENV = 'D4_MPI_RELAY';
+/** The compiled workflow module every rank may import before its job arrives. */
+export const PRELOAD_ENV = 'D4_MPI_PRELOAD';
 
 /** Length-prefixed frames of core's codec on a stream socket. */
 export class RelayChannel {
