@@ -181,3 +181,6 @@ export async function checkContract(mapping: Mapping, options: RunOptions = {}):
   ];
   if (violations.length) throw new Error(`${mapping.name} breaks the runtime's contract:\n  ${violations.join('\n  ')}`);
 }
+
+// dispel4py's graph_testing workflows as checks (after the definitions above, which they use).
+export { checkExceptions, checkOneToAll, checkSameAsSimple, checkWordCountFilter, graphTestingSameAsSimple } from './graph-testing.js';
