@@ -6,8 +6,6 @@ import type { World } from './world.js';
 export interface RankJob {
   job: FixedWorkerJob;
   workerOf: number[];
-  /** Whether the run keeps progress: the rank then reports its units' call counts. */
-  progress: boolean;
 }
 
 /** End of stream downstream and an acknowledgement upstream: each direction has a tag of its own, so an empty message says it. */

@@ -1,6 +1,5 @@
 import { runFixedWorker, toWireError, type WorkerMessage } from '@d4/runtime/worker';
 import { onRank, rankTransport, type RankJob } from './rank-transport.js';
-import { countCalls } from './rank-progress.js';
 import { TAG } from './tags.js';
 import { closeWorld, receivedValue, sendValue, type World } from './world.js';
 
@@ -16,14 +15,10 @@ export async function serveRank(world: World): Promise<void> {
   };
   const job = await Promise.race([new Promise<RankJob>((resolve) => world.mailbox.on(0, TAG.job, (bytes) => resolve(receivedValue<RankJob>(bytes)))), world.mailbox.done.then(() => undefined)]);
   if (job) {
-    const counting = job.progress ? countCalls(job.job, report) : undefined;
     const fail = (error: unknown) => {
-      counting?.stop();
       report({ type: 'error', error: onRank(toWireError(error), world) });
     };
-    runFixedWorker(counting?.job ?? job.job, rankTransport(world, job.workerOf, report, fail))
-      .then(() => counting?.stop())
-      .catch(fail);
+    runFixedWorker(job.job, rankTransport(world, job.workerOf, report, fail)).catch(fail);
   }
   await world.mailbox.done;
 }

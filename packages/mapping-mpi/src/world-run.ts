@@ -20,10 +20,7 @@ export async function driveFromRankZero(world: World, workflow: WorkflowInput, i
     if (asked !== undefined && asked !== null && Number(asked) !== world.size) {
       throw new OptionError(`-n ${String(asked)} was given, but mpiexec started ${world.size} ranks; under mpiexec the run takes its size from MPI: leave -n out, or start mpiexec with -n ${String(asked)}`, 'D4_MPI_SIZE');
     }
-    // The runtime's call counters live in shared memory, which ranks do not share: the
-    // backend keeps progress from the ranks' reports instead, and the end sets exact counts.
-    result = await runFixedJob(mpiBackend(world, options.progress), workflow, inputs, { ...options, numProcesses: world.size, progress: undefined });
-    if (options.progress) for (const [id, stats] of Object.entries(result.stats.pes)) options.progress.calls[id] = stats.calls;
+    result = await runFixedJob(mpiBackend(world), workflow, inputs, { ...options, numProcesses: world.size });
   } catch (error) {
     abortSoon(world, 1);
     throw error;

@@ -53,6 +53,8 @@ function endpoints(options: RunOptions): Endpoints {
 export const zmqBackend = (originalModule: string): FixedBackend => ({
   mapping: 'zmq_multi',
   workerNoun: 'processes',
+  // Workers are processes (here or on other hosts): each reports its call counts for the progress line (the runtime's reportCalls).
+  sharesMemory: false,
   workers(plan: MultiPlan, options: RunOptions): number {
     const perInstance = options.listen !== undefined && options.local !== undefined;
     const fallback = perInstance ? plan.units.length : Math.min(plan.units.length, availableParallelism());

@@ -1,7 +1,6 @@
 import { createConnection } from 'node:net';
 import { guardProcessExit, peExitError, rebuildWorkflow, type RunOptions } from '@d4/core';
-import { toWireError } from '@d4/runtime';
-import { PROGRESS_MS } from '../rank-progress.js';
+import { PROGRESS_READ_MS, toWireError } from '@d4/runtime';
 import { onRank } from '../rank-transport.js';
 import { abortSoon, driveFromRankZero } from '../world-run.js';
 import type { World } from '../world.js';
@@ -36,7 +35,7 @@ export async function driveForLauncher(world: World, exit: (code: number) => nev
   });
   const { source, compiled, inputs, options: given, streamOutputs, keepProgress } = await job;
   const progress = keepProgress ? { calls: {} } : undefined;
-  const relayProgress = progress && setInterval(() => relay.send({ type: 'progress', calls: progress.calls }), PROGRESS_MS);
+  const relayProgress = progress && setInterval(() => relay.send({ type: 'progress', calls: progress.calls }), PROGRESS_READ_MS);
   const options: RunOptions = {
     ...given,
     progress,

@@ -43,6 +43,12 @@ export interface FixedBackend {
   readonly workerNoun: string;
   /** How many workers host the plan's units (at least the most instances of one PE). */
   workers(plan: MultiPlan, options: RunOptions): number;
+  /**
+   * False when workers do not share memory with the driver (processes, ranks, hosts): then
+   * each worker reports its call counts for the progress line instead of writing them into
+   * the driver's shared counters. Default true (worker threads).
+   */
+  readonly sharesMemory?: boolean;
   /** The heap limit of each worker, when the backend sets one (its units then guard large allocations). */
   heapLimitMb?(options: RunOptions): number | undefined;
   launch(launch: FixedLaunch): Promise<LaunchedWorkers> | LaunchedWorkers;
@@ -68,11 +74,14 @@ export async function runFixedJob(backend: FixedBackend, workflow: WorkflowInput
   const workers = backend.workers(plan, options);
   const workerOf = placeUnits(plan, workers);
   // Live call counts in shared memory: a unit busy in a long synchronous stretch posts nothing.
-  const counters = options.progress ? new CallCounters(plan.units.map((unit) => unit.peIds)) : undefined;
+  // Workers that share no memory with the driver report their counts instead.
+  const shared = backend.sharesMemory !== false;
+  const counters = options.progress && shared ? new CallCounters(plan.units.map((unit) => unit.peIds)) : undefined;
+  const reportProgress = options.progress !== undefined && !shared;
   const heapLimitMb = backend.heapLimitMb?.(options);
   const jobs: FixedWorkerJob[] = Array.from({ length: workers }, (_, w) => {
     const units = plan.units.flatMap((_, u) => (workerOf[u] === w ? [u] : []));
-    return { source: workerSource, plan, units, results: resultMode(options), counters: counters && units.map((u) => counters.forOwner(u)), tuning: DEFAULT_TUNING, heapLimitMb };
+    return { source: workerSource, plan, units, results: resultMode(options), counters: counters && units.map((u) => counters.forOwner(u)), ...(reportProgress ? { reportProgress } : {}), tuning: DEFAULT_TUNING, heapLimitMb };
   });
 
   if (options.signal?.aborted) throw abortError(options.signal);

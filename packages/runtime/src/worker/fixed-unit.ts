@@ -16,8 +16,10 @@ export interface FixedWorkerJob {
   /** The units this worker hosts. */
   units: number[];
   results: 'stream' | 'count';
-  /** Where each of `units` publishes its call counts (same order), when the run keeps progress. */
+  /** Where each of `units` publishes its call counts (same order), when the run keeps progress in shared memory. */
   counters?: CounterSlots[];
+  /** The run keeps progress but this worker shares no memory with the driver: it reports its counts (progress-reports.ts). */
+  reportProgress?: boolean;
   tuning: Tuning;
   /** The host's heap limit (MB), when the backend sets one: large allocations are checked first. */
   heapLimitMb?: number;

@@ -4,6 +4,7 @@ import type { MultiPlan } from '../plans/fixed.js';
 import type { LinkFrame } from '../protocol.js';
 import type { FixedTransport, Link } from '../transport.js';
 import { FixedUnit, type FixedWorkerJob } from './fixed-unit.js';
+import { reportCalls } from './progress-reports.js';
 import type { Report } from './result-sink.js';
 
 /** The units each unit sends to and receives from: one link per pair that an edge can carry items over. */
@@ -74,14 +75,20 @@ export async function runFixedWorker(job: FixedWorkerJob, transport: FixedTransp
     return pair[end];
   };
   const report: Report = (message) => transport.report(message);
+  const reporting = job.reportProgress ? reportCalls(job, report) : undefined;
+  const counters = reporting?.counters ?? job.counters;
   const units = job.units.map((unit, k) => {
     const pes = job.plan.units[unit].peIds.map((id) => allPes.find((p) => p.id === id)!);
     const ports = {
       inbound: inbound[unit].map((from) => (hosted.has(from) ? localEnd(from, unit, 1) : transport.link(from, unit))),
       outbound: outbound[unit].map((to) => (hosted.has(to) ? { to, link: localEnd(unit, to, 0), local: true } : { to, link: transport.link(unit, to), local: false })),
     };
-    return new FixedUnit(job, unit, ports, pes, allPes, edges, report, job.counters?.[k]);
+    return new FixedUnit(job, unit, ports, pes, allPes, edges, report, counters?.[k]);
   });
   for (const unit of job.units) report({ type: 'ready', source: unit });
-  await Promise.all(units.map((unit) => unit.run()));
+  try {
+    await Promise.all(units.map((unit) => unit.run()));
+  } finally {
+    reporting?.stop();
+  }
 }
