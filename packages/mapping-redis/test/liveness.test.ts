@@ -53,7 +53,8 @@ test('a worker frozen with SIGSTOP is taken for dead, its entry is run by anothe
   });
   const watch = watchRun(run);
   try {
-    await waitFor(() => existsSync(marker) || watch.settled, 'the joining worker to take an entry');
+    // The marker exists a moment before its pid is written: wait for the pid.
+    await waitFor(() => (existsSync(marker) && readFileSync(marker, 'utf8') !== '') || watch.settled, 'the joining worker to take an entry');
     expect(watch.settled).toBe(false);
     expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
     process.kill(joiner!.pid, 'SIGSTOP');

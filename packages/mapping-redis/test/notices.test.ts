@@ -94,7 +94,8 @@ test('a joined worker killed mid-run: its heartbeat stops, then another takes ov
     },
   });
   const watch = watchRun(run);
-  await waitFor(() => existsSync(marker) || watch.settled, 'the joining worker to take an entry');
+  // The marker exists a moment before its pid is written: wait for the pid.
+  await waitFor(() => (existsSync(marker) && readFileSync(marker, 'utf8') !== '') || watch.settled, 'the joining worker to take an entry');
   expect(watch.settled).toBe(false);
   expect(Number(readFileSync(marker, 'utf8'))).toBe(joiner!.pid);
   process.kill(joiner!.pid, 'SIGKILL');

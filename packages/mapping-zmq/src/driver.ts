@@ -147,6 +147,11 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+    // Workers joined in whatever order they came (a joiner may say hello before a local
+    // worker has booted); the local ones take the first indices, so the plan's first units
+    // (its sources) always run on this host, and the joined ones the rest, in arrival order.
+    joined.sort((a, b) => Number(a.child === undefined) - Number(b.child === undefined));
+    joined.forEach((worker, index) => (worker.index = index));
     const peers = joined.map((w) => ({ endpoint: w.endpoint, publicKey: w.publicKey }));
     for (const worker of joined) {
       const job = { ...jobs[worker.index], counters: undefined };
