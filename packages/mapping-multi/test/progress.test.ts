@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RunOptions } from '@d4/core';
+import { checkLiveProgress } from '@d4/runtime/conformance';
 import { mappings } from '../src/index.js';
 import { workflow } from './helpers.js';
 
@@ -35,5 +36,17 @@ describe('progress moves during a run, not only between batches', () => {
       expect(result.stats.pes.Slow1.calls).toBe(ITEMS);
       expect(progress.calls).toEqual({ Payloads0: ITEMS, Slow1: ITEMS });
     });
+  }
+});
+
+// The kit's check, as zmq_multi and mpi run it: counts seen mid-run while a PE holds an item, exact at the end.
+describe('the conformance kit: live progress', () => {
+  for (const [name, options] of [
+    ['multi', { numProcesses: 3 }],
+    ['dyn_multi', { numProcesses: 2 }],
+  ] as const) {
+    it(`${name}: the call counts reach the caller's progress while the run goes, and are exact at the end`, async () => {
+      expect(await checkLiveProgress(mappings[name], options)).toEqual([]);
+    }, 60_000);
   }
 });

@@ -2,6 +2,7 @@
  * The graphs of the conformance kit. Each export is a factory, so that workers in other
  * threads, processes or hosts rebuild the same graph by importing this module.
  */
+import { existsSync } from 'node:fs';
 import { WorkflowGraph, createIterativeChain, GenericPE, ConsumerPE, IterativePE, ProducerPE, type PEInputs, type PEOutputs } from '../index.js';
 
 /** Writes 1, 2, 3, … (one per call) on every output it has. */
@@ -193,6 +194,20 @@ export class Sleepy extends IterativePE {
   }
 }
 
+/** Passes items on, but holds item `at` until the file `gate` exists (a test reads progress mid-run, then opens it). */
+export class Gate extends IterativePE {
+  constructor(
+    private readonly at = 0,
+    private readonly gate = '',
+  ) {
+    super('Gate');
+  }
+  async _process(data: number): Promise<number> {
+    if (data === this.at) while (!existsSync(this.gate)) await new Promise((resolve) => setTimeout(resolve, 10));
+    return data;
+  }
+}
+
 export class Collect extends ConsumerPE {
   constructor() {
     super('Collect');
@@ -296,4 +311,9 @@ export function failing(): WorkflowGraph {
 /** A slow pipeline that would take minutes with its usual input (the kit aborts it). */
 export function slow(): WorkflowGraph {
   return chain(new CountingProducer(), new Sleepy(5), new Identity());
+}
+
+/** CountingProducer → Identity → Gate(at, gate): a run that cannot end before the test opens the gate. */
+export function gated({ at, gate }: { at: number; gate: string }): WorkflowGraph {
+  return chain(new CountingProducer(), new Identity(), new Gate(at, gate));
 }

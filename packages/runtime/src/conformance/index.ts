@@ -3,8 +3,11 @@
  * same multiset of outputs as `simple`, and keep the runtime's contract: the lifecycle of
  * every instance, the shape of a PE's error, and an abort that ends the run.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { PEError, loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunResult } from '@d4/core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PEError, loadWorkflow, simpleMapping, type InputSpec, type Mapping, type RunOptions, type RunOutputs, type RunProgress, type RunResult } from '@d4/core';
 
 export interface ConformanceCase {
   /** Export of the graphs module that builds the graph. */
@@ -170,6 +173,41 @@ export async function checkAbort(mapping: Mapping, options: RunOptions = {}): Pr
   if (error === undefined) return ['the run ended normally although it was aborted'];
   const code = (error as { code?: string }).code;
   return code === 'D4_ABORTED' ? [] : [`the aborted run failed with ${String(code)} (${(error as Error).message}), not D4_ABORTED`];
+}
+
+/**
+ * The caller's `progress` moves while the run goes, not only at its end, and is exact at the
+ * end: Gate2 holds item 41 until the check has seen 41 of its calls (a call is counted when
+ * it starts), then the gate opens. `options` should give Gate2 a worker of its own (e.g.
+ * `numProcesses: 3` on a fixed mapping), so its counts cross to the driver.
+ */
+export async function checkLiveProgress(mapping: Mapping, options: RunOptions = {}, waitMs = 30_000): Promise<ContractViolation[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'd4-progress-'));
+  const gate = join(dir, 'open');
+  try {
+    const progress: RunProgress = { calls: {} };
+    const run = mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'gated', args: { at: 41, gate } }), { '*': 100 }, { ...options, progress });
+    const settled = run.then(
+      () => true,
+      () => true,
+    );
+    let ended = false;
+    void settled.then(() => (ended = true));
+    const until = Date.now() + waitMs;
+    while ((progress.calls.Gate2 ?? 0) < 41 && !ended && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = { ...progress.calls };
+    writeFileSync(gate, '');
+    const result = await run;
+    const out: ContractViolation[] = [];
+    if (seen.Gate2 !== 41) out.push(`while Gate2 held item 41, progress showed ${String(seen.Gate2 ?? 0)} of its calls, not 41 (${JSON.stringify(seen)})`);
+    if (!((seen.Identity1 ?? 0) >= 41)) out.push(`while Gate2 held item 41, progress showed ${String(seen.Identity1 ?? 0)} calls of Identity1, not at least 41`);
+    const exact = { CountingProducer0: 100, Identity1: 100, Gate2: 100 };
+    if (JSON.stringify(progress.calls) !== JSON.stringify(exact)) out.push(`at the end progress was ${JSON.stringify(progress.calls)}, not ${JSON.stringify(exact)}`);
+    if (result.stats.pes.Gate2?.calls !== 100) out.push(`the stats count ${String(result.stats.pes.Gate2?.calls)} calls of Gate2, not 100`);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs the three contract checks and throws with every violation. */
