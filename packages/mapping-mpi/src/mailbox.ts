@@ -1,3 +1,4 @@
+import { KeyedInbox } from '@d4/runtime/worker';
 import type { Communicator } from './mpi-api.js';
 import { TAG } from './tags.js';
 
@@ -12,8 +13,7 @@ type Listener = (bytes: Buffer) => void;
  * waiting when MPI is finalized.
  */
 export class Mailbox {
-  private readonly listeners = new Map<number, Listener>();
-  private readonly early = new Map<number, Buffer[]>();
+  private readonly inbox = new KeyedInbox<number, Buffer>();
   private readonly size: number;
   private ended!: () => void;
   /** Resolves when `stop` arrived; rejects when a receive failed. */
@@ -29,13 +29,7 @@ export class Mailbox {
 
   /** Listens to the messages of one source and tag, first to any that came early. */
   on(source: number, tag: number, listener: Listener): void {
-    const key = tag * this.size + source;
-    this.listeners.set(key, listener);
-    const queued = this.early.get(key);
-    if (queued) {
-      this.early.delete(key);
-      for (const bytes of queued) listener(bytes);
-    }
+    this.inbox.on(tag * this.size + source, listener);
   }
 
   private async loop(): Promise<void> {
@@ -45,14 +39,7 @@ export class Mailbox {
         this.ended();
         return;
       }
-      const key = tag * this.size + source;
-      const listener = this.listeners.get(key);
-      if (listener) listener(data);
-      else {
-        let queued = this.early.get(key);
-        if (!queued) this.early.set(key, (queued = []));
-        queued.push(data);
-      }
+      this.inbox.deliver(tag * this.size + source, data);
     }
   }
 }

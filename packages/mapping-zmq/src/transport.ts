@@ -1,5 +1,5 @@
 import { Push } from 'zeromq';
-import type { FixedTransport, Link, LinkFrame, WorkerMessage } from '@d4/runtime/worker';
+import { KeyedInbox, type FixedTransport, type Link, type LinkFrame, type WorkerMessage } from '@d4/runtime/worker';
 import { linkFrameOf, linkKey, linkMessage, reportMessage, type PeerAddress } from './frames.js';
 import { SendQueue } from './send-queue.js';
 import { curveClient, type CurveKeyPair } from './sockets.js';
@@ -11,9 +11,8 @@ import { curveClient, type CurveKeyPair } from './sockets.js';
  * travel over one PUSH/PULL pair, so they arrive in the order they were sent.
  */
 export class ZmqTransport implements FixedTransport {
-  private readonly listeners = new Map<string, (frame: LinkFrame) => void>();
-  /** Frames that came before the runtime asked for their link (a peer started first). */
-  private readonly early = new Map<string, LinkFrame[]>();
+  /** Frames by link; those that come before the runtime asks for their link (a peer started first) wait there. */
+  private readonly inbox = new KeyedInbox<string, LinkFrame>();
   private readonly peers = new Map<number, SendQueue>();
   private readonly hosted: Set<number>;
 
@@ -34,12 +33,7 @@ export class ZmqTransport implements FixedTransport {
     const key = `${from}>${to}`;
     return {
       send: (frame) => peer.push(linkMessage(from, to, frame)),
-      onFrame: (listener) => {
-        this.listeners.set(key, listener);
-        const early = this.early.get(key);
-        this.early.delete(key);
-        for (const frame of early ?? []) listener(frame);
-      },
+      onFrame: (listener) => this.inbox.on(key, listener),
     };
   }
 
@@ -49,11 +43,7 @@ export class ZmqTransport implements FixedTransport {
 
   /** A link frame from this worker's PULL socket. */
   deliver(header: Buffer, payload: Buffer | undefined): void {
-    const key = linkKey(header);
-    const frame = linkFrameOf(header, payload);
-    const listener = this.listeners.get(key);
-    if (listener) listener(frame);
-    else this.early.set(key, [...(this.early.get(key) ?? []), frame]);
+    this.inbox.deliver(linkKey(header), linkFrameOf(header, payload));
   }
 
   async flushed(): Promise<void> {

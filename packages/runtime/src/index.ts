@@ -15,6 +15,7 @@ export { ResultSink, ownBytes, oldestSince, heapMb, reportingLog, type Report } 
 export * from './worker/tuning.js';
 export { FixedUnit, type FixedWorkerJob } from './worker/fixed-unit.js';
 export { runFixedWorker, unitLinks, type UnitLinks } from './worker/fixed-worker.js';
+export { KeyedInbox } from './worker/keyed-inbox.js';
 export { boolOption, resultMode } from './options.js';
 export { DriverReports } from './driver/reports.js';
 export { RunControl } from './driver/run-control.js';

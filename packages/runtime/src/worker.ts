@@ -4,6 +4,7 @@
  * before it can run a PE).
  */
 export { runFixedWorker, unitLinks } from './worker/fixed-worker.js';
+export { KeyedInbox } from './worker/keyed-inbox.js';
 export type { FixedWorkerJob } from './worker/fixed-unit.js';
 export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/pool-worker.js';
 export { toWireError, type WireError } from './wire-errors.js';

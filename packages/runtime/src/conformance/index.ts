@@ -187,12 +187,9 @@ export async function checkLiveProgress(mapping: Mapping, options: RunOptions = 
   try {
     const progress: RunProgress = { calls: {} };
     const run = mapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'gated', args: { at: 41, gate } }), { '*': 100 }, { ...options, progress });
-    const settled = run.then(
-      () => true,
-      () => true,
-    );
     let ended = false;
-    void settled.then(() => (ended = true));
+    const end = () => (ended = true);
+    run.then(end, end);
     const until = Date.now() + waitMs;
     while ((progress.calls.Gate2 ?? 0) < 41 && !ended && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     const seen = { ...progress.calls };
