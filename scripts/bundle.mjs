@@ -2,14 +2,16 @@
 /**
  * Run in a package after tsc:
  *   node ../../scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]]
- *   node ../../scripts/bundle.mjs --outdir dist <entry.ts> <entry.ts> …
+ *   node ../../scripts/bundle.mjs --outdir dist [--inline pkg[,pkg…]] <entry.ts> <entry.ts> …
  * replaces tsc's output for the entry (or entries) with one module holding the package's
  * code it reaches (other packages stay imports, so there is still one copy of @d4/core).
  * Several entries share what they have in common through chunks (esbuild's splitting), so
  * that a class reached from two entries (core's index and internal) exists once. Chunks sit
  * beside the entries, so import.meta.url-relative paths in them resolve as in the entries.
  * `--inline a,b`: those packages are bundled in too (the CLI inlines commander: loaded as
- * its own CommonJS files it was ~10 ms of a warm `d4 run`).
+ * its own CommonJS files it was ~10 ms of a warm `d4 run`; core inlines msgpackr's codec:
+ * as four ES modules resolved through its exports map it took 12–30 ms of every process and
+ * worker start, bundled 4–6 ms).
  *
  * Why: every worker thread of a parallel mapping imports core and its worker entry before
  * it can run a PE, and Node's ESM loader costs about a millisecond per module. Core as 16
@@ -51,11 +53,13 @@ function externals(inline) {
 }
 
 if (args[0] === '--outdir') {
-  const [, outdir, ...entryPoints] = args;
+  const [, outdir, ...rest] = args;
+  const inline = rest[0] === '--inline' && rest[1] ? new Set(rest[1].split(',')) : undefined;
+  const entryPoints = inline ? rest.slice(2) : rest;
   if (!outdir || entryPoints.length === 0) usage();
   // Chunk names carry a content hash: without this, every rebuild leaves the old ones behind.
   for (const name of safeList(outdir)) if (/^chunk-[A-Z0-9]+\.js(\.map)?$/.test(name)) rmSync(join(outdir, name));
-  await build({ ...common, ...externals(undefined), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
+  await build({ ...common, ...externals(inline), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
 } else {
   const [entry, outfile, ...rest] = args;
   const inline = rest[0] === '--inline' && rest[1] ? new Set(rest[1].split(',')) : undefined;
@@ -64,7 +68,7 @@ if (args[0] === '--outdir') {
 }
 
 function usage() {
-  console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]] | --outdir <dir> <entry.ts>… (run in the package folder)');
+  console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]] | --outdir <dir> [--inline pkg[,pkg…]] <entry.ts>… (run in the package folder)');
   process.exit(2);
 }
 
