@@ -27,6 +27,10 @@ const NEEDS = [
   { program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: "@d4/mpi, the mpi mapping, the executor's MPI tasks and ProcessGroup, examples/dragon", other: 'macOS: brew install open-mpi' },
   // examples/dragon and ProcessGroup's tests build a small C MPI program.
   { program: 'mpicc', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the C MPI program of examples/dragon and the ProcessGroup tests', other: 'macOS: brew install open-mpi' },
+  // @d4/mpi is also built against MPICH and run under its launcher (packages/mpi/test/mpich.test.ts);
+  // Debian's alternatives keep Open MPI as mpicc and mpiexec (priority 50 against MPICH's 40).
+  { program: 'mpiexec.mpich', packages: ['mpich', 'libmpich-dev'], why: '@d4/mpi built against MPICH', other: 'macOS: brew install mpich (in a separate prefix from Open MPI)' },
+  { program: 'mpicc.mpich', packages: ['mpich', 'libmpich-dev'], why: '@d4/mpi built against MPICH', other: 'macOS: brew install mpich (in a separate prefix from Open MPI)' },
   // The executor's SLURM backend is tested on a slurmctld + slurmd its tests start (packages/executor/test/slurm-cluster.ts).
   { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
   { program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' },

@@ -2,6 +2,7 @@
 // reported. Programs print `RESULT <json>` lines (see programs/report.ts); a run that
 // outlives its deadline is killed with its process group, so no test can hang.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface MpiRun {
@@ -14,17 +15,31 @@ export interface MpiRun {
   timedOut: boolean;
 }
 
-export const programPath = (name: string) => fileURLToPath(new URL(`./programs/${name}.ts`, import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const programPath = (name: string, root = PACKAGE_ROOT) => join(root, 'test', 'programs', `${name}.ts`);
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+export interface RunMpiOptions {
+  env?: Record<string, string>;
+  deadlineMs?: number;
+  args?: string[];
+  /** Another copy of the package (its src, test/programs and build), e.g. one built against MPICH. */
+  root?: string;
+  /** The launcher before `-n <ranks>` (default: Open MPI's mpiexec with its flags for this machine). */
+  launcher?: string[];
+}
+
 /** `mpiexec -n <ranks> node --import tsx <program>`; ranks 0 means no launcher at all. */
-export function runMpi(program: string, ranks: number, options: { env?: Record<string, string>; deadlineMs?: number; args?: string[] } = {}): Promise<MpiRun> {
-  const node = [process.execPath, '--import', 'tsx', programPath(program), ...(options.args ?? [])];
-  const launcher = ranks === 0 ? [] : ['mpiexec', ...(isRoot ? ['--allow-run-as-root'] : []), '--oversubscribe', '--bind-to', 'none', '-n', String(ranks)];
+export function runMpi(program: string, ranks: number, options: RunMpiOptions = {}): Promise<MpiRun> {
+  const root = options.root ?? PACKAGE_ROOT;
+  const node = [process.execPath, '--import', 'tsx', programPath(program, root), ...(options.args ?? [])];
+  const openMpi = ['mpiexec', ...(isRoot ? ['--allow-run-as-root'] : []), '--oversubscribe', '--bind-to', 'none'];
+  const launcher = ranks === 0 ? [] : [...(options.launcher ?? openMpi), '-n', String(ranks)];
   const [command, ...args] = [...launcher, ...node];
   const child = spawn(command, args, {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    cwd: root,
     env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -1,0 +1,70 @@
+// The addon built against MPICH (mpicc.mpich) instead of Open MPI, and run under MPICH's own
+// launcher (mpiexec.mpich, Hydra). The package is copied under build/ (ignored by git) so
+// that this build does not replace the Open MPI one the other tests use; the copy resolves
+// node-gyp, node-addon-api, tsx and @d4/core from the real package's folders above it.
+// The test command installs MPICH beside Open MPI (scripts/system-tools.mjs); Debian's
+// alternatives keep Open MPI as `mpicc` and `mpiexec` (priority 50 against MPICH's 40).
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { runMpi, type MpiRun } from './mpiexec.js';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const COPY = join(PACKAGE_ROOT, 'build', `mpich-${process.pid}`);
+const MPICH = ['mpiexec.mpich'];
+
+/** Each rank's RESULT lines, merged, by rank: what a program computed, launcher aside. */
+function byRank(run: MpiRun): Record<number, Record<string, unknown>> {
+  const out: Record<number, Record<string, unknown>> = {};
+  for (const line of run.results) Object.assign((out[line.rank as number] ??= {}), line);
+  return out;
+}
+
+beforeAll(() => {
+  rmSync(COPY, { recursive: true, force: true });
+  mkdirSync(COPY, { recursive: true });
+  for (const part of ['binding.gyp', 'native', 'scripts', 'src', 'test/programs']) cpSync(join(PACKAGE_ROOT, part), join(COPY, part), { recursive: true });
+  // No name: jest's module map would otherwise see two packages called @d4/mpi.
+  writeFileSync(join(COPY, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
+  const build = spawnSync(process.execPath, [join(COPY, 'scripts', 'build-addon.mjs')], { cwd: COPY, env: { ...process.env, D4_MPI: 'mpich' }, encoding: 'utf8', timeout: 300_000 });
+  if (build.status !== 0) throw new Error(`building the addon against MPICH failed (exit ${build.status}):\n${build.stderr}`);
+}, 320_000);
+
+afterAll(() => rmSync(COPY, { recursive: true, force: true }));
+
+describe('@d4/mpi built against MPICH', () => {
+  test('the build records MPICH and links libmpich, not Open MPI', () => {
+    expect(JSON.parse(readFileSync(join(COPY, 'build', 'd4-mpi.json'), 'utf8'))).toMatchObject({ impl: 'mpich', mpicc: 'mpicc.mpich' });
+    const ldd = spawnSync('ldd', [join(COPY, 'build', 'Release', 'd4_mpi.node')], { encoding: 'utf8' }).stdout;
+    expect(ldd).toMatch(/libmpich\.so/);
+    expect(ldd).not.toMatch(/libmpi\.so/);
+  });
+
+  test('MPI.libraryVersion names MPICH on every rank, and a world of 3 has ranks 0, 1, 2', () => {
+    const script = `import { MPI } from './src/index.js'; const w = await MPI.init(); console.log(\`RESULT \${JSON.stringify({ rank: w.rank, size: w.size, library: MPI.libraryVersion.split(/\\s/)[0] })}\`); await MPI.finalize();`;
+    writeFileSync(join(COPY, 'version.ts'), script);
+    const child = spawnSync('mpiexec.mpich', ['-n', '3', process.execPath, '--import', 'tsx', join(COPY, 'version.ts')], { cwd: COPY, encoding: 'utf8', timeout: 60_000 });
+    expect(child.status).toBe(0);
+    const lines = child.stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
+    expect(lines.sort((a, b) => (a.rank as number) - (b.rank as number))).toEqual([0, 1, 2].map((rank) => ({ rank, size: 3, library: 'MPICH' })));
+  }, 90_000);
+
+  // The same programs as the Open MPI tests (whose exact values those tests check), run on
+  // both builds: every rank must compute the same under MPICH as under Open MPI.
+  test.each([
+    ['p2p', 3],
+    ['collectives', 2],
+    ['collectives', 4],
+    ['pending', 3],
+  ])('%s at -n %d gives every rank the same results under MPICH as under Open MPI', async (program, ranks) => {
+    const env = { UV_THREADPOOL_SIZE: '4' };
+    const [openMpi, mpich] = [await runMpi(program, ranks, { env }), await runMpi(program, ranks, { env, root: COPY, launcher: MPICH })];
+    expect(openMpi.status).toBe(0);
+    expect(mpich.stderr).toBe('');
+    expect(mpich.status).toBe(0);
+    expect(byRank(mpich)[0]).toBeDefined();
+    expect(byRank(mpich)).toEqual(byRank(openMpi));
+  }, 120_000);
+});
