@@ -107,7 +107,9 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
 
   try {
     // Before the PULL socket accepts anyone: its CURVE handshakes ask the handler from the first.
-    if (allowList) zap = await startZapHandler(allowList.keys, (key, address) => options.quiet || process.stderr.write(unlistedNotice(place.listen, key, address, allowList.file)));
+    // Each refused key is said once: a client that keeps retrying does not flood stderr.
+    const said = new Set<string>();
+    if (allowList) zap = await startZapHandler(allowList.keys, (key, address) => options.quiet || said.has(key) || (said.add(key), process.stderr.write(unlistedNotice(place.listen, key, address, allowList.file))));
     try {
       await pull.bind(place.listen);
     } catch (error) {
