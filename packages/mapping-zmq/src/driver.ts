@@ -10,16 +10,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pull, Push } from 'zeromq';
-import { D4Error, WorkerError, intOption, type RunOptions } from '@d4/core';
+import type { Pull } from 'zeromq';
+import { D4Error, OptionError, WorkerError, intOption, type RunOptions } from '@d4/core';
 import { abortError, describeUnit, minimumWorkers, workerExecArgv, type FixedBackend, type FixedLaunch, type LaunchedWorkers, type MultiPlan, type WorkerMessage } from '@d4/runtime';
 import { Kind, controlMessage, decodePayload, type Hello } from './frames.js';
 import { isLoopback, memoryOption, protocolOption, readKeyFile, secondsOption, tcpEndpoint, type CurveKeyPair } from './options.js';
 import { SendQueue } from './send-queue.js';
 import { HEARTBEAT, curveClient, curveServer, onEvents } from './sockets.js';
 import type { StopNotice } from './worker.js';
-import { joinCommand, listenWarning, refusalNotice } from './notices.js';
+import type { LocalWorkerStart } from './worker-process.js';
+import { joinCommand, listenWarning, refusalNotice, unlistedNotice } from './notices.js';
+import { readClientKeys, startZapHandler, type ZapHandler } from './zap.js';
 import { workerFile } from './worker-file.js';
+import { zeromq } from './zeromq.js';
 
 
 interface Joined extends Hello {
@@ -68,11 +71,14 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   const { jobs, plan, options } = launch;
   const total = jobs.length;
   const keys: CurveKeyPair | undefined = options.curveSecretFile ? readKeyFile(String(options.curveSecretFile)) : undefined;
+  const allowList = clientAllowList(options, keys);
   const place = endpoints(options);
   const local = place.remote ? Math.min(total, intOption(options, 'local', total, 0)) : total;
+  const { Pull } = zeromq();
   const pull = new Pull({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
   const joined: Joined[] = [];
   const children: ChildProcess[] = [];
+  let zap: ZapHandler | undefined;
   let stopping: Promise<void> | undefined;
   let reports: ReturnType<typeof receiveReports> | undefined;
   const label = (w: number) => {
@@ -88,20 +94,30 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       if (reports) await Promise.race([reports.allGone(), delay(2000)]);
       for (const worker of joined) worker.commands.close();
       pull.close();
-      await Promise.all(children.map((child) => exited(child, 3000)));
+      zap?.close();
+      // A worker that said goodbye has closed its sockets and is exiting: the run does not
+      // wait for that (it is still killed if it has not exited in 3 s while this process
+      // lives). One that did not say goodbye is waited for, and killed after 3 s.
+      const leaving = (child: ChildProcess) => joined.some((w) => w.child === child && reports?.saidBye(w.token));
+      await Promise.all(children.map((child) => (leaving(child) ? void exited(child, 3000, true) : exited(child, 3000))));
       if (place.ipcDir) rmSync(place.ipcDir, { recursive: true, force: true });
     })();
     return stopping;
   };
 
   try {
+    // Before the PULL socket accepts anyone: its CURVE handshakes ask the handler from the first.
+    // Each refused key is said once: a client that keeps retrying does not flood stderr.
+    const said = new Set<string>();
+    if (allowList) zap = await startZapHandler(allowList.keys, (key, address) => options.quiet || said.has(key) || (said.add(key), process.stderr.write(unlistedNotice(place.listen, key, address, allowList.file))));
     try {
       await pull.bind(place.listen);
     } catch (error) {
       throw new D4Error('D4_ZMQ_ENDPOINT', `zmq_multi cannot listen on ${place.listen}: ${(error as Error).message}; give an address of this host and a free port`, { cause: error });
     }
     const driverEndpoint = pull.lastEndpoint!;
-    if (!options.quiet) reportRefusals(pull, driverEndpoint, keys !== undefined);
+    // With an allow-list, an unlisted key is the ZAP handler's refusal, which it reports itself.
+    if (!options.quiet) reportRefusals(pull, driverEndpoint, keys !== undefined, allowList !== undefined);
     if (place.remote && !keys) {
       const { host } = tcpEndpoint(place.listen, '--listen');
       if (!isLoopback(host) && !options.quiet) process.stderr.write(listenWarning(driverEndpoint));
@@ -117,7 +133,10 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     const tokens = new Map<string, ChildProcess>();
     for (let i = 0; i < local; i++) {
       const token = randomBytes(6).toString('hex');
-      const child = spawnLocal(launch, driverEndpoint, place.localBind, token, keys);
+      // With an allow-list each local worker gets a key pair made here, and is on the list.
+      const own = allowList ? zeromq().curveKeyPair() : undefined;
+      if (own) allowList!.keys.add(own.publicKey);
+      const child = spawnLocal(launch, driverEndpoint, place.localBind, token, keys, own);
       tokens.set(token, child);
       children.push(child);
       child.once('error', (error) => refuse(new WorkerError(`cannot start a worker process (${workerFile()}): ${error.message}`, 'D4_WORKER_SPAWN', { cause: error })));
@@ -132,14 +151,14 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
         launch.fail(error);
       });
     }
-    if (total > local && !options.quiet) process.stderr.write(joinCommand(driverEndpoint, total - local, local, keys?.publicKey));
+    if (total > local && !options.quiet) process.stderr.write(joinCommand(driverEndpoint, total - local, local, keys?.publicKey, false, allowList !== undefined));
 
     reports = receiveReports(pull, joined, total, tokens, launch, keys, label, () => stopping !== undefined);
     const waitMs = secondsOption(options, 'wait', 60);
     const timeout = delay(waitMs).then(() => {
       throw new D4Error(
         'D4_ZMQ_MISSING_WORKERS',
-        `zmq_multi waited ${waitMs / 1000} s (--wait) for ${total} worker processes and ${joined.length} came: ${total - joined.length} missing; start them on other hosts with: ${joinCommand(driverEndpoint, total - local, local, keys?.publicKey, true)}`,
+        `zmq_multi waited ${waitMs / 1000} s (--wait) for ${total} worker processes and ${joined.length} came: ${total - joined.length} missing; start them on other hosts with: ${joinCommand(driverEndpoint, total - local, local, keys?.publicKey, true, allowList !== undefined)}`,
       );
     });
     try {
@@ -165,10 +184,13 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   }
 }
 
-function spawnLocal(launch: FixedLaunch, connect: string, bind: string, token: string, keys: CurveKeyPair | undefined): ChildProcess {
+function spawnLocal(launch: FixedLaunch, connect: string, bind: string, token: string, keys: CurveKeyPair | undefined, own: CurveKeyPair | undefined): ChildProcess {
   const heap = memoryOption(launch.options);
-  const execArgv = [...(workerExecArgv(launch.jobs[0].source) ?? process.execArgv), ...(heap ? [`--max-old-space-size=${heap}`] : [])];
-  const start = { connect, bind, token, serverKey: keys?.publicKey, connectTimeoutMs: 30_000 };
+  const { source } = launch.jobs[0];
+  const compiled = workerExecArgv(source);
+  const execArgv = [...(compiled ?? process.execArgv), ...(heap ? [`--max-old-space-size=${heap}`] : [])];
+  // The driver's compiled copy of the workflow, which the worker imports while it waits for its job.
+  const start: LocalWorkerStart = { connect, bind, token, serverKey: keys?.publicKey, connectTimeoutMs: 30_000, keys: own, preload: compiled ? source.module : undefined };
   return spawn(process.execPath, [...execArgv, workerFile()], {
     env: { ...process.env, D4_ZMQ_WORKER: JSON.stringify(start) },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -185,7 +207,7 @@ function receiveReports(
   keys: CurveKeyPair | undefined,
   label: (w: number) => string,
   stopping: () => boolean,
-): { allJoined: Promise<void>; done: () => number; allGone: () => Promise<void> } {
+): { allJoined: Promise<void>; done: () => number; allGone: () => Promise<void>; saidBye: (token: string) => boolean } {
   let done = 0;
   const gone = new Set<string>();
   let allGone: (() => void) | undefined;
@@ -209,7 +231,7 @@ function receiveReports(
         }
         if (header[0] !== Kind.Hello) continue;
         const hello = decodePayload<Hello>(payload);
-        const commands = new SendQueue(new Push({ sendHighWaterMark: 0, linger: 1000, ...HEARTBEAT, ...curveClient(keys, hello.publicKey) }), (error) => {
+        const commands = new SendQueue(new (zeromq().Push)({ sendHighWaterMark: 0, linger: 1000, ...HEARTBEAT, ...curveClient(keys, hello.publicKey) }), (error) => {
           if (!stopping()) launch.fail(new WorkerError(`cannot send to worker ${hello.host} (pid ${hello.pid}): ${error.message}`, 'D4_WORKER_DIED'));
         });
         commands.socket.connect(hello.endpoint);
@@ -241,6 +263,7 @@ function receiveReports(
     allJoined: promise,
     done: () => done,
     allGone: () => (joined.every((w) => gone.has(w.token)) ? Promise.resolve() : goneOnce),
+    saidBye: (token) => gone.has(token),
   };
 }
 
@@ -248,23 +271,32 @@ function receiveReports(
  * A worker whose handshake fails (no keys, or not the driver's public key) is refused by
  * ZeroMQ itself; the driver says so once, since the worker retries.
  */
-function reportRefusals(pull: Pull, endpoint: string, encrypted: boolean): void {
+function reportRefusals(pull: Pull, endpoint: string, encrypted: boolean, allowList: boolean): void {
   let said = false;
   const refused = (event: { error?: Error }) => {
     if (said) return;
     said = true;
     process.stderr.write(refusalNotice(endpoint, encrypted, event.error?.message ?? 'handshake failed'));
   };
-  onEvents(pull, { 'handshake:error:protocol': refused, 'handshake:error:auth': refused, 'handshake:error:other': refused });
+  onEvents(pull, { 'handshake:error:protocol': refused, ...(allowList ? {} : { 'handshake:error:auth': refused }), 'handshake:error:other': refused });
+}
+
+/** `--curve-clients`: the public keys that may join (local workers' are added as they start). */
+function clientAllowList(options: RunOptions, keys: CurveKeyPair | undefined): { file: string; keys: Set<string> } | undefined {
+  if (options.curveClients === undefined) return undefined;
+  const file = String(options.curveClients);
+  if (!keys) throw new OptionError(`--curve-clients ${file} lists the workers that may join an encrypted run: give --curve-secret-file with the driver's key pair too`);
+  return { file, keys: new Set(readClientKeys(file)) };
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** Waits for a child to exit; SIGKILL after `ms`. */
-function exited(child: ChildProcess, ms: number): Promise<void> {
+/** Waits for a child to exit; SIGKILL after `ms` (a timer that does not keep this process alive when `unref`). */
+function exited(child: ChildProcess, ms: number, unref = false): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    if (unref) timer.unref();
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

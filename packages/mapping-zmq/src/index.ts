@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { requireWorkflowSource, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
-import { checkServerKey, secondsOption, tcpEndpoint, zmqOptions } from './options.js';
-import { loadZmq } from './sockets.js';
+import { OptionError, requireWorkflowSource, type InputSpec, type Mapping, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { checkServerKey, readKeyFile, secondsOption, tcpEndpoint, zmqOptions } from './options.js';
+import { zeromq } from './zeromq.js';
 
 export { zmqOptions } from './options.js';
 
@@ -17,24 +17,27 @@ export const zmqMultiMapping: Mapping = {
   stateful: true,
   options: zmqOptions,
   async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
-    await loadZmq();
+    zeromq();
     const [{ runFixedJob }, { zmqBackend }] = await Promise.all([import('@d4/runtime'), import('./driver.js')]);
     return runFixedJob(zmqBackend(requireWorkflowSource(workflow, 'zmq_multi').module), workflow, inputs, options);
   },
   async worker(options: Record<string, unknown>): Promise<void> {
     const connect = options.connect;
-    if (typeof connect !== 'string') throw new (await import('@d4/core')).OptionError("d4 worker zmq_multi needs the driver's endpoint: --connect tcp://HOST:PORT (the driver prints the command)");
+    if (typeof connect !== 'string') throw new OptionError("d4 worker zmq_multi needs the driver's endpoint: --connect tcp://HOST:PORT (the driver prints the command)");
     const { host } = tcpEndpoint(connect, '--connect');
-    await loadZmq();
+    zeromq();
     const { runZmqWorker } = await import('./worker.js');
     const { localAddressTowards } = await import('./address.js');
     const serverKey = typeof options.curveServerKey === 'string' ? checkServerKey(options.curveServerKey) : undefined;
+    if (options.curveSecretFile !== undefined && !serverKey) throw new OptionError("--curve-secret-file on d4 worker is this worker's own key pair for an encrypted run: give --curve-server-key with the driver's public key too");
+    const keys = options.curveSecretFile !== undefined ? readKeyFile(String(options.curveSecretFile)) : undefined;
     const bind = typeof options.bind === 'string' ? `tcp://${options.bind}` : `tcp://${await localAddressTowards(host)}`;
     await runZmqWorker({
       connect,
       bind,
       token: randomBytes(6).toString('hex'),
       serverKey,
+      keys,
       connectTimeoutMs: secondsOption(options, 'connectTimeout', 30),
       signal: options.signal as AbortSignal | undefined,
       verbose: options.verbose === true,

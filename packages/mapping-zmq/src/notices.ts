@@ -1,7 +1,7 @@
 /** What the driver prints for people: the join command, the warning for an open --listen. */
 
-export function joinCommand(endpoint: string, missing: number, local: number, publicKey: string | undefined, bare = false): string {
-  const command = `d4 worker zmq_multi --connect ${endpoint}${publicKey ? ` --curve-server-key '${publicKey}'` : ''}`;
+export function joinCommand(endpoint: string, missing: number, local: number, publicKey: string | undefined, bare = false, listed = false): string {
+  const command = `d4 worker zmq_multi --connect ${endpoint}${publicKey ? ` --curve-server-key '${publicKey}'` : ''}${listed ? ' --curve-secret-file <a key pair listed in --curve-clients>' : ''}`;
   if (bare) return command;
   return `d4 zmq_multi: listening on ${endpoint}, ${local} local worker process${local === 1 ? '' : 'es'}; waiting for ${missing} more; on each other host run: ${command}\n`;
 }
@@ -13,4 +13,8 @@ export function listenWarning(endpoint: string): string {
 export function refusalNotice(endpoint: string, encrypted: boolean, reason: string): string {
   const why = encrypted ? "it has no CURVE keys or not this driver's public key (--curve-server-key)" : 'it uses CURVE, and this run does not (--curve-secret-file)';
   return `d4 zmq_multi: refused a worker connecting to ${endpoint}: its handshake failed (${reason}): ${why}\n`;
+}
+
+export function unlistedNotice(endpoint: string, publicKey: string, address: string, file: string): string {
+  return `d4 zmq_multi: refused a worker at ${address} connecting to ${endpoint}: its public key ${publicKey} is not in --curve-clients ${file}\n`;
 }

@@ -13,7 +13,8 @@ export const zmqOptions: MappingOption[] = [
   { name: 'connect', flags: '--connect <endpoint>', description: "d4 worker: the driver's --listen endpoint (the driver prints the command)", type: 'string' },
   { name: 'connectTimeout', flags: '--connect-timeout <s>', description: 'd4 worker: seconds to try reaching the driver before giving up (default: 30)', type: 'number' },
   { name: 'bind', flags: '--bind <address>', description: "d4 worker: the address of this host other workers connect to (default: the one it reaches the driver from)", type: 'string' },
-  { name: 'curveSecretFile', flags: '--curve-secret-file <file>', description: "d4 run: the driver's CURVE key pair (JSON {publicKey, secretKey}); traffic is then encrypted and workers need --curve-server-key", type: 'string' },
+  { name: 'curveSecretFile', flags: '--curve-secret-file <file>', description: "a CURVE key pair (JSON {publicKey, secretKey}): on d4 run the driver's (traffic is then encrypted and workers need --curve-server-key); on d4 worker the worker's own, which a driver with --curve-clients must list", type: 'string' },
+  { name: 'curveClients', flags: '--curve-clients <file>', description: 'd4 run with --curve-secret-file: only workers whose CURVE public key is in this file (one per line) may join; each joins with --curve-secret-file holding its key pair', type: 'string' },
   { name: 'curveServerKey', flags: '--curve-server-key <key>', description: "d4 worker: the driver's CURVE public key (Z85, 40 characters)", type: 'string', env: 'ZMQ_CURVE_SERVER_KEY' },
   { name: 'workerMemory', flags: '--worker-memory <mb>', description: "heap limit of each local worker process in MB (Node's --max-old-space-size); a worker that exceeds it fails the run", type: 'number' },
 ];
@@ -23,7 +24,7 @@ export interface CurveKeyPair {
   secretKey: string;
 }
 
-const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+export const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 
 /** Reads the driver's key pair: the JSON zeromq's curveKeyPair() gives. */
 export function readKeyFile(file: string): CurveKeyPair {

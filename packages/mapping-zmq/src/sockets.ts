@@ -4,8 +4,6 @@
  * so a worker busy in a long synchronous PE call is not taken for dead, while a host that
  * vanishes is noticed.
  */
-import { D4Error } from '@d4/core';
-
 export type { CurveKeyPair } from './options.js';
 import type { CurveKeyPair } from './options.js';
 
@@ -20,19 +18,6 @@ export function curveServer(keys: CurveKeyPair | undefined): Record<string, unkn
 export function curveClient(keys: CurveKeyPair | undefined, serverKey: string | undefined): Record<string, unknown> {
   if (!keys || !serverKey) return {};
   return { curveServerKey: serverKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey };
-}
-
-/** zeromq's native module, or a clear error when its binary does not load here. */
-export async function loadZmq(): Promise<typeof import('zeromq')> {
-  try {
-    return await import('zeromq');
-  } catch (error) {
-    throw new D4Error(
-      'D4_ZMQ_UNAVAILABLE',
-      `zmq_multi needs zeromq's native binary, which does not load on this machine (${process.platform}-${process.arch}, Node ${process.versions.node}): ${(error as Error).message}; reinstall with 'npm rebuild zeromq' or use another mapping (multi, redis)`,
-      { cause: error },
-    );
-  }
 }
 
 type SocketEvent = { type: string; error?: Error };

@@ -4,8 +4,14 @@
  * when it loses the driver; Ctrl-C in a terminal reaches it too, but the driver decides
  * (it stops every worker), so SIGINT is ignored here.
  */
+import { pathToFileURL } from 'node:url';
 import { D4Error, guardProcessExit, peExitError } from '@d4/core';
 import { runZmqWorker, type WorkerStart } from './worker.js';
+
+export interface LocalWorkerStart extends WorkerStart {
+  /** The driver's compiled copy of the workflow (the module the job will name). */
+  preload?: string;
+}
 
 const { exit } = guardProcessExit((code, call) => {
   // The driver sees the exit and names this process; the PE and the item go to stderr.
@@ -14,8 +20,18 @@ const { exit } = guardProcessExit((code, call) => {
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => exit(143));
 
+const start = JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as LocalWorkerStart;
+if (start.preload) {
+  // Imported while the sockets are set up and the driver waits for every worker's hello:
+  // the job's rebuild then finds the module cached. A module that fails to load fails
+  // there again, with the loader's message. Source maps on as core's loader turns them on
+  // for a compiled workflow, so that PE stacks name the user's files.
+  process.setSourceMapsEnabled(true);
+  import(pathToFileURL(start.preload).href).catch(() => undefined);
+}
+
 try {
-  await runZmqWorker(JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as WorkerStart);
+  await runZmqWorker(start);
   exit(0);
 } catch (error) {
   // A run that failed is reported by the driver; anything else is said here.

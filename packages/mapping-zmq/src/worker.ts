@@ -6,13 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Pull, Push, curveKeyPair } from 'zeromq';
+import type { Pull, Push } from 'zeromq';
 import { D4Error } from '@d4/core';
 import { runFixedWorker, toWireError } from '@d4/runtime/worker';
 import { Kind, byeMessage, controlMessage, decodePayload, type JobMessage } from './frames.js';
 import { SendQueue } from './send-queue.js';
 import { HEARTBEAT, curveClient, curveServer, onEvents, type CurveKeyPair } from './sockets.js';
 import { ZmqTransport } from './transport.js';
+import { zeromq } from './zeromq.js';
 
 export interface WorkerStart {
   /** The driver's PULL endpoint. */
@@ -22,6 +23,8 @@ export interface WorkerStart {
   token: string;
   /** The driver's CURVE public key: the run is encrypted. */
   serverKey?: string;
+  /** This worker's CURVE key pair (a joiner's --curve-secret-file, or made by the driver for a local worker); else a fresh one. */
+  keys?: CurveKeyPair;
   /** Give up when the driver has not answered the handshake by then. */
   connectTimeoutMs: number;
   signal?: AbortSignal;
@@ -34,7 +37,8 @@ export interface StopNotice {
 }
 
 export async function runZmqWorker(start: WorkerStart): Promise<void> {
-  const keys: CurveKeyPair | undefined = start.serverKey ? curveKeyPair() : undefined;
+  const { Pull, Push, curveKeyPair } = zeromq();
+  const keys: CurveKeyPair | undefined = start.serverKey ? (start.keys ?? curveKeyPair()) : undefined;
   const pull = new Pull({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
   const ownEndpoint = start.bind.startsWith('ipc://') ? `${start.bind}/${start.token}` : `${start.bind}:*`;
   try {
@@ -92,6 +96,15 @@ function watchDriver(socket: Push, start: WorkerStart, fail: (error: D4Error) =>
         ),
       );
     };
+    const unlisted = () => {
+      clearTimeout(timer);
+      refuse(
+        new D4Error(
+          'D4_ZMQ_REFUSED',
+          `the driver at ${start.connect} refused this worker's CURVE key: its public key ${start.keys ? `${start.keys.publicKey} ` : ''}is not in the driver's --curve-clients list; ${start.keys ? 'add it there' : 'join with --curve-secret-file holding a key pair the driver lists'}`,
+        ),
+      );
+    };
     onEvents(socket, {
       handshake: () => {
         connected = true;
@@ -99,7 +112,8 @@ function watchDriver(socket: Push, start: WorkerStart, fail: (error: D4Error) =>
         resolve();
       },
       'handshake:error:protocol': refused,
-      'handshake:error:auth': refused,
+      // A ZAP refusal (the driver's --curve-clients); a wrong server key fails the handshake itself.
+      'handshake:error:auth': unlisted,
       'handshake:error:other': refused,
       disconnect: () => {
         if (connected) fail(new D4Error('D4_ZMQ_DRIVER_LOST', `this worker lost the driver at ${start.connect}: it ended or its host became unreachable`));

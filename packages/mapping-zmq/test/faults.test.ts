@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { loadWorkflow } from '@d4/core';
+import { PEError, loadWorkflow } from '@d4/core';
 import { mappings } from '../src/index.js';
 import { fixtures, freePort, hungPid, protocols } from './helpers.js';
 
@@ -85,5 +85,16 @@ describe('joining', () => {
     const [result] = await Promise.all([run, joined]);
     expect([...(result.outputs.Identity2.output as number[])].sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(result.stats.workers).toBe(3);
+  });
+});
+
+describe('errors in workers', () => {
+  it("a PE that throws fails the run with its id and item, its stack naming the workflow's own file (the compiled copy the workers import early keeps its source map)", async () => {
+    const error = await mappings.zmq_multi.run(await loadWorkflow(fixtures, { exportName: 'refusing', args: { bad: 7 } }), { '*': 50 }, { numProcesses: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PEError);
+    expect(error).toMatchObject({ code: 'D4_PE_FAILED', peId: 'Refuses1', item: { input: 7 }, phase: 'process' });
+    expect((error as PEError).message).toBe('PE Refuses1 failed while processing {"input":7}: item 7 is bad');
+    expect((error as PEError).peStack).toContain('fixtures/workflows.ts');
+    expect((error as PEError).peStack).not.toContain('.cache/d4');
   });
 });
