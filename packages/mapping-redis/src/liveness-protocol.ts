@@ -37,7 +37,19 @@ export interface JoinOptions {
   everyMs: number;
   /** The process's call counts per PE index for this job (shared memory), when the driver shows progress. */
   progress?: { counts: SharedArrayBuffer; peIds: string[] };
+  /**
+   * The worker's batch state, written by its main thread and read at each beat (shared
+   * memory, not a message: a postMessage per batch start and end woke this thread twice per
+   * batch, which cost the main thread 0.2 s of a 100 000-item run): see BATCH_BUSY.
+   */
+  batch: SharedArrayBuffer;
+  /** Date.now() that BATCH_ENDED counts from. */
+  epoch: number;
 }
+
+/** Int32 slots of JoinOptions.batch: 1 while a batch runs; ms after `epoch` when the last one ended. */
+export const BATCH_BUSY = 0;
+export const BATCH_ENDED = 1;
 
 export type ToThread =
   /**
@@ -49,8 +61,6 @@ export type ToThread =
   | ({ type: 'join'; id: number } & JoinOptions)
   /** Take a free lease (TAKE_LEASE) and renew it from then on if it was taken; answers `taken`. */
   | ({ type: 'take'; consumer: string; id: number } & Lease)
-  /** A batch starts (busy) or ends (for dyn_auto_redis: the idle time counts from then). */
-  | { type: 'batch'; consumer: string; busy: boolean }
   /** Send the progress counted so far, and answer `flushed` once Redis has it. */
   | { type: 'flush'; consumer: string; id: number }
   | { type: 'leave'; consumer: string }

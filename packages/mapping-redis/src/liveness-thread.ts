@@ -7,7 +7,7 @@
  * SIGSTOP, which freezes this thread too) goes silent and is fenced as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
+import { BATCH_BUSY, BATCH_ENDED, NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
 import { RespClient } from './resp-client.js';
 import { LUA, driverEntryCall } from './scripts.js';
 
@@ -21,8 +21,9 @@ interface Member {
   aliveMs: number;
   leases: Lease[];
   shared?: string;
-  busy: boolean;
-  lastItemAt: number;
+  /** Written by the main thread (BATCH_BUSY, BATCH_ENDED), read here at each beat. */
+  batch: Int32Array;
+  epoch: number;
   timer: NodeJS.Timeout;
   inFlight: boolean;
   stopped: boolean;
@@ -72,7 +73,8 @@ function takeProgress(driver: string): { json: string; undo: () => void } {
 async function beat(m: Member): Promise<void> {
   if (m.stopped) return;
   const leases = m.leases;
-  const idle = m.busy ? 0 : Date.now() - m.lastItemAt;
+  // For dyn_auto_redis: how long the worker has had nothing to do.
+  const idle = Atomics.load(m.batch, BATCH_BUSY) === 1 ? 0 : Math.max(0, Date.now() - m.epoch - Atomics.load(m.batch, BATCH_ENDED));
   const sent = takeProgress(m.keys.driver);
   const keys = [m.keys.meta, m.keys.driverAlive, m.keys.alive, m.keys.driver, ...leases.flatMap((l) => [l.key, l.stream]), ...(m.shared ? [m.shared] : [])];
   const args: (string | number)[] = [m.consumer, m.aliveMs, `${m.rank}:${idle}`, GROUP, leases.length, sent.json];
@@ -127,8 +129,8 @@ async function join(message: Extract<ToThread, { type: 'join' }>): Promise<void>
       aliveMs: message.aliveMs,
       leases: message.leases,
       shared: message.shared,
-      busy: false,
-      lastItemAt: Date.now(),
+      batch: new Int32Array(message.batch),
+      epoch: message.epoch,
       inFlight: false,
       stopped: false,
       timer: setInterval(() => tick(m), message.everyMs),
@@ -160,13 +162,6 @@ function handle(message: ToThread): void {
           post({ type: 'taken', id: message.id, result });
         })
         .catch((error: Error) => post({ type: 'failed', id: message.id, message: error.message }));
-      return;
-    }
-    case 'batch': {
-      const m = members.get(message.consumer);
-      if (!m) return;
-      m.busy = message.busy;
-      if (!m.busy) m.lastItemAt = Date.now();
       return;
     }
     case 'flush': {

@@ -1,8 +1,10 @@
 import { Worker as Thread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { FromThread, JoinOptions, Lease, MemberKeys, ToThread } from './liveness-protocol.js';
+import { BATCH_BUSY, BATCH_ENDED, type FromThread, type JoinOptions, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
 
 export type { JoinOptions };
+/** What a worker gives when it joins; the shared batch state is made here. */
+export type MemberOptions = Omit<JoinOptions, 'batch' | 'epoch'>;
 import { GROUP } from './keys.js';
 
 /**
@@ -26,7 +28,7 @@ export interface Member {
   readonly rank: number;
   /** Takes a free lease: 1 taken (and renewed from then on), 0 held by another, -1 job over. */
   takeLease(lease: Lease): Promise<number>;
-  /** A batch starts (true) or ends. */
+  /** A batch starts (true) or ends: two stores in shared memory, which the thread reads when it beats. */
   batch(busy: boolean): void;
   /** Resolves once every call counted so far is on the driver's stream. */
   flush(): Promise<void>;
@@ -78,15 +80,21 @@ export class Liveness {
   }
 
   /** Registers a worker (through the thread, which beats for it from then on). */
-  async join(options: JoinOptions, events: MemberEvents): Promise<Member> {
+  async join(options: MemberOptions, events: MemberEvents): Promise<Member> {
     const { consumer } = options;
     this.members.set(consumer, events);
-    const rank = await this.request((id) => ({ type: 'join', id, ...options }));
+    const shared = new SharedArrayBuffer(8);
+    const state = new Int32Array(shared);
+    const epoch = Date.now();
+    const rank = await this.request((id) => ({ type: 'join', id, ...options, batch: shared, epoch }));
     if (rank < 0) this.members.delete(consumer);
     return {
       rank,
       takeLease: (lease) => this.request((id) => ({ type: 'take', id, consumer, ...lease })),
-      batch: (busy) => this.send({ type: 'batch', consumer, busy }),
+      batch: (busy) => {
+        if (!busy) Atomics.store(state, BATCH_ENDED, Date.now() - epoch);
+        Atomics.store(state, BATCH_BUSY, busy ? 1 : 0);
+      },
       flush: () => this.request((id) => ({ type: 'flush', id, consumer })).then(() => undefined),
       leave: () => {
         this.members.delete(consumer);

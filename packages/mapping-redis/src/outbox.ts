@@ -1,5 +1,5 @@
 import { createRouter, encode, encodeBatch, CodecError, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector, type CommitOutcome, type CommitTransport } from '@d4/runtime';
+import { OutputCollector, portKey, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
@@ -39,7 +39,7 @@ export class ResultBuffer extends OutputCollector {
   override add(peId: string, port: string, value: unknown): void {
     let group = this.last;
     if (!group || group[0] !== peId || group[1] !== port || this.size === 0) {
-      const key = `${peId}\u0000${port}`;
+      const key = portKey(peId, port);
       group = this.groups.get(key);
       if (!group) this.groups.set(key, (group = [peId, port, []]));
       this.last = group;
@@ -107,7 +107,7 @@ export class Outbox implements CommitTransport<AckGroup> {
   externalPorts(peIndex: number): Set<string> {
     const pe = this.graph.pes()[peIndex];
     const out = new Set<string>();
-    for (const e of this.graph.peEdges()) if (e.from === pe) out.add(`${pe.id}\u0000${e.fromPort}`);
+    for (const e of this.graph.peEdges()) if (e.from === pe) out.add(portKey(pe.id, e.fromPort));
     return out;
   }
 

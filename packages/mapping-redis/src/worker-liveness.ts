@@ -1,5 +1,5 @@
 import { WorkerError, type D4Error } from '@d4/core';
-import type { JoinOptions } from './liveness.js';
+import type { MemberOptions } from './liveness.js';
 import { GROUP, type JobKeys } from './keys.js';
 import type { JobMeta } from './meta.js';
 import type { MemberKeys } from './liveness-protocol.js';
@@ -29,7 +29,7 @@ export function memberKeys(keys: JobKeys, consumer: string): MemberKeys {
  * one, and how often to beat: a third of the heartbeat expiry, more often for
  * dyn_auto_redis (the driver reads idle times from the beats) and for live progress.
  */
-export function joinOptions(meta: JobMeta, keys: JobKeys, consumer: string, config: { rank?: number; units?: number[] }, calls: Int32Array | undefined): JoinOptions {
+export function joinOptions(meta: JobMeta, keys: JobKeys, consumer: string, config: { rank?: number; units?: number[] }, calls: Int32Array | undefined): MemberOptions {
   const { tuning, plan } = meta;
   const every = Math.max(50, Math.min(Math.floor(tuning.aliveMs / 3), meta.mapping === 'dyn_auto_redis' ? Math.floor(tuning.idleThreshold / 4) : Infinity, calls ? PROGRESS_MS : Infinity));
   return {
