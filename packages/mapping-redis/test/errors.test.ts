@@ -114,8 +114,11 @@ test('bad input is refused before any key is written', async () => {
 });
 
 test('dyn_auto_redis reports active workers over time, between 1 and -n', async () => {
-  const result = await mappings.dyn_auto_redis.run(await fixture('slowSource'), { '*': 40 }, { ...base(), numProcesses: 3, idleThreshold: 20 });
-  expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 40));
+  // 120 items of 25 ms: 3 s of source, so that workers that took a second or two to start
+  // on a loaded machine still idle long after they joined (with 40 items they sometimes
+  // joined after the source had finished, and never idled).
+  const result = await mappings.dyn_auto_redis.run(await fixture('slowSource'), { '*': 120 }, { ...base(), numProcesses: 3, idleThreshold: 20 });
+  expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 120));
   const timeline = result.stats.activeWorkers as { atMs: number; active: number }[];
   expect(timeline[0]).toEqual({ atMs: 0, active: 3 });
   for (const point of timeline) expect(point.active).toBeGreaterThanOrEqual(1);
