@@ -344,7 +344,7 @@ void Engine::Drain(Napi::Env env) {
       --pendingReceives_;
       if (op->stamps.matched != 0) receiveSpin_.Waited(op->stamps.matched - op->stamps.posted);
     }
-    if (op->kind == Op::Kind::Send) sendSpin_.Waited(op->stamps.queued - op->stamps.posted);
+
     Settle(env, op);
     Track(env, -1);
     if (finalized && thread_.joinable()) {

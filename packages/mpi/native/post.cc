@@ -71,16 +71,18 @@ Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t 
   spin.Sent();  // a send always has its receiver to wait for: only lateness stops the spin
   // A large send completes only once the receiver has taken it (rendezvous): worth a
   // bounded wait when the receiver is likely waiting already.
-  int64_t until = length <= kInlineBytes ? posted + spin.NextBudget() : posted;
+  int64_t budget = length <= kInlineBytes ? spin.NextBudget() : 0;
+  SpinWait wait(posted);
   int flag = 0;
   for (bool first = true;; first = false) {
     ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
     if (flag) {
-      if (!first) spin.Waited(Now() - posted);
+      if (!first) spin.Caught();
       return env.Undefined();
     }
-    if (Now() >= until) break;
+    if (!wait.Again(posted + budget)) break;
   }
+  if (budget > 0) spin.Missed();
   Op* op = new Op(Op::Kind::Send, env);
   Napi::Promise promise = op->deferred.Promise();
   op->request = request;

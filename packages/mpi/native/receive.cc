@@ -49,8 +49,10 @@ void ReceiveHere(Napi::Env env, Engine* engine, Op* op) {
   if (engine->HasPendingReceives()) return engine->Submit(op);
   SpinPolicy& spin = engine->receiveSpin();
   int64_t start = op->stamps.posted;
-  int64_t spinUntil = start + spin.NextBudget();   // for the message to arrive
-  int64_t holdUntil = start + kHoldLimitNs;    // for the rest: a payload, a transfer
+  int64_t budget = spin.NextBudget();
+  int64_t spinUntil = start + budget;        // for the message to arrive
+  int64_t holdUntil = start + kHoldLimitNs;  // for the rest: a payload, a transfer
+  SpinWait wait(start);
   for (;;) {
     int flag = 0;
     MPI_Message message;
@@ -63,7 +65,8 @@ void ReceiveHere(Napi::Env env, Engine* engine, Op* op) {
     }
     if (!flag) {
       // MPI_Improbe drives MPI's progress itself: nothing else to call between probes.
-      if (Now() < (op->continuation ? holdUntil : spinUntil)) continue;
+      if (wait.Again(op->continuation ? holdUntil : spinUntil)) continue;
+      if (!op->continuation && budget > 0) spin.Missed();
       return engine->Submit(op);  // a continuation goes first in the thread's line
     }
     int count = 0;
@@ -89,11 +92,12 @@ void ReceiveHere(Napi::Env env, Engine* engine, Op* op) {
           break;
         }
         if (done) break;
-        if (Now() >= holdUntil) return engine->Submit(op);
+        if (!wait.Again(holdUntil)) return engine->Submit(op);
       }
     }
     break;
   }
+  spin.Caught();
   if (op->stamps.matched != 0) spin.Waited(op->stamps.matched - start);
   engine->Settle(env, op);
 }

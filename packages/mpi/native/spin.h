@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
+
+#include "trace.h"
 
 namespace d4mpi {
 
@@ -20,15 +23,32 @@ constexpr int64_t kHoldLimitNs = 100000;  // 100 us
 // would hold the event loop for milliseconds.
 constexpr size_t kInlineBytes = 128 * 1024;
 
+// Past this much spinning, a waiting thread yields its core between polls: on a machine
+// with more runnable threads than cores the peer it waits for may be queued behind it.
+constexpr int64_t kPureSpinNs = 5000;
+
+// One bounded wait on the JavaScript thread: Again(until) says whether to poll once more.
+class SpinWait {
+ public:
+  explicit SpinWait(int64_t start) : start_(start) {}
+  bool Again(int64_t until) {
+    int64_t now = Now();
+    if (now >= until) return false;
+    if (now - start_ > kPureSpinNs) std::this_thread::yield();
+    return true;
+  }
+
+ private:
+  int64_t start_;
+};
+
 // Adaptive spin-then-hand-over. A wait spins only while a message is likely soon: after
 // this rank sent (a reply may be on its way), or while its messages keep coming within
-// kIdleNs (a stream); an idle rank never spins. Waits that keep outlasting twice the hold
-// limit (replies that take longer than a spin can cover) stop the spinning for 1, 2, 4, …
-// up to kMaxSkip waits, each trying again after, so a rank whose replies come late wastes
-// little, and one whose replies speed up spins again. Twice the limit, because when both
-// ranks of a ping-pong hand their waits over, each reply is late by the peer's own thread
-// hops (~110 us on a loaded machine, against 65 us a hop): judged by the limit alone, or
-// with a budget that shrank and grew step by step, both ranks stopped spinning for good.
+// kIdleNs of each wait; an idle rank never spins. Spins that run out without their message
+// cost the core the peer may need (2 cores, busy: the C ping-pong itself then took 120-
+// 2000 us a round trip), so misses count up and catches down; at kMissesBeforeSkip the
+// next 1, 2, 4, ... up to kMaxSkip waits hand over at once, each series trying again
+// after. A wait found at the first probe counts as a catch: spinning cost nothing.
 constexpr int64_t kIdleNs = 1000000;  // 1 ms
 constexpr int kMissesBeforeSkip = 8;
 constexpr int kMaxSkip = 256;
@@ -45,23 +65,27 @@ class SpinPolicy {
     return kHoldLimitNs;
   }
   void Sent() { likely_ = true; }
-  // A wait of `waited` ns ended (on either thread).
-  void Waited(int64_t waited) {
-    likely_ = waited < kIdleNs;
-    if (waited <= 2 * kHoldLimitNs) {
-      misses_ = 0;
-      nextSkip_ = 1;
-    } else if (++misses_ >= kMissesBeforeSkip) {
-      misses_ = 0;
-      skip_ = nextSkip_;
-      nextSkip_ = std::min(nextSkip_ * 2, kMaxSkip);
-    }
+  // The wait ended on this thread, within its budget.
+  void Caught() {
+    if (misses_ > 0) --misses_;
+    if (++caughtInRow_ >= kMissesBeforeSkip) nextSkip_ = 1;
   }
+  // The wait spun its whole budget and was handed over.
+  void Missed() {
+    caughtInRow_ = 0;
+    if (++misses_ < kMissesBeforeSkip) return;
+    misses_ = 0;
+    skip_ = nextSkip_;
+    nextSkip_ = std::min(nextSkip_ * 2, kMaxSkip);
+  }
+  // A wait of `waited` ns ended, on either thread.
+  void Waited(int64_t waited) { likely_ = waited < kIdleNs; }
 
  private:
   bool likely_ = true;
-  int misses_ = 0;    // waits in a row over twice the limit
-  int skip_ = 0;      // waits still to make without spinning
+  int misses_ = 0;
+  int caughtInRow_ = 0;
+  int skip_ = 0;  // waits still to make without spinning
   int nextSkip_ = 1;
 };
 
