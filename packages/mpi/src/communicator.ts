@@ -4,6 +4,7 @@ import { MpiError } from './errors.js';
 import type { NativeAddon, RawMessage, ReduceOp, WorldInfo } from './native.js';
 import { packMessages, unpack } from './pack.js';
 import type { Reducible } from './reduction.js';
+import { fairly } from './fair-turns.js';
 
 /** What `recv()` resolves to. */
 export interface Received<T = unknown> {
@@ -107,7 +108,7 @@ export class Communicator {
       const { native, info } = this.#world();
       const source = options.source === undefined ? native.anySource : checkRank(call, 'source', options.source, info);
       const tag = options.tag === undefined ? native.anyTag : checkTag(call, options.tag, info);
-      return native.recv(source, tag, values);
+      return fairly(native.recv(source, tag, values));
     } catch (error) {
       return Promise.reject(error);
     }
