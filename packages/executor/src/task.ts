@@ -22,12 +22,8 @@ export class Task implements TaskResources, FutureOwner {
   args: unknown[];
   /** args is a list of argument lists (a chunk of map()); the result is the list of results. */
   readonly chunk: boolean;
-  readonly cores: number;
-  readonly gpus: number;
-  readonly threadsPerCore: number | undefined;
-  readonly cwd: string | undefined;
-  readonly timeout: number | undefined;
-  readonly maxRetries: number;
+  /** Shared by every call without options (worked out once by the executor). */
+  readonly resources: TaskResources;
   /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). */
   attempts = 0;
   state: 'waiting' | 'caching' | 'queued' | 'running' | 'done' = 'waiting';
@@ -41,12 +37,27 @@ export class Task implements TaskResources, FutureOwner {
     this.fn = fn;
     this.args = args;
     this.chunk = chunk;
-    this.cores = resources.cores;
-    this.gpus = resources.gpus;
-    this.threadsPerCore = resources.threadsPerCore;
-    this.cwd = resources.cwd;
-    this.timeout = resources.timeout;
-    this.maxRetries = resources.maxRetries;
+    this.resources = resources;
+  }
+
+  // The resources through getters on the prototype: one field per task instead of six.
+  get cores(): number {
+    return this.resources.cores;
+  }
+  get gpus(): number {
+    return this.resources.gpus;
+  }
+  get threadsPerCore(): number | undefined {
+    return this.resources.threadsPerCore;
+  }
+  get cwd(): string | undefined {
+    return this.resources.cwd;
+  }
+  get timeout(): number | undefined {
+    return this.resources.timeout;
+  }
+  get maxRetries(): number {
+    return this.resources.maxRetries;
   }
 
   /** The scheduler takes the task: it hears when the future completes or is cancelled. */
