@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runningTask, sharedSignals, wake, type WakeData } from './thread-signals.js';
+import { postBytes, runningTask, sharedSignals, wake, type WakeData } from './thread-signals.js';
 
 /**
  * The pluggable part of the executor: how a worker is started, talked to and stopped.
@@ -93,7 +93,7 @@ export const threadBackend: WorkerBackend = {
     worker.on('exit', (code) => events.exit({ code, signal: null, runningTask: runningTask(counter), ...(error ? { error } : {}) }));
     return {
       send: (bytes) => {
-        worker.postMessage(bytes);
+        postBytes(worker, bytes);
         wake(counter);
       },
       ref: () => worker.ref(),

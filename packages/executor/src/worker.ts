@@ -9,7 +9,7 @@ import { frame, FrameReader } from './launch/frames.js';
 import { performance } from 'node:perf_hooks';
 import { encode, decode } from '@d4/core';
 import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
-import { workerSignals } from './thread-signals.js';
+import { postBytes, workerSignals } from './thread-signals.js';
 import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError } from './rebuild.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -19,7 +19,7 @@ const connectTo = process.env.D4_EXECUTOR_CONNECT;
 const socket = !parentPort && connectTo ? openSocket(connectTo) : undefined;
 
 const send: (bytes: Uint8Array) => void = parentPort
-  ? (bytes) => parentPort!.postMessage(bytes)
+  ? (bytes) => postBytes(parentPort!, bytes)
   : socket
     ? (bytes) => {
         socket.write(frame(bytes));
