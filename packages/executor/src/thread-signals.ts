@@ -110,9 +110,14 @@ function nothingElsePending(): boolean {
  * Posts exactly these bytes to the other thread. A Uint8Array posted as it is carries its
  * whole ArrayBuffer through the structured clone, and the codec's buffers are views of one
  * reused buffer of 8 KB or more (32 KB once a batch of 1 000 tasks was encoded): a 15-byte
- * answer copied all of it, on both sides. A copy of its own is moved instead.
+ * answer copied all of it, on both sides (21 µs a message here, against 2 µs). A copy of its
+ * own is sent instead: cloned when small, moved with the transfer list from about a kilobyte,
+ * where moving is the cheaper (2.9 against 4.2 µs for 4 KB).
  */
 export function postBytes(target: { postMessage(value: unknown, transfer?: readonly TransferListItem[]): void }, bytes: Uint8Array): void {
   const own = new Uint8Array(bytes);
-  target.postMessage(own, [own.buffer]);
+  if (own.byteLength < MOVE_FROM_BYTES) target.postMessage(own);
+  else target.postMessage(own, [own.buffer]);
 }
+
+const MOVE_FROM_BYTES = 1024;

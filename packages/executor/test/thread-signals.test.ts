@@ -16,6 +16,13 @@ describe('thread signals', () => {
     expect([...received]).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     expect(view.byteLength).toBe(15);
     expect(big.buffer.byteLength).toBe(32_768);
+    // A large message is moved, not cloned: still exactly its bytes, and the source stays usable.
+    const large = big.subarray(1000, 5000).fill(7);
+    postBytes(port1, large);
+    const moved = receiveMessageOnPort(port2)?.message as Uint8Array;
+    expect(moved.buffer.byteLength).toBe(4000);
+    expect(moved.every((b) => b === 7)).toBe(true);
+    expect(large.byteLength).toBe(4000);
     port1.close();
   });
 
