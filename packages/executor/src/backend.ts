@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { postBytes, runningTask, sharedSignals, wake, type WakeData } from './thread-signals.js';
 
 /**
  * The pluggable part of the executor: how a worker is started, talked to and stopped.
@@ -35,6 +36,11 @@ export interface WorkerExit {
   detail?: string;
   /** The worker was retired after it answered a task with a failure (a rank threw): no task is to blame for the exit. */
   afterTaskFailure?: boolean;
+  /**
+   * The id of the task the worker was running when it ended, 0 when it ran none, when the
+   * backend can tell (threads). Without it, the first task the worker held is blamed.
+   */
+  runningTask?: number;
 }
 
 export interface WorkerHandle {
@@ -67,20 +73,29 @@ export function workerScript(): string {
   throw new Error(`@d4/executor: worker script not found at ${sibling} or ${built}; build the package (npx tsc -p tsconfig.build.json)`);
 }
 
-/** Worker threads: cheapest to start and to talk to; env is per thread, cwd is the process's. */
+/**
+ * Worker threads: cheapest to start and to talk to; env is per thread, cwd is the process's.
+ * Each message posted also bumps the worker's wake counter, on which an idle worker waits,
+ * and the worker marks there the task it runs (thread-signals.ts).
+ */
 export const threadBackend: WorkerBackend = {
   name: 'thread',
   ownProcess: false,
   start(spec, events) {
-    const worker = new Worker(workerScript(), { env: spec.env });
+    const { buffer, counter } = sharedSignals();
+    const workerData: WakeData = { d4Wake: buffer };
+    const worker = new Worker(workerScript(), { env: spec.env, workerData });
     let error: Error | undefined;
     worker.on('message', (bytes: Uint8Array) => events.message(bytes));
     worker.on('error', (e) => {
       error = e;
     });
-    worker.on('exit', (code) => events.exit({ code, signal: null, ...(error ? { error } : {}) }));
+    worker.on('exit', (code) => events.exit({ code, signal: null, runningTask: runningTask(counter), ...(error ? { error } : {}) }));
     return {
-      send: (bytes) => worker.postMessage(bytes),
+      send: (bytes) => {
+        postBytes(worker, bytes);
+        wake(counter);
+      },
       ref: () => worker.ref(),
       unref: () => worker.unref(),
       stop: () => {

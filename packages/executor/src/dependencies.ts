@@ -4,11 +4,17 @@ import { isFuture, type Future } from './future.js';
  * Futures given as arguments, also inside arrays, plain objects, Maps and Sets. Class
  * instances are not searched: they cross to the worker as data.
  */
-export function collectFutures(args: readonly unknown[]): Future<unknown>[] {
+export function collectFutures(args: readonly unknown[]): readonly Future<unknown>[] {
+  // Most calls have only plain values: answer those without allocating.
+  let i = 0;
+  while (i < args.length && (typeof args[i] !== 'object' || args[i] === null)) i++;
+  if (i === args.length) return NONE;
   const found = new Set<Future<unknown>>();
-  for (const arg of args) visit(arg, found, 0);
-  return [...found];
+  for (; i < args.length; i++) visit(args[i], found, 0);
+  return found.size === 0 ? NONE : [...found];
 }
+
+const NONE: readonly Future<unknown>[] = Object.freeze([]);
 
 function visit(value: unknown, found: Set<Future<unknown>>, depth: number): void {
   if (value === null || typeof value !== 'object' || depth > 64) return;

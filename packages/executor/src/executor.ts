@@ -8,10 +8,10 @@ import { ResultCache } from './cache.js';
 import { DependencyGraph, type DependencyGraphJSON } from './graph.js';
 import { mapTasks, type MapOptions } from './map.js';
 import { resolveSettings, type CallOptions, type ExecutorOptions, type Settings } from './options.js';
-import { resourcesFor } from './resources.js';
+import { resourcesFor, type TaskResources } from './resources.js';
 import { Scheduler } from './scheduler.js';
 import { waitForDependencies } from './scheduling/dependency-wiring.js';
-import type { Task } from './task.js';
+import { Task } from './task.js';
 
 export { THREAD_ENV_VARS } from './resources.js';
 export type { ExecutorOptions, CallOptions } from './options.js';
@@ -46,7 +46,11 @@ export class Executor<I = undefined> implements AsyncDisposable {
   readonly #graph: DependencyGraph | undefined;
   readonly #scheduler: Scheduler;
   readonly #functions = new WeakMap<object, FunctionInfo>();
+  /** The resources of a call without options: the same for every such call, so worked out once. */
+  #defaultResources: TaskResources | undefined;
   #nextFunctionKey = 1;
+  #lastFunction: object | undefined;
+  #lastInfo: FunctionInfo | undefined;
   #closed = false;
   #shutdownDone: Promise<void> | undefined;
 
@@ -150,9 +154,9 @@ export class Executor<I = undefined> implements AsyncDisposable {
   #submit(fn: AnyFunction | TaskRef, args: unknown[], call: CallOptions | undefined, chunk: boolean): Future<unknown> {
     if (this.#closed) throw this.#shutdownError();
     const info = this.#functionInfo(fn);
-    const resources = resourcesFor(this.#settings, call, info.label);
+    const resources = call === undefined ? (this.#defaultResources ??= resourcesFor(this.#settings, undefined, info.label)) : resourcesFor(this.#settings, call, info.label);
     const future = new Future<unknown>(info.label);
-    const task: Task = { future, fn: info, args, chunk, ...resources, attempts: 0, state: 'waiting', slot: undefined, timer: undefined, cacheKey: undefined };
+    const task = new Task(future, info, args, chunk, resources);
     const deps = collectFutures(args);
     this.#graph?.add(future, this.#options.disableDependencies ? [] : deps);
     const scheduler = this.#scheduler;
@@ -185,12 +189,16 @@ export class Executor<I = undefined> implements AsyncDisposable {
   }
 
   #functionInfo(fn: AnyFunction | TaskRef): FunctionInfo {
+    // A burst submits one function many times: remember the last one before the WeakMap.
+    if (fn === this.#lastFunction) return this.#lastInfo!;
     if ((typeof fn !== 'function' && typeof fn !== 'object') || fn === null) return describeFunction(fn as AnyFunction, this.#nextFunctionKey++);
     let info = this.#functions.get(fn);
     if (!info) {
       info = describeFunction(fn, this.#nextFunctionKey++);
       this.#functions.set(fn, info);
     }
+    this.#lastFunction = fn;
+    this.#lastInfo = info;
     return info;
   }
 

@@ -6,6 +6,16 @@ const FUTURE_BRAND = Symbol.for('d4.executor.future');
 export type FutureState = 'pending' | 'running' | 'finished' | 'failed' | 'cancelled';
 export type DoneCallback<T> = (future: Future<T>) => void;
 
+/**
+ * What runs a future's task (the executor's task record): told first when the future
+ * completes, and asked to stop the task when someone cancels the future. An object rather
+ * than two closures per future, because a burst of submits keeps every future alive at once.
+ */
+export interface FutureOwner {
+  onFutureDone(): void;
+  cancelTask(): void;
+}
+
 export function isFuture(value: unknown): value is Future<unknown> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE_BRAND] === true;
 }
@@ -18,20 +28,22 @@ export function isFuture(value: unknown): value is Future<unknown> {
  * tasks become ready without a poll.
  */
 export class Future<T = unknown> implements PromiseLike<T> {
-  readonly [FUTURE_BRAND] = true;
+  // On the prototype (set below), not on every instance.
+  declare readonly [FUTURE_BRAND]: true;
   /** A number unique within this process, used in messages and the dependency graph. */
   readonly id: number;
   /** What the future computes, e.g. the task function's name. */
   readonly label: string;
   #state: FutureState = 'pending';
-  #value: T | undefined;
-  #error: unknown;
-  // Stored loosely typed so that Future<string> is assignable to Future<unknown> (covariance).
+  /** The value once finished, the error once failed or cancelled. */
+  #outcome: unknown = undefined;
+  // One callback as itself, more as an array (most futures have one or none). Stored loosely
+  // typed so that Future<string> is assignable to Future<unknown> (covariance).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  #callbacks: DoneCallback<any>[] | undefined;
-  #promise: Promise<T> | undefined;
-  /** Set by the executor: asked to stop the task; the executor then calls `_cancel`. */
-  _canceller: (() => void) | undefined;
+  #callbacks: DoneCallback<any> | DoneCallback<any>[] | undefined = undefined;
+  #promise: Promise<T> | undefined = undefined;
+  /** Set by the executor: told when the future completes, asked to stop its task on cancel(). */
+  _owner: FutureOwner | undefined = undefined;
 
   private static nextId = 1;
 
@@ -62,7 +74,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   cancel(): boolean {
     if (this.done()) return false;
-    if (this._canceller) this._canceller();
+    this._owner?.cancelTask();
     if (!this.done()) this._cancel(new CancelledError(`task #${this.id} (${this.label}) was cancelled`));
     return true;
   }
@@ -77,8 +89,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   exception(options: { timeout?: number } = {}): Promise<unknown> {
     const settled = new Promise<unknown>((resolve, reject) => {
       this.addDoneCallback((f) => {
-        if (f.#state === 'cancelled') reject(f.#error);
-        else resolve(f.#state === 'failed' ? f.#error : undefined);
+        if (f.#state === 'cancelled') reject(f.#outcome);
+        else resolve(f.#state === 'failed' ? f.#outcome : undefined);
       });
     });
     if (options.timeout === undefined) return settled;
@@ -91,7 +103,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
       runCallback(callback, this);
       return;
     }
-    (this.#callbacks ??= []).push(callback);
+    const callbacks = this.#callbacks;
+    if (callbacks === undefined) this.#callbacks = callback;
+    else if (typeof callbacks === 'function') this.#callbacks = [callbacks, callback];
+    else callbacks.push(callback);
   }
 
   then<R1 = T, R2 = never>(onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
@@ -108,8 +123,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** The value of a finished future (undefined otherwise); for code that already checked done(). */
   _valueIfDone(): { ok: true; value: T } | { ok: false; error: unknown; cancelled: boolean } | undefined {
-    if (this.#state === 'finished') return { ok: true, value: this.#value as T };
-    if (this.#state === 'failed' || this.#state === 'cancelled') return { ok: false, error: this.#error, cancelled: this.#state === 'cancelled' };
+    if (this.#state === 'finished') return { ok: true, value: this.#outcome as T };
+    if (this.#state === 'failed' || this.#state === 'cancelled') return { ok: false, error: this.#outcome, cancelled: this.#state === 'cancelled' };
     return undefined;
   }
 
@@ -123,7 +138,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   _resolve(value: T): boolean {
     if (this.done()) return false;
-    this.#value = value;
+    this.#outcome = value;
     this.#state = 'finished';
     this.#complete();
     return true;
@@ -140,28 +155,38 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Ends the future with an error, unless it has ended already. */
   #end(state: 'failed' | 'cancelled', error: unknown): boolean {
     if (this.done()) return false;
-    this.#error = error;
+    this.#outcome = error;
     this.#state = state;
     this.#complete();
     return true;
   }
 
   #complete(): void {
-    this._canceller = undefined;
+    const owner = this._owner;
+    this._owner = undefined;
+    // The owner first: the executor forgets the task before user callbacks and awaiters run.
+    if (owner) owner.onFutureDone();
     const callbacks = this.#callbacks;
     this.#callbacks = undefined;
-    if (callbacks) for (const callback of callbacks) runCallback(callback, this);
+    if (callbacks === undefined) return;
+    if (typeof callbacks === 'function') runCallback(callbacks, this);
+    else for (const callback of callbacks) runCallback(callback, this);
   }
 
   #asPromise(): Promise<T> {
     if (!this.#promise) {
+      // Already done (the usual case when a burst is awaited in order): no callback to keep.
+      if (this.#state === 'finished') return (this.#promise = Promise.resolve(this.#outcome as T));
+      if (this.#state === 'failed' || this.#state === 'cancelled') return (this.#promise = Promise.reject(this.#outcome));
       this.#promise = new Promise<T>((resolve, reject) => {
-        this.addDoneCallback((f) => (f.#state === 'finished' ? resolve(f.#value as T) : reject(f.#error)));
+        this.addDoneCallback((f) => (f.#state === 'finished' ? resolve(f.#outcome as T) : reject(f.#outcome)));
       });
     }
     return this.#promise;
   }
 }
+
+Object.defineProperty(Future.prototype, FUTURE_BRAND, { value: true });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function runCallback(callback: DoneCallback<any>, future: Future<any>): void {

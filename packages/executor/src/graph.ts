@@ -11,7 +11,7 @@ export class DependencyGraph {
   #nodes = new Map<number, Future<unknown>>();
   #edges: { from: number; to: number }[] = [];
 
-  add(future: Future<unknown>, dependencies: Future<unknown>[]): void {
+  add(future: Future<unknown>, dependencies: readonly Future<unknown>[]): void {
     this.#nodes.set(future.id, future);
     for (const dep of dependencies) {
       if (!this.#nodes.has(dep.id)) this.#nodes.set(dep.id, dep);

@@ -6,10 +6,13 @@
 
 /** parent → worker: `[M_INIT, workerId, initSpec | null]` */
 export const M_INIT = 0;
-/** parent → worker: `[M_TASKS, defs: [fnKey, FnSpec][], tasks: WireTask[]]` */
+/**
+ * parent → worker: `[M_TASKS, defs: [fnKey, FnSpec][], tasks]`, where `tasks` is flat: four
+ * entries per task, `taskId, fnKey, args, flags` (no array per task to build and to decode).
+ */
 export const M_TASKS = 1;
 
-/** worker → parent: `[W_RESULTS, [taskId, ok 1|0, value | ErrorInfo][], execMs]` */
+/** worker → parent: `[W_RESULTS, results, execMs]`, `results` flat: three entries per task, `taskId, ok 1|0, value | ErrorInfo` */
 export const W_RESULTS = 0;
 /** worker → parent: `[W_STARTED, taskId]`, sent only for tasks with a timeout */
 export const W_STARTED = 1;
@@ -44,8 +47,9 @@ export function placedLine(at: SourceSite): number {
   return Math.max(4, at.line);
 }
 
-/** `[taskId, fnKey, args, flags]` */
-export type WireTask = [number, number, unknown[], number];
+/** Entries per task in an M_TASKS message, and per result in a W_RESULTS message. */
+export const TASK_FIELDS = 4;
+export const RESULT_FIELDS = 3;
 
 /** An error as it crosses back from a worker. `d4` marks the executor's own errors (not the task's). */
 export interface ErrorInfo {

@@ -1,10 +1,10 @@
 import { decode, CodecError, WorkerError } from '@d4/core';
 import { CancelledError, InitError, TaskTimeoutError } from './errors.js';
-import { W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo, type FnSpec } from './protocol.js';
+import { RESULT_FIELDS, W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo, type FnSpec } from './protocol.js';
 import type { WorkerExit } from './backend.js';
 import type { ResultCache } from './cache.js';
 import type { ExecutorOptions, Settings } from './options.js';
-import type { Task } from './task.js';
+import type { Task, TaskHooks } from './task.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import { TaskQueue } from './scheduling/task-queue.js';
 import { leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
@@ -28,6 +28,11 @@ export class Scheduler {
   #unfinished = 0;
   #idleWaiters: (() => void)[] = [];
   #broken: InitError | undefined;
+  /** One object for every task's future (no closures per task). */
+  readonly #hooks: TaskHooks = {
+    done: (task) => this.#onTaskDone(task),
+    cancel: (task) => this.#cancel(task),
+  };
   readonly #unsendable = (task: Task, error: Error): void => {
     if (task.slot) this.#removeInflight(task.slot, task);
     task.future._reject(error);
@@ -56,8 +61,7 @@ export class Scheduler {
   /** Counts a new task until its future completes, and lets `cancel()` reach its worker. */
   track(task: Task): void {
     this.#unfinished++;
-    task.future.addDoneCallback(() => this.#onTaskDone(task));
-    task.future._canceller = () => this.#cancel(task);
+    task.own(this.#hooks);
   }
 
   /** The task waits for its argument futures (see dependency-wiring.ts). */
@@ -128,7 +132,7 @@ export class Scheduler {
         // A worker could not be started at all (e.g. the package is not built): fail what waits, never hang.
         const failure = new WorkerError(`@d4/executor cannot start a worker: ${(error as Error).message}`, 'D4_WORKER_START', { cause: error });
         for (const task of this.pendingTasks()) task.future._reject(failure);
-        for (const slot of this.#slots.all()) for (const task of [...slot.inflight]) task.future._reject(failure);
+        for (const slot of this.#slots.all()) for (const task of slot.inflight.toArray()) task.future._reject(failure);
       }
     });
   }
@@ -176,12 +180,14 @@ export class Scheduler {
       return;
     }
     if (message[0] === W_RESULTS) {
-      const results = message[1] as [number, number, unknown][];
-      slot.avgMs = nextAverage(slot.avgMs, (message[2] as number) / results.length);
-      for (const [id, ok, value] of results) {
-        const task = this.#removeInflightById(slot, id);
+      const results = message[1] as unknown[];
+      slot.avgMs = nextAverage(slot.avgMs, (message[2] as number) / (results.length / RESULT_FIELDS));
+      for (let at = 0; at < results.length; at += RESULT_FIELDS) {
+        const value = results[at + 2];
+        const task = slot.inflight.takeById(results[at] as number);
         if (!task) continue; // cancelled or timed out meanwhile
-        if (ok) {
+        this.#finishRun(task);
+        if (results[at + 1] === 1) {
           if (task.cacheKey !== undefined && this.#cache) this.#cache.write(task.cacheKey, value);
           task.future._resolve(value);
         } else {
@@ -201,19 +207,8 @@ export class Scheduler {
     }
   }
 
-  #removeInflightById(slot: Slot, id: number): Task | undefined {
-    const inflight = slot.inflight;
-    // Results come in the order the worker ran the tasks: nearly always the first one.
-    const at = inflight.length > 0 && inflight[0].future.id === id ? 0 : inflight.findIndex((t) => t.future.id === id);
-    if (at < 0) return undefined;
-    const [task] = inflight.splice(at, 1);
-    this.#finishRun(task);
-    return task;
-  }
-
   #removeInflight(slot: Slot, task: Task): void {
-    const at = slot.inflight.indexOf(task);
-    if (at >= 0) slot.inflight.splice(at, 1);
+    slot.inflight.remove(task);
     this.#finishRun(task);
   }
 
@@ -230,9 +225,8 @@ export class Scheduler {
 
   /** Stops a worker on purpose (timeout, cancel): its other tasks go back to the front of the queue. */
   #replaceWorker(slot: Slot, except: Task): void {
-    const others = slot.inflight.filter((t) => t !== except);
-    slot.inflight = [except];
-    this.#removeInflight(slot, except);
+    const others = slot.inflight.drain().filter((t) => t !== except);
+    this.#finishRun(except);
     this.#detach(slot);
     this.#requeueFront(others);
   }
@@ -269,18 +263,22 @@ export class Scheduler {
   #onExit(slot: Slot, info: WorkerExit): void {
     if (slot.stopped) return;
     slot.stopped = true;
-    this.#crash(slot, describeExit(info), info.afterTaskFailure === true);
+    this.#crash(slot, describeExit(info), info.afterTaskFailure === true, info.runningTask);
   }
 
   /**
    * A worker died unexpectedly: the task it was running is retried or failed; the others are
    * requeued. `blameless`: it was retired after a task failed there (that task has its answer).
+   * `running`: the id of the task it was running, when the backend knows; otherwise (or when it
+   * died between tasks: a task may have left something behind that killed it) the first task
+   * it held is taken for it, so that every crash fails or retries one task and none loops.
    */
-  #crash(slot: Slot, how: string, blameless = false): void {
+  #crash(slot: Slot, how: string, blameless = false, running?: number): void {
     this.#slots.stop(slot);
-    const culprit = blameless ? undefined : slot.inflight[0];
-    const others = blameless ? slot.inflight : slot.inflight.slice(1);
-    slot.inflight = [];
+    const held = slot.inflight.drain();
+    const named = running ? held.find((t) => t.future.id === running) : undefined;
+    const culprit = blameless ? undefined : (named ?? held[0]);
+    const others = culprit ? held.filter((t) => t !== culprit) : held;
     if (culprit) {
       if (culprit.timer) clearTimeout(culprit.timer);
       culprit.timer = undefined;
@@ -300,8 +298,7 @@ export class Scheduler {
     this.#broken = error;
     for (const task of this.pendingTasks()) task.future._reject(error);
     for (const slot of this.#slots.all()) {
-      for (const task of [...slot.inflight]) task.future._reject(error);
-      slot.inflight = [];
+      for (const task of slot.inflight.drain()) task.future._reject(error);
       this.#slots.stop(slot);
     }
     this.#slots.table.fill(undefined);
@@ -314,9 +311,10 @@ export class Scheduler {
       // Done while still in a worker (rejected by break/crash paths): make sure the slot forgets it.
       this.#removeInflight(task.slot, task);
     }
+    const wasWaiting = task.state === 'waiting' || task.state === 'caching';
     task.state = 'done';
-    task.args = [];
-    this.#waiting.delete(task);
+    task.dropArgs();
+    if (wasWaiting) this.#waiting.delete(task);
     this.#unfinished--;
     if (this.#unfinished === 0 && this.#idleWaiters.length) {
       const waiters = this.#idleWaiters;

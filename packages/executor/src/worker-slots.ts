@@ -1,11 +1,12 @@
 import { encode, CodecError } from '@d4/core';
 import type { WorkerBackend, WorkerExit, WorkerHandle } from './backend.js';
-import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, type FnSpec, type WireTask } from './protocol.js';
+import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, TASK_FIELDS, type FnSpec } from './protocol.js';
 import { chooseBackend, describeLaunch, GpuPool, type WorkerResources } from './resources.js';
 import type { ExecutorOptions, Settings } from './options.js';
 import { launchedBackend } from './launch/launched-backend.js';
 import { defaultListenHost, mpiexecLauncher, srunLauncher } from './launch/slurm.js';
 import type { Task } from './task.js';
+import { InFlight } from './scheduling/in-flight.js';
 
 /** A started worker, as the executor sees it. */
 export interface Slot {
@@ -13,7 +14,7 @@ export interface Slot {
   handle: WorkerHandle;
   backend: WorkerBackend;
   /** Tasks sent and not answered, in the order the worker runs them. */
-  inflight: Task[];
+  readonly inflight: InFlight<Task>;
   /** Measured execution time per task (ms), to decide how many tasks to queue in the worker. */
   avgMs: number | undefined;
   /** Functions this worker was sent already (by key), so each crosses once. */
@@ -153,20 +154,29 @@ export class WorkerSlots {
    */
   send(slot: Slot, tasks: Task[], unsendable: (task: Task, error: Error) => void): void {
     for (let start = 0; start < tasks.length; start += MAX_TASKS_PER_MESSAGE) {
-      const part = tasks.slice(start, start + MAX_TASKS_PER_MESSAGE);
+      const end = Math.min(tasks.length, start + MAX_TASKS_PER_MESSAGE);
       const defs: [number, FnSpec][] = [];
-      for (const task of part) {
-        if (!slot.sentKeys.has(task.fn.key)) {
-          slot.sentKeys.add(task.fn.key);
-          defs.push([task.fn.key, task.fn.spec]);
+      const wire: unknown[] = new Array((end - start) * TASK_FIELDS);
+      let at = 0;
+      let lastKey = -1;
+      for (let i = start; i < end; i++) {
+        const t = tasks[i];
+        const key = t.fn.key;
+        if (key !== lastKey && !slot.sentKeys.has(key)) {
+          slot.sentKeys.add(key);
+          defs.push([key, t.fn.spec]);
         }
+        lastKey = key;
+        wire[at++] = t.future.id;
+        wire[at++] = key;
+        wire[at++] = t.args;
+        wire[at++] = (t.chunk ? F_CHUNK : 0) | (t.timeout !== undefined ? F_TIMED : 0);
       }
-      const wire: WireTask[] = part.map((t) => [t.future.id, t.fn.key, t.args, (t.chunk ? F_CHUNK : 0) | (t.timeout !== undefined ? F_TIMED : 0)]);
       let bytes: Uint8Array;
       try {
         bytes = encode([M_TASKS, defs, wire]);
       } catch {
-        bytes = encodeWithoutBadArguments(part, defs, wire, unsendable);
+        bytes = encodeWithoutBadArguments(tasks.slice(start, end), defs, wire, unsendable);
       }
       slot.handle.send(bytes);
     }
@@ -180,7 +190,7 @@ export class WorkerSlots {
       id,
       backend,
       handle: undefined as unknown as WorkerHandle,
-      inflight: [],
+      inflight: new InFlight(),
       avgMs: undefined,
       sentKeys: new Set(),
       cores: resources.cores,
@@ -200,12 +210,13 @@ export class WorkerSlots {
 }
 
 /** Hands the tasks whose arguments the codec cannot carry to `unsendable`, and encodes the rest. */
-function encodeWithoutBadArguments(part: Task[], defs: [number, FnSpec][], wire: WireTask[], unsendable: (task: Task, error: Error) => void): Uint8Array {
-  const keep: WireTask[] = [];
+function encodeWithoutBadArguments(part: Task[], defs: [number, FnSpec][], wire: unknown[], unsendable: (task: Task, error: Error) => void): Uint8Array {
+  const keep: unknown[] = [];
   for (let i = 0; i < part.length; i++) {
+    const at = i * TASK_FIELDS;
     try {
-      encode(wire[i][2]);
-      keep.push(wire[i]);
+      encode(wire[at + 2]);
+      keep.push(...wire.slice(at, at + TASK_FIELDS));
     } catch (error) {
       const task = part[i];
       unsendable(task, new CodecError(`the arguments of task #${task.future.id} (${task.fn.label}) cannot be sent to a worker: ${(error as Error).message}`, { cause: error }));

@@ -3,12 +3,13 @@
  * process (process.send). It receives batches of tasks, runs them one after another in
  * arrival order, and sends results back in batches.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { connect } from 'node:net';
 import { frame, FrameReader } from './launch/frames.js';
 import { performance } from 'node:perf_hooks';
 import { encode, decode } from '@d4/core';
-import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, type ErrorInfo, type FnSpec, type WireTask } from './protocol.js';
+import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
+import { postBytes, workerSignals } from './thread-signals.js';
 import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError } from './rebuild.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -18,7 +19,7 @@ const connectTo = process.env.D4_EXECUTOR_CONNECT;
 const socket = !parentPort && connectTo ? openSocket(connectTo) : undefined;
 
 const send: (bytes: Uint8Array) => void = parentPort
-  ? (bytes) => parentPort!.postMessage(bytes)
+  ? (bytes) => postBytes(parentPort!, bytes)
   : socket
     ? (bytes) => {
         socket.write(frame(bytes));
@@ -38,16 +39,31 @@ function openSocket(address: string) {
 }
 
 const functions = new Map<number, Fn | Promise<Fn>>();
-const queue: WireTask[] = [];
+/** Tasks to run, flat as they came: TASK_FIELDS entries each (see protocol.ts). */
+let queue: unknown[] = [];
 let queueHead = 0;
 let draining = false;
 let initReady: Promise<void> | undefined;
 let initData: Record<string, unknown> | undefined;
-let results: [number, number, unknown][] = [];
+/** Results to send, flat: RESULT_FIELDS entries each. */
+let results: unknown[] = [];
 let execMs = 0;
 const MAX_RESULTS_PER_MESSAGE = 256;
 
+/**
+ * A worker thread shares a buffer with its executor: it marks there the task it runs, and
+ * waits there for its next tasks instead of on its event loop when nothing else is pending in
+ * it (see thread-signals.ts). Elsewhere these do nothing.
+ */
+const signals = workerSignals(parentPort, workerData as unknown, (raw) => accept(raw));
+
 function onMessage(raw: Uint8Array): void {
+  accept(raw);
+  if (!draining) void drain();
+}
+
+/** Takes in one message from the executor (tasks are queued, not run). */
+function accept(raw: Uint8Array): void {
   const message = decode<unknown[]>(raw);
   if (message[0] === M_TASKS) {
     for (const [key, spec] of message[1] as [number, FnSpec][]) {
@@ -56,8 +72,13 @@ function onMessage(raw: Uint8Array): void {
       functions.set(key, pending);
       pending.then((fn) => functions.set(key, fn), () => undefined);
     }
-    for (const task of message[2] as WireTask[]) queue.push(task);
-    if (!draining) void drain();
+    const tasks = message[2] as unknown[];
+    if (queueHead === queue.length) {
+      queue = tasks;
+      queueHead = 0;
+    } else {
+      for (let i = 0; i < tasks.length; i++) queue.push(tasks[i]);
+    }
   } else if (message[0] === M_INIT) {
     const spec = message[2] as FnSpec | null;
     if (spec) initReady = runInit(spec);
@@ -112,18 +133,28 @@ async function drain(): Promise<void> {
   try {
     if (mpi) await mpi;
     if (initReady) await initReady;
-    while (queueHead < queue.length) {
-      const task = queue[queueHead++];
-      if (queueHead > 1024 && queueHead * 2 > queue.length) {
-        queue.splice(0, queueHead);
+    for (;;) {
+      if (queueHead === queue.length) {
+        flush();
+        // Wait for the next tasks without going back to the event loop, when that is safe.
+        if (!signals.waitForTasks()) break;
+        continue;
+      }
+      const id = queue[queueHead] as number;
+      const key = queue[queueHead + 1] as number;
+      const args = queue[queueHead + 2] as unknown[];
+      const flags = queue[queueHead + 3] as number;
+      queueHead += TASK_FIELDS;
+      if (queueHead > 4096 && queueHead * 2 > queue.length) {
+        queue = queue.slice(queueHead);
         queueHead = 0;
       }
-      const [id, key, args, flags] = task;
       if (flags & F_TIMED) {
         flush();
         send(encode([W_STARTED, id]));
       }
       const started = performance.now();
+      signals.running(id);
       clearScopeViolation();
       try {
         let fn = functions.get(key);
@@ -149,12 +180,13 @@ async function drain(): Promise<void> {
           }
         }
         if (scopeViolation) throw scopeViolation;
-        results.push([id, 1, value]);
+        results.push(id, 1, value);
       } catch (error) {
-        results.push([id, 0, errorInfo(scopeViolation ?? error)]);
+        results.push(id, 0, errorInfo(scopeViolation ?? error));
       }
+      signals.running(0);
       execMs += performance.now() - started;
-      if (results.length >= MAX_RESULTS_PER_MESSAGE) flush();
+      if (results.length >= MAX_RESULTS_PER_MESSAGE * RESULT_FIELDS) flush();
     }
   } finally {
     draining = false;
@@ -187,16 +219,16 @@ function flush(): void {
     bytes = encode([W_RESULTS, batch, ms]);
   } catch {
     // Find the results the codec cannot carry and fail those tasks instead.
-    for (const entry of batch) {
+    for (let at = 0; at < batch.length; at += RESULT_FIELDS) {
       try {
-        encode(entry[2]);
+        encode(batch[at + 2]);
       } catch (error) {
-        entry[1] = 0;
-        entry[2] = {
+        batch[at + 1] = 0;
+        batch[at + 2] = {
           name: 'CodecError',
           code: 'D4_CODEC',
           d4: true,
-          message: `task #${entry[0]} returned a value that cannot cross to the caller: ${(error as Error).message}`,
+          message: `task #${batch[at] as number} returned a value that cannot cross to the caller: ${(error as Error).message}`,
         } satisfies ErrorInfo;
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { TaskQueue } from '../src/scheduling/task-queue.js';
+import { InFlight } from '../src/scheduling/in-flight.js';
 import { depthOf, leastLoaded, nextAverage } from '../src/scheduling/block-dispatch.js';
 import { fits, takeFitting, type Capacity } from '../src/scheduling/fresh-dispatch.js';
 import { waitForDependencies } from '../src/scheduling/dependency-wiring.js';
@@ -66,6 +67,37 @@ describe('TaskQueue', () => {
     expect(q.length).toBe(0);
     q.push({ name: 'next' });
     expect(q.peek()?.name).toBe('next');
+  });
+});
+
+describe('InFlight', () => {
+  const held = (n: number) => Array.from({ length: n }, (_, i) => ({ future: { id: i + 1 } }));
+
+  test('takes results in the order the worker ran them, and one out of order, by id', () => {
+    const tasks = held(5);
+    const inflight = new InFlight<(typeof tasks)[number]>();
+    for (const t of tasks) inflight.push(t);
+    expect(inflight.takeById(1)).toBe(tasks[0]);
+    expect(inflight.takeById(4)).toBe(tasks[3]);
+    expect(inflight.takeById(4)).toBeUndefined();
+    expect(inflight.first()).toBe(tasks[1]);
+    expect(inflight.remove(tasks[4])).toBe(true);
+    expect(inflight.remove(tasks[4])).toBe(false);
+    expect(inflight.find((t) => t.future.id === 3)).toBe(tasks[2]);
+    expect(inflight.toArray().map((t) => t.future.id)).toEqual([2, 3]);
+    expect(inflight.length).toBe(2);
+    expect(inflight.drain().map((t) => t.future.id)).toEqual([2, 3]);
+    expect(inflight.length).toBe(0);
+    expect(inflight.first()).toBeUndefined();
+  });
+
+  test('after thousands taken from the front it holds exactly the rest, in order', () => {
+    const tasks = held(5000);
+    const inflight = new InFlight<(typeof tasks)[number]>();
+    for (const t of tasks) inflight.push(t);
+    for (let id = 1; id <= 4000; id++) expect(inflight.takeById(id)?.future.id).toBe(id);
+    expect(inflight.length).toBe(1000);
+    expect(inflight.toArray().map((t) => t.future.id)).toEqual(tasks.slice(4000).map((t) => t.future.id));
   });
 });
 

@@ -4,7 +4,7 @@ import { WorkerSlots } from '../src/worker-slots.js';
 import { resolveSettings } from '../src/options.js';
 import { Future } from '../src/future.js';
 import type { WorkerBackend, WorkerSpec } from '../src/backend.js';
-import type { Task } from '../src/task.js';
+import { Task } from '../src/task.js';
 
 // Worker slots with a fake backend that records what it is asked to do: no threads, no processes.
 function fakeBackend() {
@@ -31,7 +31,9 @@ const events = { message: () => undefined, exit: () => undefined };
 
 function taskNeeding(cores: number, gpus: number): Task {
   const future = new Future<unknown>('t');
-  return { future, fn: { key: 1, spec: { k: 'src', source: '() => 1', name: 't' }, label: 't' }, args: [], chunk: false, cores, gpus, threadsPerCore: undefined, cwd: undefined, timeout: undefined, maxRetries: 0, attempts: 0, state: 'queued', slot: undefined, timer: undefined, cacheKey: undefined };
+  const task = new Task(future, { key: 1, spec: { k: 'src', source: '() => 1', name: 't' }, label: 't' }, [], false, { cores, gpus, threadsPerCore: undefined, cwd: undefined, timeout: undefined, maxRetries: 0 });
+  task.state = 'queued';
+  return task;
 }
 
 describe('WorkerSlots', () => {
@@ -91,9 +93,10 @@ describe('WorkerSlots', () => {
     const unsendable: number[] = [];
     slots.send(slot!, [...good, bad], (task) => unsendable.push(task.future.id));
     expect(unsendable).toEqual([bad.future.id]);
-    const tasksMessage = fake.sent[1].message as [number, [number, unknown][], [number, number, unknown[], number][]];
+    const tasksMessage = fake.sent[1].message as [number, [number, unknown][], unknown[]];
     expect(tasksMessage[1].map(([key]) => key)).toEqual([1]);
-    expect(tasksMessage[2].map(([id]) => id)).toEqual(good.map((t) => t.future.id));
+    // Flat: id, function key, args, flags per task.
+    expect(tasksMessage[2]).toEqual(good.flatMap((t) => [t.future.id, 1, [], 0]));
     expect(good.every((t) => t.state === 'running' && t.attempts === 1)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { decode, encode } from '@d4/core';
-import { W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo } from '../protocol.js';
+import { RESULT_FIELDS, W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo } from '../protocol.js';
 
 /**
  * The answers of a worker made of several MPI ranks, made into the answers of one worker:
@@ -32,22 +32,24 @@ export class RankResults {
       this.#failed = true;
       this.#emit(encode([W_INIT_FAILED, onRank(message[1] as ErrorInfo, rank, this.#size)]));
     } else if (message[0] === W_RESULTS) {
-      const batch = message[1] as [number, number, unknown][];
-      const done: [number, number, unknown][] = [];
+      const batch = message[1] as unknown[];
+      const done: unknown[] = [];
       let failure: string | undefined;
-      for (const [id, ok, value] of batch) {
+      for (let at = 0; at < batch.length; at += RESULT_FIELDS) {
+        const id = batch[at] as number;
+        const value = batch[at + 2];
         let entry = this.#partial.get(id);
         if (!entry) this.#partial.set(id, (entry = { values: new Array(this.#size), answered: 0 }));
-        if (!ok) {
+        if (batch[at + 1] !== 1) {
           this.#partial.delete(id);
-          done.push([id, 0, onRank(value as ErrorInfo, rank, this.#size)]);
+          done.push(id, 0, onRank(value as ErrorInfo, rank, this.#size));
           failure = `rank ${rank} of ${this.#size} failed task #${id}`;
           break;
         }
         entry.values[rank] = value;
         if (++entry.answered === this.#size) {
           this.#partial.delete(id);
-          done.push([id, 1, entry.values]);
+          done.push(id, 1, entry.values);
         }
       }
       if (done.length > 0) this.#emit(encode([W_RESULTS, done, ((message[2] as number) * done.length) / Math.max(1, batch.length)]));
