@@ -7,3 +7,4 @@ export { Communicator, type Received, type ReceivedBytes, type RecvOptions } fro
 export type { ReduceOp } from './native.js';
 export type { Reducible, ReducibleArray } from './reduction.js';
 export { MpiError } from './errors.js';
+export { mpiBuild, type MpiBuild } from './load-addon.js';

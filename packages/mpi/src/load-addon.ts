@@ -17,6 +17,37 @@ export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 interface BuildRecord {
   missing?: string;
   impl?: string;
+  mpicc?: string;
+}
+
+/** The MPI the addon was built against (from the build's record), without loading it. */
+export interface MpiBuild {
+  /** 'openmpi' or 'mpich'; undefined when the addon was not built (see `missing`). */
+  impl: 'openmpi' | 'mpich' | undefined;
+  /** The compiler wrapper whose flags it was built with. */
+  mpicc: string | undefined;
+  /** Why it was not built, when it was not. */
+  missing: string | undefined;
+}
+
+/**
+ * Which MPI @d4/mpi was built against, so that a launcher can pick the same
+ * implementation's mpiexec (Open MPI's and MPICH's take different options, and ranks of one
+ * cannot join the other's job). `D4_MPI_ADDON` (a built package folder) points elsewhere.
+ */
+export function mpiBuild(root: string = addonRoot()): MpiBuild {
+  const record = readRecord(root);
+  const impl = record?.impl === 'openmpi' || record?.impl === 'mpich' ? record.impl : undefined;
+  return { impl, mpicc: record?.mpicc, missing: record?.missing ?? (impl ? undefined : 'the addon was never built') };
+}
+
+/**
+ * Where the addon is looked for: this package, or the package folder named by
+ * D4_MPI_ADDON (another build of @d4/mpi, e.g. one made with D4_MPI=mpich beside the
+ * default Open MPI one; its build/ holds the addon and its record).
+ */
+export function addonRoot(): string {
+  return process.env.D4_MPI_ADDON || PACKAGE_ROOT;
 }
 
 function readRecord(root: string): BuildRecord | undefined {
@@ -28,7 +59,7 @@ function readRecord(root: string): BuildRecord | undefined {
 }
 
 /** Loads the addon under `root`, or throws a D4_MPI_MISSING error that says what to do. */
-export function loadAddon(root: string = PACKAGE_ROOT): NativeAddon {
+export function loadAddon(root: string = addonRoot()): NativeAddon {
   const record = readRecord(root);
   const candidates = ['Release', 'Debug'].map((config) => join(root, 'build', config, 'd4_mpi.node'));
   const present = candidates.filter((path) => existsSync(path));

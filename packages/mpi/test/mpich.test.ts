@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runMpi, type MpiRun } from './mpiexec.js';
+import { mpiBuild } from '../src/index.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COPY = join(PACKAGE_ROOT, 'build', `mpich-${process.pid}`);
@@ -50,6 +51,21 @@ describe('@d4/mpi built against MPICH', () => {
     const lines = child.stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
     expect(lines.sort((a, b) => (a.rank as number) - (b.rank as number))).toEqual([0, 1, 2].map((rank) => ({ rank, size: 3, library: 'MPICH' })));
   }, 90_000);
+
+  test('mpiBuild() says which MPI the addon was built against; D4_MPI_ADDON points @d4/mpi at another build', async () => {
+    expect(mpiBuild()).toEqual({ impl: 'openmpi', mpicc: expect.any(String), missing: undefined });
+    expect(mpiBuild(COPY)).toEqual({ impl: 'mpich', mpicc: 'mpicc.mpich', missing: undefined });
+    // This package's own sources, loading the MPICH build through the variable.
+    const env = { D4_MPI_ADDON: COPY };
+    const [openMpi, mpich] = [await runMpi('collectives', 2), await runMpi('collectives', 2, { env, launcher: MPICH })];
+    expect(mpich.stderr).toBe('');
+    expect(mpich.status).toBe(0);
+    expect(byRank(mpich)[0]).toBeDefined();
+    expect(byRank(mpich)).toEqual(byRank(openMpi));
+    // The other way round fails: Open MPI's launcher cannot start ranks of the MPICH build.
+    const mismatched = await runMpi('collectives', 2, { env, deadlineMs: 30_000 });
+    expect(mismatched.status).not.toBe(0);
+  }, 120_000);
 
   // The same programs as the Open MPI tests (whose exact values those tests check), run on
   // both builds: every rank must compute the same under MPICH as under Open MPI.
