@@ -16,6 +16,12 @@ const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 
 /** How long mpiexec gets to end the ranks after rank 0 reported a failure. */
 const ABORT_WAIT_MS = 3000;
+/**
+ * How long mpiexec gets to end after SIGTERM before SIGKILL: once (load ~20, a rank's
+ * MPI_Abort early in the run) Open MPI's mpiexec sat with every rank exited and unreaped,
+ * ignoring SIGTERM, and the run would have waited for ever.
+ */
+const KILL_WAIT_MS = 3000;
 
 /** The run's size before any rank exists: -n, else what runFixedJob would choose. */
 export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): number {
@@ -112,8 +118,10 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
       // Rank 0 reported the failure and calls MPI_Abort, which ends every rank (quieter than
       // a signal to mpiexec, whose event library then complains); a signal only if it lingers.
       const lingering = setTimeout(() => child.kill('SIGTERM'), ABORT_WAIT_MS);
+      const stuck = setTimeout(() => child.kill('SIGKILL'), ABORT_WAIT_MS + KILL_WAIT_MS);
       await exited;
       clearTimeout(lingering);
+      clearTimeout(stuck);
       throw first.error;
     }
     const end = await exited;
