@@ -27,8 +27,8 @@ const NEEDS = [
   { program: 'mpiexec', packages: ['openmpi-bin', 'libopenmpi-dev'], why: "@d4/mpi, the mpi mapping, the executor's MPI tasks and ProcessGroup, examples/dragon", other: 'macOS: brew install open-mpi' },
   // examples/dragon and ProcessGroup's tests build a small C MPI program.
   { program: 'mpicc', packages: ['openmpi-bin', 'libopenmpi-dev'], why: 'the C MPI program of examples/dragon and the ProcessGroup tests', other: 'macOS: brew install open-mpi' },
-  // The executor's SLURM backend is tested on a slurmctld + slurmd its tests start (packages/executor/test/slurm-cluster.ts).
-  { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
+  // The executor's SLURM backend and the mpi mapping's srun launch are tested on a slurmctld + slurmd their tests start (packages/executor/test/slurm-cluster.ts).
+  { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor) and the mpi mapping's srun launch (packages/mapping-mpi)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
   { program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' },
 ];
 
