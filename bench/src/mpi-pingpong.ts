@@ -2,8 +2,12 @@
 // (64 B under 10 us, 64 KB under 60 us), plus what a rank costs while idle with a receive
 // pending (the progress thread backs off instead of spinning). Run by mpiexec:
 //   mpiexec --allow-run-as-root -n 2 --bind-to none npx tsx bench/src/mpi-pingpong.ts
-// Prints one JSON line per (path, size) on rank 0 and an idle line; --quick for fewer trips.
+// Prints one JSON line per (path, size) on rank 0, with the raw C ping-pong's figure of
+// the same size measured right after (mpi-pingpong-c.ts), and an idle line; --quick for
+// fewer trips; --trace (with D4_MPI_TRACE=1) for where a hop's time goes instead.
 import { MPI, type Communicator } from '@d4/mpi';
+import { runCBaseline } from './mpi-pingpong-c.js';
+import { traceHops } from './mpi-pingpong-trace.js';
 
 const quick = process.argv.includes('--quick');
 const SIZES = [
@@ -50,7 +54,13 @@ const round = (us: number) => Math.round(us * 100) / 100;
 async function main(): Promise<void> {
   const world = await MPI.init();
   if (world.size !== 2) throw new Error(`run with mpiexec -n 2 (this world has ${world.size} ranks)`);
+  if (process.argv.includes('--trace')) {
+    for (const { bytes, trips } of SIZES) await traceHops(world, bytes, trips);
+    await MPI.finalize();
+    return;
+  }
   const cmd = command(world);
+  const rows: Array<Record<string, unknown>> = [];
   for (const path of ['bytes', 'value'] as const) {
     for (const { bytes, goalUs, trips } of SIZES) {
       const payload = new Uint8Array(bytes).fill(7);
@@ -59,8 +69,7 @@ async function main(): Promise<void> {
       for (let b = 0; b < BATCHES; b++) perTrip.push(await batch(cmd, path, payload, trips));
       if (world.rank === 0) {
         const med = median(perTrip);
-        const line = { bench: 'mpi-pingpong', path: path === 'bytes' ? 'sendBytes/recvBytes' : 'send/recv (codec)', bytes, trips, batches: BATCHES, roundTripUs: { median: round(med), min: round(Math.min(...perTrip)), max: round(Math.max(...perTrip)) }, goalUs, met: med < goalUs, library: MPI.libraryVersion.split(',')[0], node: process.version };
-        console.log(JSON.stringify(line));
+        rows.push({ bench: 'mpi-pingpong', path: path === 'bytes' ? 'sendBytes/recvBytes' : 'send/recv (codec)', bytes, trips, batches: BATCHES, roundTripUs: { median: round(med), min: round(Math.min(...perTrip)), max: round(Math.max(...perTrip)) }, goalUs, met: med < goalUs, library: MPI.libraryVersion.split(',')[0], node: process.version });
       }
       await world.barrier();
     }
@@ -73,12 +82,19 @@ async function main(): Promise<void> {
     await world.recv({ source: 1, tag: 9 });
     const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
     const used = process.cpuUsage(before);
-    console.log(JSON.stringify({ bench: 'mpi-idle', waitedMs: Math.round(wallUs / 1000), cpuPercentOfOneCore: round(((used.user + used.system) / wallUs) * 100) }));
+    rows.push({ bench: 'mpi-idle', waitedMs: Math.round(wallUs / 1000), cpuPercentOfOneCore: round(((used.user + used.system) / wallUs) * 100) });
   } else {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await world.send('wake', 0, 9);
   }
+  const rank = world.rank;
   await MPI.finalize();
+  if (rank !== 0) return;
+  const c = runCBaseline();
+  for (const row of rows) {
+    if (row.bench === 'mpi-pingpong') row.cRoundTripUs = c.ok ? (c.roundTripUs.get(row.bytes as number) ?? null) : c.why;
+    console.log(JSON.stringify(row));
+  }
 }
 
 main().catch((error: Error) => {

@@ -57,48 +57,33 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
   return env.Undefined();  // not reached: MPI_Abort ends every rank
 }
 
-// send(bytes, dest, tag): undefined when MPI completed the send at once (small messages,
-// eager protocol), else a promise.
+// send(bytes, dest, tag): undefined when the send completed on the JavaScript thread
+// (small messages at once; larger ones within the send spin budget), else a promise.
 Napi::Value Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RunningEngine(env);
+  int64_t posted = Now();
   int dest = info[1].As<Napi::Number>().Int32Value();
   int tag = info[2].As<Napi::Number>().Int32Value();
   Bytes bytes = BytesOf(info[0]);
   MPI_Request request = MPI_REQUEST_NULL;
   ThrowIfFailed(env, MPI_Isend(bytes.data, static_cast<int>(bytes.length), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &request), "MPI_Isend");
-  return Post(env, request, "MPI_Isend", {info[0]}, true);
+  return SendHere(env, request, posted, bytes.length, info[0]);
 }
 
-// recv(source, tag, values): Promise<{ data: Buffer, source, tag }>, matched on the progress
-// thread; `values` when the message may be a header announcing its payload (engine.h).
+// recv(source, tag, values): Promise<{ data: Buffer, source, tag }>; `values` when the
+// message may be a header announcing its payload (engine.h). Matched on this thread when
+// it can be (receive.cc), else on the progress thread.
 Napi::Value Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = RunningEngine(env);
   Op* op = new Op(Op::Kind::Receive, env);
+  op->stamps.posted = Now();
   op->source = info[0].As<Napi::Number>().Int32Value();
   op->tag = info[1].As<Napi::Number>().Int32Value();
   op->values = info[2].ToBoolean().Value();
   Napi::Promise promise = op->deferred.Promise();
-  // A message already here is taken at once, without a round trip through the progress
-  // thread and the event loop (a stream of queued frames costs no wake-ups at all).
-  if (!engine->HasPendingReceives()) {
-    int flag = 0;
-    MPI_Message message;
-    MPI_Status status;
-    ThrowIfFailed(env, MPI_Improbe(op->source, op->tag, MPI_COMM_WORLD, &flag, &message, &status), "MPI_Improbe");
-    if (flag) {
-      // A header hands its payload to the progress thread: receiving a large payload here
-      // would hold the event loop for the whole transfer.
-      if (!ReceiveMatched(op, &message, &status)) {
-        engine->Submit(op);
-        return promise;
-      }
-      engine->Settle(env, op);
-      return promise;
-    }
-  }
-  engine->Submit(op);
+  ReceiveHere(env, engine, op);
   return promise;
 }
 
@@ -118,6 +103,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("abort", Napi::Function::New(env, Abort));
   exports.Set("send", Napi::Function::New(env, Send));
   exports.Set("recv", Napi::Function::New(env, Recv));
+  exports.Set("trace", Napi::Function::New(env, TakeTrace));
   exports.Set("anySource", Napi::Number::New(env, MPI_ANY_SOURCE));
   exports.Set("anyTag", Napi::Number::New(env, MPI_ANY_TAG));
   InitCollectives(env, exports);

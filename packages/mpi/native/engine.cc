@@ -152,12 +152,13 @@ void Engine::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (inbox_.empty() && requests_.empty() && receives_.empty() && !stop_ && !finalizeOp_) {
+      if (inbox_.empty() && requests_.empty() && receives_.empty() && matched_.empty() && !stop_ && !finalizeOp_) {
         wake_.wait(lock, [this] { return !inbox_.empty() || stop_ || finalizeOp_; });
         lastActivity = Clock::now();
       }
       for (Op* op : inbox_) {
-        if (op->kind != Op::Kind::Receive) requests_.push_back(op);
+        if (op->kind != Op::Kind::Receive || op->request != MPI_REQUEST_NULL) requests_.push_back(op);
+        else if (op->message != MPI_MESSAGE_NULL) matched_.push_back(op);
         else if (op->continuation) receives_.push_front(op);  // its payload is owed to it
         else receives_.push_back(op);
       }
@@ -173,9 +174,11 @@ void Engine::Loop() {
         completed_.push_back(op);
       }
       receives_.clear();
-      if (requests_.empty()) break;
+      // Matched messages are owed to their ops: they are received first.
+      if (requests_.empty() && matched_.empty()) break;
     }
-    bool progressed = DriveRequests();
+    bool progressed = ReceiveHandedOver();
+    progressed = DriveRequests() || progressed;
     progressed = DriveReceives() || progressed;
     Deliver();
     if (progressed) {
@@ -212,6 +215,7 @@ bool Engine::DriveRequests() {
       op->where = op->where[0] ? op->where : "MPI_Test";
     }
     if (flag || rc != MPI_SUCCESS) {
+      op->stamps.threaded = true;
       completed_.push_back(op);
       requests_[i] = requests_.back();
       requests_.pop_back();
@@ -223,34 +227,22 @@ bool Engine::DriveRequests() {
   return progressed;
 }
 
-bool ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status) {
-  int count = 0;
-  MPI_Get_count(status, MPI_BYTE, &count);
-  size_t offset = op->continuation ? sizeof op->header : 0;
-  // malloc's alignment (16) lets JavaScript view the bytes as any typed array.
-  op->data = static_cast<char*>(std::malloc(offset + (count > 0 ? static_cast<size_t>(count) : 1)));
-  op->size = offset + static_cast<size_t>(count);
-  op->error = MPI_Mrecv(op->data + offset, count, MPI_BYTE, message, status);
-  op->source = status->MPI_SOURCE;
-  op->tag = status->MPI_TAG;
-  if (op->error != MPI_SUCCESS) {
-    op->where = "MPI_Mrecv";
-    return true;
+bool Engine::ReceiveHandedOver() {
+  // Messages the JavaScript thread matched but left to this thread (too large to copy
+  // there): each is already this op's, so only the transfer remains.
+  bool progressed = !matched_.empty();
+  for (Op* op : matched_) {
+    MPI_Message message = op->message;
+    op->message = MPI_MESSAGE_NULL;
+    if (ReceiveMatched(op, &message, op->count, op->source, op->tag) == Matched::Posted) {
+      requests_.push_back(op);
+    } else {
+      op->stamps.threaded = true;
+      completed_.push_back(op);
+    }
   }
-  if (op->continuation) {
-    std::memcpy(op->data, op->header, sizeof op->header);
-    op->continuation = false;
-    return true;
-  }
-  if (op->values && count == sizeof op->header && op->data[1] == 1 && op->data[0] != 0) {
-    std::memcpy(op->header, op->data, sizeof op->header);
-    std::free(op->data);
-    op->data = nullptr;
-    op->size = 0;
-    op->continuation = true;
-    return false;
-  }
-  return true;
+  matched_.clear();
+  return progressed;
 }
 
 bool Engine::DriveReceives() {
@@ -292,11 +284,20 @@ bool Engine::DriveReceives() {
           break;
         }
       }
-      if (!ReceiveMatched(op, &message, &status)) {
-        // A header: the op now waits for its payload, first in line.
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      Matched matched = ReceiveMatched(op, &message, count, status.MPI_SOURCE, status.MPI_TAG);
+      if (matched == Matched::Header) {
+        // The op now waits for its payload, first in line.
         receives_.erase(it);
         receives_.push_front(op);
         it = receives_.begin();
+        progressed = true;
+        continue;
+      }
+      if (matched == Matched::Posted) {
+        requests_.push_back(op);
+        it = receives_.erase(it);
         progressed = true;
         continue;
       }
@@ -304,6 +305,7 @@ bool Engine::DriveReceives() {
       op->where = "MPI_Improbe";
       op->error = rc;
     }
+    op->stamps.threaded = true;
     completed_.push_back(op);
     it = receives_.erase(it);
     progressed = true;
@@ -313,6 +315,8 @@ bool Engine::DriveReceives() {
 
 void Engine::Deliver() {
   if (completed_.empty()) return;
+  int64_t queued = Now();
+  for (Op* op : completed_) op->stamps.queued = queued;
   bool schedule = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -332,9 +336,15 @@ void Engine::Drain(Napi::Env env) {
     ready.swap(outbox_);
     notified_ = false;
   }
+  int64_t drained = Now();
   for (Op* op : ready) {
+    op->stamps.drained = drained;
     bool finalized = op->kind == Op::Kind::Finalize;
-    if (op->kind == Op::Kind::Receive) --pendingReceives_;
+    if (op->kind == Op::Kind::Receive) {
+      --pendingReceives_;
+      if (op->stamps.matched != 0) receiveSpin_.Waited(op->stamps.matched - op->stamps.posted);
+    }
+
     Settle(env, op);
     Track(env, -1);
     if (finalized && thread_.joinable()) {

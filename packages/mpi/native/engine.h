@@ -17,17 +17,21 @@
 
 #include <napi.h>
 
+#include "spin.h"
+#include "trace.h"
+
 namespace d4mpi {
 
 // One operation that JavaScript waits for. Created and destroyed on the JavaScript thread;
 // between submit() and its completion only the progress thread touches its MPI fields.
 struct Op {
-  enum class Kind { Init, Request, Receive, Finalize };
+  enum class Kind { Init, Request, Send, Receive, Finalize };
   Kind kind;
   explicit Op(Kind k, Napi::Env env) : kind(k), deferred(Napi::Promise::Deferred::New(env)) {}
   ~Op();
 
-  // Request: the MPI request to drive (a send, a collective).
+  // Request, Send: the MPI request to drive (a collective, a send); Receive: the
+  // MPI_Imrecv of a message already matched, when the progress thread is to finish it.
   MPI_Request request = MPI_REQUEST_NULL;
   // Receive: the pattern to match, then what arrived (malloc'd, handed to a Buffer).
   int source = MPI_ANY_SOURCE;
@@ -41,10 +45,15 @@ struct Op {
   bool values = false;
   bool continuation = false;  // the header is in `header`; the payload is awaited
   char header[8] = {};
+  // Receive: a message the JavaScript thread matched but leaves to the progress thread to
+  // receive (over kInlineBytes); `source` and `tag` are then what matched.
+  MPI_Message message = MPI_MESSAGE_NULL;
+  int count = 0;
   // Any kind: an MPI error code (MPI_SUCCESS when it went well) and where it happened.
   int error = MPI_SUCCESS;
   const char* where = "";
   bool cancelled = false;  // a receive still pending when MPI was finalised
+  Stamps stamps;           // when it reached each stage: the spin policies learn from them
 
   // JavaScript thread only.
   Napi::Promise::Deferred deferred;
@@ -82,6 +91,9 @@ class Engine {
   // none, a new receive may be matched on the JavaScript thread at once (no thread hop),
   // since no earlier receive can be owed the message.
   bool HasPendingReceives() const { return pendingReceives_ > 0; }
+  // JavaScript thread: how long its receives and sends may wait on MPI themselves.
+  SpinPolicy& receiveSpin() { return receiveSpin_; }
+  SpinPolicy& sendSpin() { return sendSpin_; }
   const WorldInfo& world() const { return world_; }
 
  private:
@@ -89,6 +101,7 @@ class Engine {
   void Loop();
   bool DriveRequests();
   bool DriveReceives();
+  bool ReceiveHandedOver();
   void Complete(Op* op);
   void Deliver();
   void Drain(Napi::Env env);
@@ -101,6 +114,8 @@ class Engine {
   WorldInfo world_;
   size_t inFlight_ = 0;  // JavaScript thread: ops not yet settled (keep the loop alive)
   size_t pendingReceives_ = 0;  // JavaScript thread
+  SpinPolicy receiveSpin_;      // JavaScript thread
+  SpinPolicy sendSpin_;         // JavaScript thread
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -113,13 +128,24 @@ class Engine {
   // Progress thread only.
   std::vector<Op*> requests_;
   std::deque<Op*> receives_;
+  std::vector<Op*> matched_;  // matched on the JavaScript thread, to receive here
   std::vector<Op*> completed_;
 };
 
-// Receives a message matched by MPI_Improbe into op (malloc'd bytes, source, tag, error).
-// Returns false when it was a header announcing a payload: op is then a continuation that
-// waits for the payload from op->source with op->tag, ahead of every other receive.
-bool ReceiveMatched(Op* op, MPI_Message* message, MPI_Status* status);
+enum class Matched { Done, Header, Posted };
+
+// Receives a message that MPI_Improbe matched (`count` bytes from `source` with `tag`)
+// into op, behind the header when op is a continuation. Up to 8 bytes (always sent eagerly,
+// so all here) at once with MPI_Mrecv; larger ones with MPI_Imrecv. Done: op holds the
+// message or its error. Header: it announced a payload, so op is now a continuation that
+// waits for it from op->source with op->tag, ahead of every other receive. Posted:
+// op->request, once complete, completes the receive.
+Matched ReceiveMatched(Op* op, MPI_Message* message, int count, int source, int tag);
+
+// JavaScript thread: receives op's message at once when it is here, or waits for it
+// within the receive spin budget, else hands op to the progress thread; settles op when
+// done (receive.cc).
+void ReceiveHere(Napi::Env env, Engine* engine, Op* op);
 
 // "MPI_Isend: MPI_ERR_RANK: invalid rank" from an MPI error code.
 std::string DescribeMpiError(int code, const char* where);

@@ -45,11 +45,10 @@ void ThrowIfFailed(Napi::Env env, int rc, const char* where) {
   if (rc != MPI_SUCCESS) throw Napi::Error(env, MakeError(env, "D4_MPI_ERROR", DescribeMpiError(rc, where), rc));
 }
 
-Napi::Value Post(Napi::Env env, MPI_Request request, const char* where, std::initializer_list<Napi::Value> pins, bool undefinedWhenDone) {
+Napi::Value Post(Napi::Env env, MPI_Request request, const char* where, std::initializer_list<Napi::Value> pins) {
   Engine* engine = State(env).engine.get();
   int flag = 0;
   ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), where);
-  if (flag && undefinedWhenDone) return env.Undefined();
   Op* op = new Op(Op::Kind::Request, env);
   Napi::Promise promise = op->deferred.Promise();
   if (flag) {
@@ -60,6 +59,36 @@ Napi::Value Post(Napi::Env env, MPI_Request request, const char* where, std::ini
   op->where = where;
   for (const Napi::Value& pin : pins)
     if (!pin.IsNull() && !pin.IsUndefined()) op->pins.push_back(Napi::Persistent(pin));
+  engine->Submit(op);
+  return promise;
+}
+
+Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t length, const Napi::Value& pin) {
+  Engine* engine = State(env).engine.get();
+  // A reply to what this rank sends may come soon: its next receive may spin for it.
+  engine->receiveSpin().Sent();
+  SpinPolicy& spin = engine->sendSpin();
+  spin.Sent();  // a send always has its receiver to wait for: only lateness stops the spin
+  // A large send completes only once the receiver has taken it (rendezvous): worth a
+  // bounded wait when the receiver is likely waiting already.
+  int64_t budget = length <= kInlineBytes ? spin.NextBudget() : 0;
+  SpinWait wait(posted);
+  int flag = 0;
+  for (bool first = true;; first = false) {
+    ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    if (flag) {
+      if (!first) spin.Caught();
+      return env.Undefined();
+    }
+    if (!wait.Again(posted + budget)) break;
+  }
+  if (budget > 0) spin.Missed();
+  Op* op = new Op(Op::Kind::Send, env);
+  Napi::Promise promise = op->deferred.Promise();
+  op->request = request;
+  op->where = "MPI_Isend";
+  op->stamps.posted = posted;
+  op->pins.push_back(Napi::Persistent(pin));
   engine->Submit(op);
   return promise;
 }

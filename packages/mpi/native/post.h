@@ -23,10 +23,15 @@ Bytes BytesOf(const Napi::Value& value);
 // Engine of a started MPI, or a thrown D4_MPI_NOT_INITIALIZED / D4_MPI_FINALIZED error.
 Engine* RunningEngine(Napi::Env env);
 
-// Tests `request` once; if done, returns a resolved promise (or undefined when
-// `undefinedWhenDone`, for sends on the hot path); else gives it to the progress thread,
-// keeping `pins` (the buffers MPI reads or writes) alive until it completes.
-Napi::Value Post(Napi::Env env, MPI_Request request, const char* where, std::initializer_list<Napi::Value> pins, bool undefinedWhenDone = false);
+// Tests `request` once; if done, returns a resolved promise, else gives it to the progress
+// thread, keeping `pins` (the buffers MPI reads or writes) alive until it completes.
+Napi::Value Post(Napi::Env env, MPI_Request request, const char* where, std::initializer_list<Napi::Value> pins);
+
+// A send MPI_Isend posted at `posted` (ns, Now()): tests it until it completes or the send
+// spin budget is spent (at once for messages over kInlineBytes). Done, it returns undefined
+// (the hot path makes no promise); else a promise, the progress thread finishing the send
+// while `pin` (the bytes) is kept alive.
+Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t length, const Napi::Value& pin);
 
 // Throws a D4_MPI_ERROR for a failed MPI call made on the JavaScript thread.
 void ThrowIfFailed(Napi::Env env, int rc, const char* where);

@@ -74,12 +74,14 @@ void SettleOp(Napi::Env env, Op* op) {
     }
     case Op::Kind::Receive:
       op->deferred.Resolve(ReceivedObject(env, op));
+      if (Tracing()) RecordTrace(op->stamps);
       return;
     case Op::Kind::Finalize:
       State(env).finalized = true;
       op->deferred.Resolve(env.Undefined());
       return;
     case Op::Kind::Request:
+    case Op::Kind::Send:
       op->deferred.Resolve(env.Undefined());
       return;
   }

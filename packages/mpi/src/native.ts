@@ -36,6 +36,11 @@ export interface NativeAddon {
   reduce(send: Bytes, recv: Bytes | null, datatype: number, op: number, root: number): Promise<void>;
   allreduce(send: Bytes, recv: Bytes, datatype: number, op: number): Promise<void>;
   barrier(): Promise<void>;
+  /**
+   * With D4_MPI_TRACE=1: 6 numbers a settled receive (posted, matched, queued, drained,
+   * settled in ns of CLOCK_MONOTONIC; 1 when the progress thread received it), then empties.
+   */
+  trace(): Float64Array;
   readonly anySource: number;
   readonly anyTag: number;
 }

@@ -1,0 +1,92 @@
+// How long the JavaScript thread may wait on MPI itself before it hands a wait to the
+// progress thread. Waiting here saves the two thread hops of the threaded path (waking the
+// progress thread, then waking the event loop through a thread-safe function: ~45 us of a
+// 64 B hop on a busy machine, bench/src/mpi-pingpong.ts --trace), but holds the event
+// loop, so every wait here is bounded and adaptive.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+#include "trace.h"
+
+namespace d4mpi {
+
+// The longest one call waits on the JavaScript thread for a message to arrive, a matched
+// message to finish arriving, or a send to complete, taken together. Copying a message of
+// up to kInlineBytes comes on top (a few us).
+constexpr int64_t kHoldLimitNs = 100000;  // 100 us
+// Larger messages are received and waited for on the progress thread only: with shared
+// memory, MPI copies a matched message within the call that receives it (CMA), and 64 MB
+// would hold the event loop for milliseconds.
+constexpr size_t kInlineBytes = 128 * 1024;
+
+// Past this much spinning, a waiting thread yields its core between polls: on a machine
+// with more runnable threads than cores the peer it waits for may be queued behind it.
+constexpr int64_t kPureSpinNs = 5000;
+
+// One bounded wait on the JavaScript thread: Again(until) says whether to poll once more.
+class SpinWait {
+ public:
+  explicit SpinWait(int64_t start) : start_(start) {}
+  bool Again(int64_t until) {
+    int64_t now = Now();
+    if (now >= until) return false;
+    if (now - start_ > kPureSpinNs) std::this_thread::yield();
+    return true;
+  }
+
+ private:
+  int64_t start_;
+};
+
+// Adaptive spin-then-hand-over. A wait spins only while a message is likely soon: after
+// this rank sent (a reply may be on its way), or while its messages keep coming within
+// kIdleNs of each wait; an idle rank never spins. Spins that run out without their message
+// cost the core the peer may need (2 cores, busy: the C ping-pong itself then took 120-
+// 2000 us a round trip), so misses count up and catches down; at kMissesBeforeSkip the
+// next 1, 2, 4, ... up to kMaxSkip waits hand over at once, each series trying again
+// after. A wait found at the first probe counts as a catch: spinning cost nothing.
+constexpr int64_t kIdleNs = 1000000;  // 1 ms
+constexpr int kMissesBeforeSkip = 8;
+constexpr int kMaxSkip = 256;
+
+class SpinPolicy {
+ public:
+  // How long the wait about to start may spin, in ns (0: probe once, then hand over).
+  int64_t NextBudget() {
+    if (!likely_) return 0;
+    if (skip_ > 0) {
+      --skip_;
+      return 0;
+    }
+    return kHoldLimitNs;
+  }
+  void Sent() { likely_ = true; }
+  // The wait ended on this thread, within its budget.
+  void Caught() {
+    if (misses_ > 0) --misses_;
+    if (++caughtInRow_ >= kMissesBeforeSkip) nextSkip_ = 1;
+  }
+  // The wait spun its whole budget and was handed over.
+  void Missed() {
+    caughtInRow_ = 0;
+    if (++misses_ < kMissesBeforeSkip) return;
+    misses_ = 0;
+    skip_ = nextSkip_;
+    nextSkip_ = std::min(nextSkip_ * 2, kMaxSkip);
+  }
+  // A wait of `waited` ns ended, on either thread.
+  void Waited(int64_t waited) { likely_ = waited < kIdleNs; }
+
+ private:
+  bool likely_ = true;
+  int misses_ = 0;
+  int caughtInRow_ = 0;
+  int skip_ = 0;  // waits still to make without spinning
+  int nextSkip_ = 1;
+};
+
+}  // namespace d4mpi
