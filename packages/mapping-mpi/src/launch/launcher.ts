@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
 import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
-import { launchCommand, type LaunchCommand } from './command.js';
+import { launchCommand, rankProgram, type LaunchCommand } from './command.js';
 import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { ptyNewlines } from './pty-lines.js';
@@ -57,7 +57,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   try {
     command = launchCommand({
       size,
-      program: [process.execPath, rankEntry()],
+      program: rankProgram(process.execPath, rankEntry(), size, availableParallelism()),
       mpiexec: process.env.SLURM_JOB_ID !== undefined ? 'srun' : requireMpiexec(),
       hostfile,
       extraArgs: options.mpiexecArgs === undefined ? undefined : String(options.mpiexecArgs),
