@@ -58,7 +58,8 @@ export async function traceHops(world: Communicator, bytes: number, trips: numbe
         sentToMatched: stage((r, [sent]) => r[1] - Math.max(sent, r[0])),
         matchedToQueued: stage((r) => (r[5] ? r[2] - r[1] : 0)),
         queuedToCallback: stage((r) => (r[5] ? r[3] - r[2] : 0)),
-        callbackToResolved: stage((r) => r[4] - (r[5] ? r[3] : r[1])),
+        // From the event loop's callback (threaded) or from the match (inline: the receive itself)
+        toResolved: stage((r) => r[4] - (r[5] ? r[3] : r[1])),
         resolvedToContinuation: stage((r, [, continued]) => continued - r[4]),
       },
       threadedShare: Math.round((threaded / hops.length) * 100) / 100,

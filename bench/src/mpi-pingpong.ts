@@ -4,16 +4,18 @@
 //   mpiexec --allow-run-as-root -n 2 --bind-to none npx tsx bench/src/mpi-pingpong.ts
 // Prints one JSON line per (path, size) on rank 0, with the raw C ping-pong's figure of
 // the same size measured right after (mpi-pingpong-c.ts), and an idle line; --quick for
-// fewer trips; --trace (with D4_MPI_TRACE=1) for where a hop's time goes instead.
+// fewer trips; --bytes N for one size; --trace (with D4_MPI_TRACE=1) for where a hop's
+// time goes instead.
 import { MPI, type Communicator } from '@d4/mpi';
 import { runCBaseline } from './mpi-pingpong-c.js';
 import { traceHops } from './mpi-pingpong-trace.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.indexOf('--bytes'); // --bytes 65536: that size alone
 const SIZES = [
   { bytes: 64, goalUs: 10, trips: quick ? 2_000 : 20_000 },
   { bytes: 64 * 1024, goalUs: 60, trips: quick ? 500 : 4_000 },
-];
+].filter(({ bytes }) => only < 0 || bytes === Number(process.argv[only + 1]));
 const BATCHES = 5;
 
 type Path = 'bytes' | 'value';

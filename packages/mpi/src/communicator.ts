@@ -31,8 +31,9 @@ export interface WorldState {
 }
 
 /**
- * MPI_COMM_WORLD. Every call that can wait returns a promise and never blocks the event
- * loop: the addon's progress thread waits, not JavaScript and not libuv's thread pool.
+ * MPI_COMM_WORLD. Every call that can wait returns a promise and holds the event loop for
+ * at most 100 us of waiting (a reply that comes within it is taken without any thread hop);
+ * longer waits are the addon's progress thread's, never libuv's thread pool's.
  */
 export class Communicator {
   readonly #world: () => WorldState;
