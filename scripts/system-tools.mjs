@@ -31,8 +31,8 @@ const NEEDS = [
   // Debian's alternatives keep Open MPI as mpicc and mpiexec (priority 50 against MPICH's 40).
   { program: 'mpiexec.mpich', packages: ['mpich', 'libmpich-dev'], why: '@d4/mpi built against MPICH', other: 'macOS: brew install mpich (in a separate prefix from Open MPI)' },
   { program: 'mpicc.mpich', packages: ['mpich', 'libmpich-dev'], why: '@d4/mpi built against MPICH', other: 'macOS: brew install mpich (in a separate prefix from Open MPI)' },
-  // The executor's SLURM backend is tested on a slurmctld + slurmd its tests start (packages/executor/test/slurm-cluster.ts).
-  { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
+  // The executor's SLURM backend and the mpi mapping's srun launch are tested on a slurmctld + slurmd their tests start (packages/executor/test/slurm-cluster.ts).
+  { program: 'slurmd', packages: ['slurm-wlm'], why: "the executor's SLURM backend (packages/executor) and the mpi mapping's srun launch (packages/mapping-mpi)", other: 'other systems: install SLURM (slurmctld, slurmd, srun)' },
   { program: 'ip', packages: ['iproute2'], why: 'the two-host tests (network namespaces, @d4/runtime/testing)', other: 'Linux only, as root' },
 ];
 

@@ -17,13 +17,18 @@ export interface World {
 let opened: Promise<World> | undefined;
 
 /**
- * Joins the MPI world once per process. Open MPI's shared-memory transport otherwise
- * tries a single-copy mechanism (CMA) that fails where ptrace is restricted (containers),
- * printing dispel4py's infamous "Read -1, expected …, errno = 1" on large messages: d4
- * turns it off unless the user chose a mechanism, before MPI reads its parameters.
+ * Joins the MPI world once per process, with Open MPI's shared-memory transport set for
+ * d4's messages unless the user chose otherwise (set before MPI reads its parameters):
+ * - no single-copy mechanism (CMA): it fails where ptrace is restricted (containers),
+ *   printing dispel4py's infamous "Read -1, expected …, errno = 1" on large messages;
+ * - an eager limit of 32 KB (Open MPI's default is 4 KB, its fragments are 32 KB): a
+ *   batch of 1024-4096 small items is 5-20 KB, and above the limit each send waits for
+ *   the receiver (rendezvous), its request then polled by the addon's progress thread for
+ *   up to 10 ms, which took CPU from the ranks doing the work when ranks outnumber cores.
  */
 export function openWorld(): Promise<World> {
   process.env.OMPI_MCA_btl_vader_single_copy_mechanism ??= 'none';
+  process.env.OMPI_MCA_btl_vader_eager_limit ??= '32768';
   opened ??= loadMpi().then(async (mpi) => {
     const comm = await mpi.init();
     return { mpi, comm, mailbox: new Mailbox(comm), rank: comm.rank, size: comm.size, host: mpi.processorName };

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { PEError } from '@d4/core';
 import { mappings } from '../src/index.js';
 import { d4Bin, fixtures, run, workflow } from './helpers.js';
@@ -39,6 +42,29 @@ describe('failures end every rank with a clear error, never a hang', () => {
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
     expect(r.stderr).toMatch(/^d4: rank 2 of 3 \(host \S+\) died: it exited on signal 9 \(Killed\) before the run was over, so mpiexec ended every rank; the run's results are lost \(D4_MPI_RANK_DIED\)\n$/);
   });
+
+  it('an mpiexec that ignores SIGTERM after the run failed is killed, and the run still ends with its error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'd4-mpi-stuck-'));
+    const saved = { PATH: process.env.PATH, pidFile: process.env.D4_TEST_PID_FILE };
+    try {
+      // An mpiexec that hangs as Open MPI's once did here: alive, deaf to SIGTERM.
+      writeFileSync(join(dir, 'mpiexec'), `#!/bin/sh\ntrap '' TERM\necho $$ > "$D4_TEST_PID_FILE"\nwhile :; do sleep 0.2; done\n`);
+      chmodSync(join(dir, 'mpiexec'), 0o755);
+      process.env.PATH = `${dir}${delimiter}${process.env.PATH}`;
+      process.env.D4_TEST_PID_FILE = join(dir, 'pid');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 500);
+      const error = await mappings.mpi.run(await workflow('failing', { bad: 1 }), { '*': 5 }, { numProcesses: 3, signal: controller.signal }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'D4_ABORTED' });
+      const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.pidFile === undefined) delete process.env.D4_TEST_PID_FILE;
+      else process.env.D4_TEST_PID_FILE = saved.pidFile;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('a hostfile that does not exist is refused before mpiexec starts', async () => {
     const error = await mappings.mpi.run(await workflow('failing', { bad: 1 }), { '*': 5 }, { numProcesses: 3, hostfile: 'no-such-hosts.txt' }).catch((e: unknown) => e);

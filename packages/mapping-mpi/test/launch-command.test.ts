@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { launchCommand, splitArgs } from '../src/launch/command.js';
+import { launchCommand, rankProgram, splitArgs } from '../src/launch/command.js';
 import { MpiexecOutput } from '../src/launch/mpiexec-output.js';
 import { ptyNewlines } from '../src/launch/pty-lines.js';
 
@@ -17,6 +17,11 @@ describe('the command line that starts the ranks', () => {
   it('--oversubscribe beyond the cores, --allow-run-as-root as root, the hostfile and the extra arguments last before the program', () => {
     const { args } = launchCommand({ ...base, size: 6, isRoot: true, hostfile: 'hosts.txt', extraArgs: '--mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24' });
     expect(args).toEqual(['-n', '6', '--oversubscribe', '--allow-run-as-root', '--bind-to', 'none', '--hostfile', 'hosts.txt', '-x', 'D4_X', '-x', 'PATH', '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.77.0.0/24', '/usr/bin/node', '/d4/dist/rank.js']);
+  });
+
+  it('ranks beyond the cores collect garbage on their own thread, within the cores with V8\'s helper threads', () => {
+    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 6, 2)).toEqual(['/usr/bin/node', '--single-threaded-gc', '/d4/dist/rank.js']);
+    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 2, 2)).toEqual(['/usr/bin/node', '/d4/dist/rank.js']);
   });
 
   it("the user's own --bind-to and --oversubscribe are not doubled", () => {

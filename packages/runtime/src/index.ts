@@ -21,7 +21,7 @@ export { DriverReports } from './driver/reports.js';
 export { RunControl } from './driver/run-control.js';
 export { Membership } from './driver/membership.js';
 export { runFixedJob, type FixedBackend, type FixedLaunch, type LaunchedWorkers } from './driver/fixed-job.js';
-export { memoryMapping, memoryPoolMapping } from './memory.js';
+export { memoryBackend, memoryMapping, memoryPoolMapping } from './memory.js';
 export { HeldBatches } from './driver/held-batches.js';
 export { runPoolJob, DEFAULT_THRESHOLD, type PoolBackend, type PoolLaunch, type LaunchedPool } from './driver/pool-job.js';
 export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/pool-worker.js';

@@ -35,7 +35,8 @@ class MemoryLink implements Link {
   }
 }
 
-function memoryBackend(): FixedBackend {
+/** The in-memory FixedBackend itself, for tests that run `runFixedJob` on it with settings of their own. */
+export function memoryBackend(): FixedBackend {
   return {
     mapping: 'memory',
     workerNoun: 'in-memory workers',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadWorkflow } from '@d4/core';
 import { checkAbort, checkConformance, checkContract, checkFailure, checkLifecycle, conformanceCases, conformanceGraphsModule } from '../src/conformance/index.js';
-import { memoryMapping, memoryPoolMapping } from '../src/index.js';
+import { memoryBackend, memoryMapping, memoryPoolMapping, runFixedJob } from '../src/index.js';
 
 describe('the runtime on its in-memory transport', () => {
   it('gives the same outputs as simple on every conformance case, at the smallest size and larger', async () => {
@@ -27,6 +27,17 @@ describe('the runtime on its in-memory transport', () => {
     expect(result.stats.processes).toMatchObject({ CountingProducer0: [0], Identity1: [1, 2] });
     expect(result.stats.instances).toBe(11);
     expect(result.outputs.Identity5.output).toHaveLength(100);
+  });
+
+  it("sends batches of the backend's tuning, not the default's", async () => {
+    const workflow = await loadWorkflow(conformanceGraphsModule, { exportName: 'pipeline' });
+    const expected = (await memoryMapping.run(await loadWorkflow(conformanceGraphsModule, { exportName: 'pipeline' }), { '*': 100 }, { numProcesses: 6 })).outputs;
+    const result = await runFixedJob({ ...memoryBackend(), tuning: { batchItems: 8 } }, workflow, { '*': 100 }, { numProcesses: 6 });
+    expect(result.outputs).toEqual(expected);
+    // 100 items over each of 5 links: batches of at most 8 make at least 13 per link
+    // (with the default of 1024, one or two per link).
+    expect(result.stats.itemsSent).toBe(500);
+    expect(result.stats.batchesSent).toBeGreaterThanOrEqual(5 * 13);
   });
 });
 

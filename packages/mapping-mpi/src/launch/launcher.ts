@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
 import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
-import { launchCommand, type LaunchCommand } from './command.js';
+import { launchCommand, rankProgram, type LaunchCommand } from './command.js';
 import { rankEntry, requireMpiexec } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { ptyNewlines } from './pty-lines.js';
@@ -16,6 +16,12 @@ const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
 
 /** How long mpiexec gets to end the ranks after rank 0 reported a failure. */
 const ABORT_WAIT_MS = 3000;
+/**
+ * How long mpiexec gets to end after SIGTERM before SIGKILL: once (load ~20, a rank's
+ * MPI_Abort early in the run) Open MPI's mpiexec sat with every rank exited and unreaped,
+ * ignoring SIGTERM, and the run would have waited for ever.
+ */
+const KILL_WAIT_MS = 3000;
 
 /** The run's size before any rank exists: -n, else what runFixedJob would choose. */
 export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): number {
@@ -51,7 +57,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   try {
     command = launchCommand({
       size,
-      program: [process.execPath, rankEntry()],
+      program: rankProgram(process.execPath, rankEntry(), size, availableParallelism()),
       mpiexec: process.env.SLURM_JOB_ID !== undefined ? 'srun' : requireMpiexec(),
       hostfile,
       extraArgs: options.mpiexecArgs === undefined ? undefined : String(options.mpiexecArgs),
@@ -112,8 +118,10 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
       // Rank 0 reported the failure and calls MPI_Abort, which ends every rank (quieter than
       // a signal to mpiexec, whose event library then complains); a signal only if it lingers.
       const lingering = setTimeout(() => child.kill('SIGTERM'), ABORT_WAIT_MS);
+      const stuck = setTimeout(() => child.kill('SIGKILL'), ABORT_WAIT_MS + KILL_WAIT_MS);
       await exited;
       clearTimeout(lingering);
+      clearTimeout(stuck);
       throw first.error;
     }
     const end = await exited;

@@ -5,7 +5,7 @@ import { boolOption, resultMode } from '../options.js';
 import { instancePlan, partitionPlan, placeUnits, type MultiPlan } from '../plans/fixed.js';
 import type { WorkerMessage } from '../protocol.js';
 import type { FixedWorkerJob } from '../worker/fixed-unit.js';
-import { DEFAULT_TUNING } from '../worker/tuning.js';
+import { DEFAULT_TUNING, type Tuning } from '../worker/tuning.js';
 import { prepareWorkerSource } from '../worker-module.js';
 import { CallCounters } from './call-counters.js';
 import { DriverReports } from './reports.js';
@@ -49,6 +49,11 @@ export interface FixedBackend {
    * the driver's shared counters. Default true (worker threads).
    */
   readonly sharesMemory?: boolean;
+  /**
+   * Batching and credits for this transport's links, over DEFAULT_TUNING (which suits
+   * threads): a link between processes pays per message, so it may want fewer, larger batches.
+   */
+  readonly tuning?: Partial<Tuning>;
   /** The heap limit of each worker, when the backend sets one (its units then guard large allocations). */
   heapLimitMb?(options: RunOptions): number | undefined;
   launch(launch: FixedLaunch): Promise<LaunchedWorkers> | LaunchedWorkers;
@@ -79,9 +84,10 @@ export async function runFixedJob(backend: FixedBackend, workflow: WorkflowInput
   const counters = options.progress && shared ? new CallCounters(plan.units.map((unit) => unit.peIds)) : undefined;
   const reportProgress = options.progress !== undefined && !shared;
   const heapLimitMb = backend.heapLimitMb?.(options);
+  const tuning: Tuning = { ...DEFAULT_TUNING, ...backend.tuning };
   const jobs: FixedWorkerJob[] = Array.from({ length: workers }, (_, w) => {
     const units = plan.units.flatMap((_, u) => (workerOf[u] === w ? [u] : []));
-    return { source: workerSource, plan, units, results: resultMode(options), counters: counters && units.map((u) => counters.forOwner(u)), ...(reportProgress ? { reportProgress } : {}), tuning: DEFAULT_TUNING, heapLimitMb };
+    return { source: workerSource, plan, units, results: resultMode(options), counters: counters && units.map((u) => counters.forOwner(u)), ...(reportProgress ? { reportProgress } : {}), tuning, heapLimitMb };
   });
 
   if (options.signal?.aborted) throw abortError(options.signal);
