@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include <sched.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -132,6 +134,7 @@ void Engine::Run(Op* initOp) {
     int length = 0;
     MPI_Get_processor_name(name, &length);
     world_.processorName.assign(name, static_cast<size_t>(length));
+    DecideSpinning();
   } else {
     initOp->error = rc;
     initOp->where = "MPI_Init_thread";
@@ -143,6 +146,31 @@ void Engine::Run(Op* initOp) {
   completed_.push_back(initOp);
   Deliver();
   if (usable) Loop();
+}
+
+// After MPI_Init, on the progress thread, before init resolves: whether the JavaScript
+// thread's waits may spin (spin.h). Ranks on this host: MPI's shared-memory split, the
+// same on every MPI; cores: those this process may run on.
+void Engine::DecideSpinning() {
+  const char* setting = std::getenv("D4_MPI_SPIN");
+  bool off = setting && std::strcmp(setting, "off") == 0;
+  bool on = setting && std::strcmp(setting, "on") == 0;
+  if (!on && !off) {
+    MPI_Comm local = MPI_COMM_NULL;
+    int localSize = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) == MPI_SUCCESS) {
+      MPI_Comm_size(local, &localSize);
+      MPI_Comm_free(&local);
+    }
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : static_cast<int>(std::thread::hardware_concurrency());
+    world_.localSize = localSize;
+    off = cores > 0 && localSize > cores;
+  }
+  if (off) {
+    receiveSpin_.Disable();
+    sendSpin_.Disable();
+  }
 }
 
 void Engine::Loop() {

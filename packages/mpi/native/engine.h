@@ -66,6 +66,7 @@ struct WorldInfo {
   int size = 1;
   int provided = 0;
   int tagUpperBound = 32767;
+  int localSize = 0;  // ranks on this host; 0 when not measured (D4_MPI_SPIN set)
   std::string processorName;
 };
 
@@ -98,6 +99,7 @@ class Engine {
 
  private:
   void Run(Op* initOp);
+  void DecideSpinning();
   void Loop();
   bool DriveRequests();
   bool DriveReceives();

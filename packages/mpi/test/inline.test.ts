@@ -6,7 +6,8 @@ const SIZES = [16, 10 * KB, 200 * KB, 64 * KB];
 
 describe("the JavaScript thread's own receives under mpiexec", () => {
   test('inline and threaded receives of one stream keep its order; any-source and tags match inline; over 128 KB falls back to the progress thread (-n 3)', async () => {
-    const run = await runMpi('inline', 3, { env: { D4_MPI_TRACE: '1' } });
+    // D4_MPI_SPIN=on: 3 ranks on a 2-core machine would otherwise never spin (spin.h).
+    const run = await runMpi('inline', 3, { env: { D4_MPI_TRACE: '1', D4_MPI_SPIN: 'on' } });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const root = ofRank(run, 0);
