@@ -48,13 +48,11 @@ export function mpiBackend(world: World): FixedBackend {
       runFixedWorker(launch.jobs[0], rankTransport(world, launch.workerOf, report, broken)).catch((error: unknown) => {
         report({ type: 'error', error: onRank(toWireError(error), world) });
       });
-      let stopped: Promise<void> | undefined;
       return {
         label: (w: number) => `rank ${w}${launch.jobs[w]?.units.length ? ` (${units(w)})` : ''}`,
         stop: () => {
           live = false;
-          stopped ??= stopEveryRank(world);
-          return stopped;
+          return stopEveryRank(world);
         },
       };
     },

@@ -10,7 +10,7 @@ const exit = process.exit.bind(process);
 // While MPI_Init waits for every rank, import what this rank will need: the workflow (its
 // job names the same file, which is then in the module cache) and its half of the mapping.
 // The launcher sets the rank's number before MPI_Init.
-const launcherRank = process.env.OMPI_COMM_WORLD_RANK ?? process.env.PMIX_RANK;
+const launcherRank = process.env.OMPI_COMM_WORLD_RANK ?? process.env.PMIX_RANK ?? process.env.PMI_RANK;
 const preload = process.env.D4_MPI_PRELOAD;
 // As core's loader does for a compiled workflow: its inline source map makes PE stacks name the user's files.
 if (preload) process.setSourceMapsEnabled(true);

@@ -46,9 +46,20 @@ export function receivedValue<T>(bytes: Buffer): T {
   return decode<T>(bytes);
 }
 
-/** Rank 0: every rank (itself too) leaves its receive loop. */
-export async function stopEveryRank(world: World): Promise<void> {
-  await Promise.all(Array.from({ length: world.size }, (_, r) => world.comm.sendBytes(new Uint8Array(0), r, TAG.stop)));
+const stopping = new WeakMap<World, Promise<void>>();
+
+/**
+ * Rank 0: every rank (itself too) leaves its receive loop. Once per world: the backend's
+ * stop() and the end of the run both ask, and a second `stop` would reach every rank after
+ * its loop ended, never received (MPICH's UCX says so at MPI_Finalize, once per rank).
+ */
+export function stopEveryRank(world: World): Promise<void> {
+  let stopped = stopping.get(world);
+  if (!stopped) {
+    stopped = Promise.all(Array.from({ length: world.size }, (_, r) => world.comm.sendBytes(new Uint8Array(0), r, TAG.stop))).then(() => undefined);
+    stopping.set(world, stopped);
+  }
+  return stopped;
 }
 
 /** After this rank's receive loop ended: MPI_Finalize (every rank must, or mpiexec reports an error). */

@@ -67,6 +67,12 @@ export function loadAddon(root: string = addonRoot()): NativeAddon {
     const why = record?.missing ?? `its addon was never built (no ${candidates[0]})`;
     throw new MpiError('D4_MPI_MISSING', `@d4/mpi cannot be used: ${why}${record?.missing ? '' : `; ${INSTALL}`}`);
   }
+  // UCX (MPICH's ch4 device here, Open MPI's pml ucx on InfiniBand clusters) patches
+  // mmap/munmap to watch memory for its registration cache, and V8's threads map and unmap
+  // all the time: under MPICH 4.0 with UCX 1.13, 2 runs in 24 of test/programs/p2p.ts died
+  // of SIGSEGV inside V8 with its hooks on, none in 48 with them off. UCX reads this when
+  // its libraries load, with the addon: so before it. A user who sets it keeps their value.
+  process.env.UCX_MEM_EVENTS ??= 'no';
   const require = createRequire(import.meta.url);
   const failures: string[] = [];
   for (const path of present) {

@@ -26,12 +26,6 @@ class Mpi {
 
   async #start(): Promise<Communicator> {
     const native = addon();
-    // UCX (MPICH's ch4 device here, Open MPI's pml ucx on InfiniBand clusters) patches
-    // mmap/munmap to watch memory for its registration cache, and V8's threads map and
-    // unmap all the time: under MPICH 4.0 with UCX, 2 runs in 24 of test/programs/p2p.ts
-    // died of SIGSEGV inside V8 with its hooks on, none in 48 with them off. UCX reads this
-    // when MPI_Init opens it; a user who sets it keeps their value.
-    process.env.UCX_MEM_EVENTS ??= 'no';
     const info = await native.init();
     this.#state = { native, info };
     process.once('beforeExit', () => {

@@ -1,19 +1,16 @@
 // The addon built against MPICH (mpicc.mpich) instead of Open MPI, and run under MPICH's own
-// launcher (mpiexec.mpich, Hydra). The package is copied under build/ (ignored by git) so
-// that this build does not replace the Open MPI one the other tests use; the copy resolves
-// node-gyp, node-addon-api, tsx and @d4/core from the real package's folders above it.
+// launcher (mpiexec.mpich, Hydra), from a copy of the package (mpich-build.ts).
 // The test command installs MPICH beside Open MPI (scripts/system-tools.mjs); Debian's
 // alternatives keep Open MPI as `mpicc` and `mpiexec` (priority 50 against MPICH's 40).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runMpi, type MpiRun } from './mpiexec.js';
+import { buildMpichCopy, removeMpichBuild } from './mpich-build.js';
 import { mpiBuild } from '../src/index.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const COPY = join(PACKAGE_ROOT, 'build', `mpich-${process.pid}`);
+let COPY = '';
 const MPICH = ['mpiexec.mpich'];
 
 /** Each rank's RESULT lines, merged, by rank: what a program computed, launcher aside. */
@@ -24,16 +21,10 @@ function byRank(run: MpiRun): Record<number, Record<string, unknown>> {
 }
 
 beforeAll(() => {
-  rmSync(COPY, { recursive: true, force: true });
-  mkdirSync(COPY, { recursive: true });
-  for (const part of ['binding.gyp', 'native', 'scripts', 'src', 'test/programs']) cpSync(join(PACKAGE_ROOT, part), join(COPY, part), { recursive: true });
-  // No name: jest's module map would otherwise see two packages called @d4/mpi.
-  writeFileSync(join(COPY, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
-  const build = spawnSync(process.execPath, [join(COPY, 'scripts', 'build-addon.mjs')], { cwd: COPY, env: { ...process.env, D4_MPI: 'mpich' }, encoding: 'utf8', timeout: 300_000 });
-  if (build.status !== 0) throw new Error(`building the addon against MPICH failed (exit ${build.status}):\n${build.stderr}`);
+  COPY = buildMpichCopy(`mpich-${process.pid}`);
 }, 320_000);
 
-afterAll(() => rmSync(COPY, { recursive: true, force: true }));
+afterAll(() => removeMpichBuild(COPY));
 
 describe('@d4/mpi built against MPICH', () => {
   test('the build records MPICH and links libmpich, not Open MPI', () => {

@@ -13,6 +13,8 @@ export interface LaunchSettings {
   program: string[];
   /** mpiexec's path (from PATH). */
   mpiexec: string;
+  /** Whose mpiexec it is (default Open MPI): MPICH's (Hydra) takes other options. */
+  flavour?: 'openmpi' | 'mpich';
   hostfile?: string;
   /** `--mpiexec-args`, as the user typed them (split like a shell would). */
   extraArgs?: string;
@@ -25,7 +27,7 @@ export interface LaunchSettings {
 const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_|PWD|OLDPWD|SHLVL|HOSTNAME|TERM)$/;
 
 /**
- * The command line that starts the run's ranks. Inside a SLURM allocation, `srun --mpi=pmix`
+ * The command line that starts the run's ranks. With MPICH, its own mpiexec (below). Inside a SLURM allocation, `srun --mpi=pmix`
  * (with Open MPI here PMIx works and PMI-2 does not; srun passes the environment on by
  * itself). Elsewhere `mpiexec -n N`, with what d4 users should not have to type:
  * --oversubscribe beyond the cores, --allow-run-as-root as root, --bind-to none (a Node
@@ -36,6 +38,7 @@ const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_
 export function launchCommand(settings: LaunchSettings): LaunchCommand {
   const extra = splitArgs(settings.extraArgs ?? '');
   const env = { ...settings.env };
+  if (settings.flavour === 'mpich') return hydraCommand(settings, extra, env);
   if (settings.env.SLURM_JOB_ID !== undefined) {
     return { command: 'srun', args: ['--mpi=pmix', '-n', String(settings.size), ...extra, ...settings.program], env };
   }
@@ -61,6 +64,19 @@ export function launchCommand(settings: LaunchSettings): LaunchCommand {
  */
 export function rankProgram(node: string, entry: string, size: number, cores: number): string[] {
   return size > cores ? [node, '--single-threaded-gc', entry] : [node, entry];
+}
+
+/**
+ * MPICH's mpiexec (Hydra) needs none of Open MPI's extras: it passes the whole environment
+ * to every rank by default (-genvall), binds nothing unless asked, runs any number of
+ * ranks on a host, and runs as root. Its hostfile option is -f. Inside a SLURM allocation
+ * Hydra starts its proxies with srun itself, so the same command serves there.
+ */
+function hydraCommand(settings: LaunchSettings, extra: string[], env: NodeJS.ProcessEnv): LaunchCommand {
+  const args = ['-n', String(settings.size)];
+  if (settings.hostfile !== undefined) args.push('-f', settings.hostfile);
+  args.push(...extra, ...settings.program);
+  return { command: settings.mpiexec, args, env };
 }
 
 /** Splits `--mpiexec-args` as a shell would: spaces separate, quotes and backslashes keep. */

@@ -7,7 +7,7 @@ import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, re
 import { abortError } from '@d4/core/internal';
 import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
 import { launchCommand, rankProgram, type LaunchCommand } from './command.js';
-import { rankEntry, requireMpiexec } from './find-program.js';
+import { rankEntry, requireLauncher } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { ptyNewlines } from './pty-lines.js';
 import { PRELOAD_ENV, RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
@@ -54,11 +54,19 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const dir = mkdtempSync(join(tmpdir(), 'd4-mpi-'));
   const socketPath = join(dir, 'relay.sock');
   let command: LaunchCommand;
+  let flavour: 'openmpi' | 'mpich' = 'openmpi';
   try {
+    // The ranks load @d4/mpi's addon: the launcher must be its MPI's (srun for Open MPI
+    // inside SLURM; MPICH's mpiexec starts its proxies with srun there by itself).
+    const { mpiBuild } = await import('@d4/mpi');
+    const impl = mpiBuild().impl;
+    const launcher = process.env.SLURM_JOB_ID !== undefined && impl !== 'mpich' ? { path: 'srun', flavour: 'openmpi' as const } : requireLauncher(impl);
+    flavour = launcher.flavour;
     command = launchCommand({
       size,
       program: rankProgram(process.execPath, rankEntry(), size, availableParallelism()),
-      mpiexec: process.env.SLURM_JOB_ID !== undefined ? 'srun' : requireMpiexec(),
+      mpiexec: launcher.path,
+      flavour: launcher.flavour,
       hostfile,
       extraArgs: options.mpiexecArgs === undefined ? undefined : String(options.mpiexecArgs),
       cores: availableParallelism(),
@@ -101,7 +109,9 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   process.once('exit', killOnExit);
   const output = new MpiexecOutput((text) => process.stderr.write(text));
   const stdout = ptyNewlines((text) => process.stdout.write(text));
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.write(chunk));
+  // MPICH's Hydra prints its report of a dead rank on stdout: read like Open MPI's stderr.
+  const hydra = flavour === 'mpich' ? new MpiexecOutput((text) => stdout.write(text)) : undefined;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (hydra ? hydra.write(chunk) : stdout.write(chunk)));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.write(chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
     child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
@@ -126,7 +136,9 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     }
     const end = await exited;
     output.flush();
+    hydra?.flush();
     stdout.flush();
+    output.death ??= hydra?.death;
     const late = await Promise.race([outcome, Promise.resolve(undefined)]);
     if (late?.error) throw late.error;
     if (late?.result && end.code === 0) return late.result;
@@ -144,7 +156,8 @@ function launchFailure(program: string, end: { code: number | null; signal: Node
   if (end.spawnError) return new D4Error('D4_MPI_LAUNCH', `cannot start ${program}: ${end.spawnError.message}`, { cause: end.spawnError });
   const death = output.death;
   if (death) {
-    return new D4Error('D4_MPI_RANK_DIED', `rank ${death.rank} of ${size} (host ${death.host}) died: it exited on ${death.how} before the run was over, so mpiexec ended every rank; the run's results are lost`);
+    const which = death.rank !== undefined ? `rank ${death.rank} of ${size} (host ${death.host})` : `a rank of ${size} (pid ${death.pid}, host ${death.host})`;
+    return new D4Error('D4_MPI_RANK_DIED', `${which} died: it exited on ${death.how} before the run was over, so mpiexec ended every rank; the run's results are lost`);
   }
   const how = end.signal ? `was ended by ${end.signal}` : `exited with code ${end.code}`;
   const notes = output.notes.length ? `: ${output.notes.join(' / ')}` : '';

@@ -1,15 +1,28 @@
+import { constants as osConstants } from 'node:os';
 /** A rank that mpiexec saw die. */
 export interface RankDeath {
-  rank: number;
+  /** Its rank (Open MPI names it; MPICH's Hydra names only its pid). */
+  rank?: number;
+  pid?: number;
   host: string;
   /** "signal 9 (Killed)" or "status 3". */
   how: string;
 }
 
-const BANNER_RULE = /^-{20,}\s*$/;
+// Open MPI frames its reports in rules of dashes, MPICH's Hydra in rules of '='.
+const BANNER_RULE = /^(-{20,}|={20,})\s*$/;
 const DEATH = /process rank (\d+) with PID \d+ on node (\S+) exited on (signal \d+(?: \([^)]*\))?|status \d+)/;
-/** Open MPI's internal complaints, and its event library's when mpiexec is ended by a signal (an abort). */
-const LAUNCHER_NOISE = /ORTE_ERROR_LOG|PMIX ERROR|^\[warn\] Epoll /;
+// Hydra: "=   PID 27732 RUNNING AT vm", then "=   EXIT CODE: 9" (a signal's number when killed).
+const HYDRA_PID = /^=\s+PID (\d+) RUNNING AT (\S+)/;
+const HYDRA_EXIT = /^=\s+EXIT CODE: (\d+)/;
+// After the banner: "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
+const HYDRA_EXIT_STRING = /^YOUR APPLICATION TERMINATED WITH THE EXIT STRING: (.+)$/;
+/**
+ * Open MPI's internal complaints, and its event library's when mpiexec is ended by a signal
+ * (an abort); MPICH's line for MPI_Abort and the lines Hydra prints after its banner.
+ */
+const LAUNCHER_NOISE =
+  /ORTE_ERROR_LOG|PMIX ERROR|^\[warn\] Epoll |^Abort\(\d+\) on node \d+ \(rank \d+ in comm \d+\): application called MPI_Abort|^YOUR APPLICATION TERMINATED WITH THE EXIT STRING: |^This typically refers to a problem with your application\.$|^Please see the FAQ page for debugging suggestions$/;
 
 /**
  * mpiexec's stderr as a user should see it: the ranks' own lines pass through whole, while
@@ -55,9 +68,21 @@ export class MpiexecOutput {
     if (this.inBanner) {
       const death = DEATH.exec(line);
       if (death && !this.death) this.death = { rank: Number(death[1]), host: death[2], how: death[3] };
+      const pid = HYDRA_PID.exec(line);
+      if (pid && !this.death) this.death = { pid: Number(pid[1]), host: pid[2], how: 'an unknown status' };
+      const exit = HYDRA_EXIT.exec(line);
+      if (exit && this.death?.pid !== undefined) this.death.how = hydraExit(Number(exit[1]));
       if (line.trim()) this.banner.push(line.trim());
       return false;
     }
+    const exitString = HYDRA_EXIT_STRING.exec(line);
+    if (exitString && this.death?.pid !== undefined) this.death.how = exitString[1];
     return !LAUNCHER_NOISE.test(line);
   }
+}
+
+/** Hydra's EXIT CODE is a signal's number for a rank it saw killed (9 for SIGKILL). */
+function hydraExit(code: number): string {
+  const signal = Object.entries(osConstants.signals).find(([, n]) => n === code)?.[0];
+  return signal ? `signal ${code} (${signal}) or status ${code}` : `status ${code}`;
 }
