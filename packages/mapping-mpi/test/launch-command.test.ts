@@ -70,6 +70,21 @@ describe("mpiexec's stderr", () => {
   });
 });
 
+describe("MPICH's Hydra report (on its stdout)", () => {
+  const rule = '='.repeat(83);
+  it("holds back the banner with the empty lines before it and the lines after it, noting the pid, host and exit string; other empty lines pass", () => {
+    const shown: string[] = [];
+    const output = new MpiexecOutput((text) => shown.push(text));
+    output.write('first\n\nsecond\n\n\n');
+    output.write(`${rule}\n=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES\n=   PID 27732 RUNNING AT vm\n=   EXIT CODE: 9\n${rule}\n`);
+    output.write('YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)\nThis typically refers to a problem with your application.\nPlease see the FAQ page for debugging suggestions\n');
+    output.write('Abort(1) on node 0 (rank 0 in comm 0): application called MPI_Abort(MPI_COMM_WORLD, 1) - process 0\nlast\n\n');
+    output.flush();
+    expect(shown.join('')).toBe('first\n\nsecond\nlast\n\n');
+    expect(output.death).toEqual({ pid: 27732, host: 'vm', how: 'Killed (signal 9)' });
+  });
+});
+
 describe("the ranks' stdout (a pty under mpiexec)", () => {
   it('"\\r\\n" becomes "\\n", also when a chunk ends between the two', () => {
     const out: string[] = [];

@@ -35,6 +35,8 @@ export class MpiexecOutput {
   readonly notes: string[] = [];
   death: RankDeath | undefined;
   private partial = '';
+  /** Empty lines held back until the line after them says whether they are shown. */
+  private blanks = 0;
   private inBanner = false;
   private banner: string[] = [];
 
@@ -45,13 +47,27 @@ export class MpiexecOutput {
     const lines = text.split('\n');
     this.partial = lines.pop()!;
     const shown: string[] = [];
-    for (const line of lines) if (this.line(line)) shown.push(line);
+    for (const line of lines) {
+      // Empty lines wait for the next line: before a banner (Hydra opens its own with two),
+      // they go with it; before a line that is shown, they are shown too.
+      if (line === '' && !this.inBanner) {
+        this.blanks++;
+        continue;
+      }
+      if (this.line(line)) {
+        for (; this.blanks > 0; this.blanks--) shown.push('');
+        shown.push(line);
+      } else this.blanks = 0;
+    }
     if (shown.length) this.passOn(`${shown.join('\n')}\n`);
   }
 
   /** What was left without a newline at the end. */
   flush(): void {
-    if (this.partial && this.line(this.partial)) this.passOn(`${this.partial}\n`);
+    const blanks = '\n'.repeat(this.blanks);
+    this.blanks = 0;
+    if (this.partial && this.line(this.partial)) this.passOn(`${blanks}${this.partial}\n`);
+    else if (blanks) this.passOn(blanks);
     this.partial = '';
     if (this.banner.length) this.notes.push(this.banner.join(' '));
     this.banner = [];
