@@ -33,7 +33,7 @@ export interface MpiBuild {
 /**
  * Which MPI @d4/mpi was built against, so that a launcher can pick the same
  * implementation's mpiexec (Open MPI's and MPICH's take different options, and ranks of one
- * cannot join the other's job). `D4_MPI_ADDON` (a built package folder) points elsewhere.
+ * cannot join the other's job). The environment variable D4_MPI_ADDON (a built package folder) points elsewhere.
  */
 export function mpiBuild(root: string = addonRoot()): MpiBuild {
   const record = readRecord(root);
