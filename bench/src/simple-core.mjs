@@ -7,8 +7,14 @@
  *
  * Run it for two checkouts in turns: only figures from the same minutes compare.
  */
-const core = await import(process.argv[2] + '/packages/core/dist/index.js');
+const [checkout, runs] = process.argv.slice(2);
+if (!checkout) {
+  console.error('usage: node bench/src/simple-core.mjs <checkout with packages/core built> [runs]');
+  process.exit(2);
+}
+const core = await import(`${checkout}/packages/core/dist/index.js`);
 const { GenericPE, WorkflowGraph } = core;
+
 class TestProducer extends GenericPE {
   constructor() { super('TestProducer'); this.counter = 0; this.addOutput('output'); }
   preprocess() { this.counter = 0; }
@@ -23,16 +29,16 @@ function pipeline() {
   for (let i = 0; i < 5; i++) { const n = new TestOneInOneOut(); g.connect(prev, 'output', n, 'input'); prev = n; }
   return g;
 }
-const reps = Number(process.argv[3] ?? 3);
+const reps = Number(runs ?? 3);
 const out = [];
-const m = core.simpleMapping ?? core.simple;
+// Older cores export the mapping as `simple`.
+const simple = core.simpleMapping ?? core.simple;
 for (let r = 0; r < reps; r++) {
   const g = pipeline();
-  const root = g.flatten ? g.flatten().pes().find((p) => p.inputs.size === 0) : null;
   const c = process.cpuUsage(); const t = performance.now();
-  const res = await m.run(g, { TestProducer: 1_000_000 }, { collect: 'count' });
+  const res = await simple.run(g, { TestProducer: 1_000_000 }, { collect: 'count' });
   const u = process.cpuUsage(c);
   out.push(`${(performance.now() - t).toFixed(0)}/${((u.user + u.system) / 1000).toFixed(0)}`);
   if (r === 0) console.log(JSON.stringify(res.counts));
 }
-console.log(process.argv[2], 'wall/cpu ms:', out.join(' '));
+console.log(checkout, 'wall/cpu ms:', out.join(' '));
