@@ -72,10 +72,10 @@ describe('--curve-clients', () => {
 
     const joinRun = (extra: string[]) => d4(['worker', 'zmq_multi', '--connect', endpoint, '--curve-server-key', driverKey.publicKey, '--connect-timeout', '30', ...extra]).ended;
     const refused = await joinRun(['--curve-secret-file', unlisted.file]);
-    expect(refused.code).toBe(2);
+    expect({ code: refused.code, stderr: refused.stderr }).toMatchObject({ code: 2 });
     expect(refused.stderr).toContain(`the driver at ${endpoint} refused this worker's CURVE key: its public key ${unlisted.publicKey} is not in the driver's --curve-clients list; add it there`);
     const keyless = await joinRun([]);
-    expect(keyless.code).toBe(2);
+    expect({ code: keyless.code, stderr: keyless.stderr }).toMatchObject({ code: 2 });
     expect(keyless.stderr).toContain("is not in the driver's --curve-clients list; join with --curve-secret-file holding a key pair the driver lists");
 
     const joiners = await Promise.all([joinRun(['--curve-secret-file', listed.file]), joinRun(['--curve-secret-file', listed.file])]);
