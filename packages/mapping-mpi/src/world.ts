@@ -46,19 +46,16 @@ export function receivedValue<T>(bytes: Buffer): T {
   return decode<T>(bytes);
 }
 
-const stopping = new WeakMap<World, Promise<void>>();
+let stopped: Promise<void> | undefined;
 
 /**
- * Rank 0: every rank (itself too) leaves its receive loop. Once per world: the backend's
- * stop() and the end of the run both ask, and a second `stop` would reach every rank after
- * its loop ended, never received (MPICH's UCX says so at MPI_Finalize, once per rank).
+ * Rank 0: every rank (itself too) leaves its receive loop. Once, as the world is opened
+ * once: the backend's stop() and the end of the run both ask, and a second `stop` would
+ * reach every rank after its loop ended, never received (MPICH's UCX says so at
+ * MPI_Finalize, once per rank).
  */
 export function stopEveryRank(world: World): Promise<void> {
-  let stopped = stopping.get(world);
-  if (!stopped) {
-    stopped = Promise.all(Array.from({ length: world.size }, (_, r) => world.comm.sendBytes(new Uint8Array(0), r, TAG.stop))).then(() => undefined);
-    stopping.set(world, stopped);
-  }
+  stopped ??= Promise.all(Array.from({ length: world.size }, (_, r) => world.comm.sendBytes(new Uint8Array(0), r, TAG.stop))).then(() => undefined);
   return stopped;
 }
 

@@ -1,4 +1,3 @@
-import { constants as osConstants } from 'node:os';
 /** A rank that mpiexec saw die. */
 export interface RankDeath {
   /** Its rank (Open MPI names it; MPICH's Hydra names only its pid). */
@@ -12,7 +11,8 @@ export interface RankDeath {
 // Open MPI frames its reports in rules of dashes, MPICH's Hydra in rules of '='.
 const BANNER_RULE = /^(-{20,}|={20,})\s*$/;
 const DEATH = /process rank (\d+) with PID \d+ on node (\S+) exited on (signal \d+(?: \([^)]*\))?|status \d+)/;
-// Hydra: "=   PID 27732 RUNNING AT vm", then "=   EXIT CODE: 9" (a signal's number when killed).
+// Hydra: "=   PID 27732 RUNNING AT vm", then "=   EXIT CODE: 9" (a signal's number when
+// killed), and after the banner the exit string that says which ("Killed (signal 9)").
 const HYDRA_PID = /^=\s+PID (\d+) RUNNING AT (\S+)/;
 const HYDRA_EXIT = /^=\s+EXIT CODE: (\d+)/;
 // After the banner: "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
@@ -87,7 +87,7 @@ export class MpiexecOutput {
       const pid = HYDRA_PID.exec(line);
       if (pid && !this.death) this.death = { pid: Number(pid[1]), host: pid[2], how: 'an unknown status' };
       const exit = HYDRA_EXIT.exec(line);
-      if (exit && this.death?.pid !== undefined) this.death.how = hydraExit(Number(exit[1]));
+      if (exit && this.death?.pid !== undefined) this.death.how = `exit code ${exit[1]}`;
       if (line.trim()) this.banner.push(line.trim());
       return false;
     }
@@ -95,10 +95,4 @@ export class MpiexecOutput {
     if (exitString && this.death?.pid !== undefined) this.death.how = exitString[1];
     return !LAUNCHER_NOISE.test(line);
   }
-}
-
-/** Hydra's EXIT CODE is a signal's number for a rank it saw killed (9 for SIGKILL). */
-function hydraExit(code: number): string {
-  const signal = Object.entries(osConstants.signals).find(([, n]) => n === code)?.[0];
-  return signal ? `signal ${code} (${signal}) or status ${code}` : `status ${code}`;
 }
