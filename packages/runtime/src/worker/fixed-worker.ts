@@ -74,8 +74,12 @@ export async function runFixedWorker(job: FixedWorkerJob, transport: FixedTransp
     if (!pair) localPairs.set(key, (pair = LocalLink.pair()));
     return pair[end];
   };
-  const report: Report = (message) => transport.report(message);
-  const reporting = job.reportProgress ? reportCalls(job, report) : undefined;
+  const send: Report = (message) => transport.report(message);
+  const reporting = job.reportProgress ? reportCalls(job, send) : undefined;
+  const report: Report = (message) => {
+    if (message.type === 'done') reporting?.last(message.source);
+    send(message);
+  };
   const counters = reporting?.counters ?? job.counters;
   const units = job.units.map((unit, k) => {
     const pes = job.plan.units[unit].peIds.map((id) => allPes.find((p) => p.id === id)!);
