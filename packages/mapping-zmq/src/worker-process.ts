@@ -24,9 +24,7 @@ const start = JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as LocalWorkerStart;
 if (start.preload) {
   // Imported while the sockets are set up and the driver waits for every worker's hello:
   // the job's rebuild then finds the module cached. A module that fails to load fails
-  // there again, with the loader's message. Source maps on as core's loader turns them on
-  // for a compiled workflow, so that PE stacks name the user's files.
-  process.setSourceMapsEnabled(true);
+  // there again, with the loader's message (which also maps PE stacks to the user's files).
   import(pathToFileURL(start.preload).href).catch(() => undefined);
 }
 
