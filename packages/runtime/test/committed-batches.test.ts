@@ -292,4 +292,21 @@ describe('the at-least-once worker pieces (committed batches, lazy instances, cl
     expect([...store.streams.values()].flat()).toEqual([]);
     expect(store.reports).toEqual([['c', 'w0|2']]);
   });
+
+  it("routes a write along every edge of its port: to every instance for 'all', to the shared destination, and by shuffle from the writer's own instance", () => {
+    const producer = new Producer();
+    const everyone = new Pair();
+    everyone.setGrouping('input', 'all');
+    const shared = new Pair();
+    const shuffled = new Pair();
+    const g = new WorkflowGraph().connect(producer, 'output', everyone, 'input').connect(producer, 'output', shared, 'input').connect(producer, 'output', shuffled, 'input');
+    const got: string[] = [];
+    const routes = writeRoutes<string>(g.peEdges(), producer, 1, (edge) => (edge.to === shared ? { shared: 'S' } : { instances: edge.to === everyone ? ['A0', 'A1', 'A2'] : ['H0', 'H1', 'H2'] }));
+    for (const value of [10, 11, 12]) routeWrite(routes.get('output')!, value, (dest, v, origin) => got.push(`${dest}:${v as number}:${origin.peId}.${origin.port}`));
+    expect(got).toEqual([
+      'A0:10:Producer0.output', 'A1:10:Producer0.output', 'A2:10:Producer0.output', 'S:10:Producer0.output', 'H1:10:Producer0.output',
+      'A0:11:Producer0.output', 'A1:11:Producer0.output', 'A2:11:Producer0.output', 'S:11:Producer0.output', 'H2:11:Producer0.output',
+      'A0:12:Producer0.output', 'A1:12:Producer0.output', 'A2:12:Producer0.output', 'S:12:Producer0.output', 'H0:12:Producer0.output',
+    ]);
+  });
 });
