@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { GenericPE, WorkflowGraph, encode, decode, type PEInputs } from '@d4/core';
+import { fileURLToPath } from 'node:url';
+import { GenericPE, WorkflowGraph, encode, decode, loadWorkflow, requireWorkflowSource, type PEInputs } from '@d4/core';
 import { OutputCollector } from '@d4/core/internal';
-import { CommittedBatches, LazyInstances, routeWrite, runCommittedLoop, writeRoutes, type BatchSource, type CommitOutcome, type CommitTransport, type InputEntry } from '../src/index.js';
+import { CommittedBatches, LazyInstances, ownPEs, routeWrite, runCommittedLoop, writeRoutes, type BatchSource, type CommitOutcome, type CommitTransport, type InputEntry } from '../src/index.js';
 
 /**
  * The at-least-once loop pieces on an in-memory store shaped like Redis Streams: one
@@ -308,5 +309,17 @@ describe('the at-least-once worker pieces (committed batches, lazy instances, cl
       'A0:11:Producer0.output', 'A1:11:Producer0.output', 'A2:11:Producer0.output', 'S:11:Producer0.output', 'H2:11:Producer0.output',
       'A0:12:Producer0.output', 'A1:12:Producer0.output', 'A2:12:Producer0.output', 'S:12:Producer0.output', 'H0:12:Producer0.output',
     ]);
+  });
+
+  it('gives each instance in a process a PE object of its own, also from a module that exports one graph object', async () => {
+    for (const fixture of ['graph-object.ts', 'factory.ts']) {
+      const workflow = await loadWorkflow(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)));
+      const pes = workflow.graph.flatten().pes();
+      const fresh = ownPEs(pes, requireWorkflowSource(workflow, 'test'));
+      const made = [await fresh(1), await fresh(1), await fresh(1)];
+      expect(new Set(made).size).toBe(3);
+      expect(made.map((pe) => pe.id)).toEqual([pes[1].id, pes[1].id, pes[1].id]);
+      expect(made.every((pe) => pe.constructor === pes[1].constructor)).toBe(true);
+    }
   });
 });
