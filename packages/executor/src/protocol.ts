@@ -58,4 +58,6 @@ export interface ErrorInfo {
   stack?: string;
   code?: string;
   d4?: boolean;
+  /** Set on W_INIT_FAILED when the worker itself could not start (not the user's init). */
+  startup?: boolean;
 }

@@ -203,7 +203,9 @@ export class Scheduler {
       }
     } else if (message[0] === W_INIT_FAILED) {
       const info = message[1] as ErrorInfo;
-      this.#break(new InitError(`the init function failed in worker ${slot.id}: ${info.name}: ${info.message}; every task of this executor fails until you fix init and create a new executor`, remoteError(info, this.#initMapStack)));
+      // A start-up failure of the worker's own (MPI in a rank) is not the user's init function.
+      const what = info.startup ? `worker ${slot.id} could not start: ${info.message}; every task of this executor fails until that is fixed and a new executor is created` : `the init function failed in worker ${slot.id}: ${info.name}: ${info.message}; every task of this executor fails until you fix init and create a new executor`;
+      this.#break(new InitError(what, remoteError(info, this.#initMapStack)));
     }
   }
 

@@ -33,7 +33,7 @@ function openSocket(address: string) {
   const s = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
   s.setNoDelay(true);
   const rank = Number(process.env[process.env.D4_EXECUTOR_RANK_VAR ?? ''] ?? 0);
-  const size = Number(process.env.SLURM_NTASKS ?? process.env.OMPI_COMM_WORLD_SIZE ?? 1);
+  const size = launchedRanks() ?? 1;
   s.write(frame(encode([process.env.D4_EXECUTOR_TOKEN ?? '', process.env.D4_EXECUTOR_KEY ?? '', rank, size])));
   return s;
 }
@@ -113,19 +113,41 @@ async function failInit(info: ErrorInfo): Promise<never> {
 interface MpiModule {
   init(): Promise<unknown>;
   finalize(): Promise<void>;
+  COMM_WORLD: { size: number };
 }
 const mpi: Promise<MpiModule | undefined> | undefined = process.env.D4_EXECUTOR_MPI === '1' ? initMpi() : undefined;
 
 async function initMpi(): Promise<MpiModule | undefined> {
+  let loaded: { MPI: MpiModule; mpiBuild(): { impl?: string } };
   try {
     const mpiModule = '@d4/mpi'; // a variable: the package is optional, and only MPI workers load it
-    const { MPI } = (await import(mpiModule)) as { MPI: MpiModule };
-    await MPI.init();
-    return MPI;
+    loaded = (await import(mpiModule)) as typeof loaded;
+    await loaded.MPI.init();
   } catch (error) {
     const info = errorInfo(error);
-    return failInit({ ...info, message: `MPI could not be initialised in this rank (install @d4/mpi next to @d4/executor for MPI-parallel workers): ${info.message}` });
+    return failInit({ ...info, startup: true, message: `MPI could not be initialised in this rank (install @d4/mpi next to @d4/executor for MPI-parallel workers): ${info.message}` });
   }
+  // A rank whose MPI cannot reach its launcher's job starts as a world of its own (an addon
+  // built against MPICH under Open MPI's mpiexec or srun --mpi=pmix: seen here), and every
+  // rank would then answer as rank 0 of 1. Refuse that instead of returning wrong results.
+  const launched = launchedRanks();
+  const { size } = loaded.MPI.COMM_WORLD;
+  if (launched !== undefined && size !== launched) {
+    const impl = loaded.mpiBuild().impl;
+    const hint = impl === 'mpich' ? "@d4/mpi is built against MPICH, whose ranks cannot join the job of Open MPI's mpiexec or of srun --mpi=pmix that the executor starts: rebuild @d4/mpi against Open MPI (D4_MPI=openmpi)" : `check that @d4/mpi (built against ${impl ?? 'an unknown MPI'}) is the MPI of the launcher on PATH`;
+    return failInit({ name: 'D4Error', code: 'D4_MPI_SIZE', d4: true, startup: true, message: `this worker was started as ${launched} MPI ranks, but MPI's world in its rank has ${size}: ${hint}` });
+  }
+  return loaded.MPI;
+}
+
+/**
+ * How many ranks the launcher started this worker as, if it says: Open MPI's mpiexec, a PMI
+ * launcher (Hydra), srun (which sets SLURM_NTASKS for its step; it comes last, since inside
+ * an allocation it is the allocation's when mpiexec starts the ranks).
+ */
+function launchedRanks(): number | undefined {
+  const given = process.env.OMPI_COMM_WORLD_SIZE ?? process.env.PMI_SIZE ?? process.env.SLURM_NTASKS;
+  return given === undefined ? undefined : Number(given);
 }
 
 async function drain(): Promise<void> {
