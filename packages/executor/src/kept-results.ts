@@ -42,25 +42,27 @@ export class KeptResults {
   }
 
   /**
-   * Puts the kept results named by `refs` (upstreamId, path pairs) into `template`. Every ref
-   * is released, used or not. False when one of them is missing: the task must not run.
+   * A forwarded task's args field, `[template, ...refs]` (upstreamId, path pairs): puts the
+   * kept results the refs name into the template. Every ref is released, used or not. False
+   * when one of them is missing: the task must not run.
    */
-  fill(template: unknown[], refs: readonly unknown[]): boolean {
+  fill(forwarded: unknown[]): boolean {
+    const template = forwarded[0] as unknown[];
     let complete = true;
-    for (let i = 0; i < refs.length; i += 2) {
-      const kept = this.#take(refs[i] as number);
+    for (let i = 1; i < forwarded.length; i += 2) {
+      const kept = this.#take(forwarded[i] as number);
       if (!kept) {
         complete = false;
         continue;
       }
-      if (complete) place(template, refs[i + 1] as (string | number)[], kept.bytes ? decode(kept.bytes) : kept.value);
+      if (complete) place(template, forwarded[i + 1] as number | (string | number)[], kept.bytes ? decode(kept.bytes) : kept.value);
     }
     return complete;
   }
 
-  /** A task that will not run gives up its reads. */
-  release(refs: readonly unknown[]): void {
-    for (let i = 0; i < refs.length; i += 2) this.#take(refs[i] as number);
+  /** A forwarded task that will not run gives up its reads. */
+  release(forwarded: readonly unknown[]): void {
+    for (let i = 1; i < forwarded.length; i += 2) this.#take(forwarded[i] as number);
   }
 
   #take(id: number): Kept | undefined {
@@ -75,8 +77,12 @@ function unchangedByCodec(value: unknown): boolean {
   return value === null || type === 'string' || type === 'boolean' || type === 'undefined' || (type === 'number' && !Object.is(value, -0));
 }
 
-/** Sets `root[path[0]][path[1]]…` (arrays and plain objects, as the executor built the template). */
-function place(root: unknown[], path: readonly (string | number)[], value: unknown): void {
+/** Sets `root[path]`, or `root[path[0]][path[1]]…` (arrays and plain objects, as the executor built the template). */
+function place(root: unknown[], path: number | readonly (string | number)[], value: unknown): void {
+  if (typeof path === 'number') {
+    root[path] = value;
+    return;
+  }
   let container = root as unknown as Record<string | number, unknown>;
   for (let i = 0; i < path.length - 1; i++) container = container[path[i]] as Record<string | number, unknown>;
   container[path[path.length - 1]] = value;

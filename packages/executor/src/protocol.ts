@@ -26,10 +26,12 @@ export const W_INIT_FAILED = 2;
 export const F_CHUNK = 1; // args is a list of argument lists; the result is the list of results
 export const F_TIMED = 2; // report W_STARTED so the parent can start the timeout clock
 /**
- * A forwarded task (see scheduling/forwarding.ts): its args field is `[template, refs]`, refs
- * flat as `upstreamTaskId, path` pairs. The worker puts a copy of each upstream's kept result
- * at its path in the template; when one is missing (the upstream failed, was skipped or its
- * value cannot be encoded) it does not run the task and answers R_SKIPPED.
+ * A forwarded task (see scheduling/forwarding.ts): its args field is `[template, ...refs]`,
+ * refs flat as `upstreamTaskId, path` pairs, a path being an argument's index or, for a future
+ * nested in arrays and plain objects, the list of keys to it. The worker puts a copy of each
+ * upstream's kept result at its path in the template; when one is missing (the upstream
+ * failed, was skipped or its value cannot be encoded) it does not run the task and answers
+ * R_SKIPPED. (Flat, so that a hop adds one small array to the message, not three.)
  */
 export const F_FORWARDED = 4;
 /** A task the executor could not encode: a placeholder that keeps the worker's count of tasks (and releases its refs); never run, never answered. */

@@ -19,8 +19,8 @@ export interface TaskLink {
   round: number;
   /** Refs of forwarded tasks behind it that read its result in the worker. */
   keep: number;
-  /** As a forwarded task: its arguments as sent, `[template, refs]`. */
-  wire: [unknown[], unknown[]] | undefined;
+  /** As a forwarded task: its arguments as sent, `[template, ...refs]` (protocol.ts, F_FORWARDED). */
+  wire: unknown[] | undefined;
   /** As a forwarded task: its number in its worker's run order (to fence it off on cancel). */
   seq: number;
 }

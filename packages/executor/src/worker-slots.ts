@@ -246,7 +246,8 @@ function encodeWithoutBadArguments(part: Task[], defs: [number, FnSpec][], wire:
     } catch (error) {
       const task = part[i];
       const flags = wire[at + 3] as number;
-      wire[at + 2] = flags & F_FORWARDED ? [null, (wire[at + 2] as unknown[])[1]] : null;
+      if (flags & F_FORWARDED) (wire[at + 2] = (wire[at + 2] as unknown[]).slice())[0] = null; // the refs stay, to be released
+      else wire[at + 2] = null;
       wire[at + 3] = flags | F_DROP;
       unsendable(task, new CodecError(`the arguments of task #${task.future.id} (${task.fn.label}) cannot be sent to a worker: ${(error as Error).message}`, { cause: error }));
     }

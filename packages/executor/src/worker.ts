@@ -156,26 +156,27 @@ async function drain(): Promise<void> {
         queueHead = 0;
       }
       if (flags & (F_FORWARDED | F_DROP)) {
-        const refs = flags & F_FORWARDED ? (args[1] as unknown[]) : [];
         if (flags & F_DROP) {
-          kept.release(refs);
+          if (flags & F_FORWARDED) kept.release(args);
           continue;
         }
         // Its upstream's result is here: run it from that, unless the executor fenced it off (a cancel).
         if (!signals.mayStart(seq)) {
-          kept.release(refs);
+          kept.release(args);
           results.push(id, R_SKIPPED, null);
           continue;
         }
-        // The upstream's answer leaves before this task starts, as it would have without forwarding: if this
-        // task kills the worker, the upstream has its result and this task is the one blamed.
-        flush();
-        const template = args[0] as unknown[];
-        if (!kept.fill(template, refs)) {
+        // A process worker sends its upstream's answer before this task starts: it cannot tell the executor
+        // which task it runs, so if this one kills it, the first task it held is blamed, and that must be
+        // this one, not its upstream. A thread marks the task it runs in shared memory (exact blame), so its
+        // results stay batched; a crash resends the tasks of the batch whose answers had not left, as for
+        // any batch (a message per hop would put the executor's thread back on a chain's path).
+        if (!parentPort) flush();
+        if (!kept.fill(args)) {
           results.push(id, R_SKIPPED, null);
           continue;
         }
-        args = template;
+        args = args[0] as unknown[];
       }
       if (flags & F_TIMED) {
         flush();

@@ -159,7 +159,7 @@ describe.each(['thread', 'process'] as const)('forwarded dependents (%s workers)
     expect(exe.forwarded - before).toBe(2); // b and both
   });
 
-  test('a crash in a forwarded dependent: its upstream keeps its result, the dependent fails with D4_WORKER_CRASHED, the ones after it with D4_DEPENDENCY_FAILED', async () => {
+  test('a crash in a forwarded dependent: its upstream still gives its value, the dependent fails with D4_WORKER_CRASHED, the ones after it with D4_DEPENDENCY_FAILED', async () => {
     await warm(exe);
     const before = exe.forwarded;
     const up = exe.submit(add, 1, 2);
@@ -289,10 +289,12 @@ describe('forwarding as data', () => {
     done._resolve(4);
     const pending = new Future<number>('pending');
     const owners: unknown[] = [];
-    const [template, refs] = forwardedArgs([pending, { a: [1, pending], b: done }, new Map([[1, 2]])], (owner) => owners.push(owner));
+    const [template, ...refs] = forwardedArgs([pending, { a: [1, pending], b: done }, new Map([[1, 2]])], (owner) => owners.push(owner));
     expect(template).toEqual([null, { a: [1, null], b: 4 }, new Map([[1, 2]])]);
     expect(refs).toEqual([pending.id, [0], pending.id, [1, 'a', 1]]);
     expect(owners).toHaveLength(2);
+    // Futures as arguments themselves: a ref names the argument's index.
+    expect(forwardedArgs([done, 'x', pending], () => undefined)).toEqual([[4, 'x', null], pending.id, 2]);
   });
 
   test('KeptResults: each read gets its own copy through the codec; a result is dropped after its last read; a missing one stops the task', () => {
@@ -301,16 +303,16 @@ describe('forwarding as data', () => {
     kept.keep(2, 5, 1);
     kept.keep(3, () => 1, 1); // the codec refuses it: not kept
     const first: unknown[] = [null, { x: null }];
-    expect(kept.fill(first, [1, [0], 2, [1, 'x']])).toBe(true);
+    expect(kept.fill([first, 1, 0, 2, [1, 'x']])).toBe(true);
     expect(first).toEqual([{ list: [1], z: 0 }, { x: 5 }]);
     ((first[0] as { list: number[] }).list).push(2);
     const second: unknown[] = [null];
-    expect(kept.fill(second, [1, [0]])).toBe(true);
+    expect(kept.fill([second, 1, 0])).toBe(true);
     expect(second).toEqual([{ list: [1], z: 0 }]);
     expect(kept.size).toBe(0);
-    expect(kept.fill([null], [3, [0]])).toBe(false);
+    expect(kept.fill([[null], 3, 0])).toBe(false);
     kept.keep(4, 'a', 1);
-    kept.release([4, [0]]);
+    kept.release([null, 4, 0]);
     expect(kept.size).toBe(0);
   });
 });

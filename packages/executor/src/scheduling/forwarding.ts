@@ -63,7 +63,7 @@ export class Forwarding {
       if (!(owner instanceof Task) || !owner.ownedBy(this.#hooks) || owner.state === 'running' || owner.state === 'forwarded') return;
       (owners ??= []).push(owner);
     }
-    if (!owners || !addressable(task.args, -1)) return;
+    if (!owners || !(task.args.every(isFlat) || addressable(task.args, -1))) return;
     linkOf(task, deps);
     for (const owner of owners) (linkOf(owner).followers ??= []).push(task);
   }
@@ -116,6 +116,11 @@ export function endedByArgument(task: Task): boolean {
   return false;
 }
 
+/** An argument that is a plain value or a future itself (the usual case: no walk). */
+function isFlat(arg: unknown): boolean {
+  return arg === null || typeof arg !== 'object' || isFuture(arg);
+}
+
 /** Futures only in arrays and plain objects (not in Maps, Sets), so each has a path. */
 function addressable(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH || isFuture(value)) return true;
@@ -137,41 +142,56 @@ function containsFuture(value: unknown, depth: number): boolean {
 }
 
 /**
- * The arguments of a forwarded task as sent: `[template, refs]`. A finished future becomes its
- * value; an unanswered one becomes null in the template and a ref (its task id, its path),
- * and `onRef` is told its task, whose result the worker must then keep for one more read.
+ * The arguments of a forwarded task as sent: `[template, ...refs]` (protocol.ts, F_FORWARDED).
+ * A finished future becomes its value; an unanswered one becomes null in the template and a
+ * ref (its task id, its path: the argument's index, or the keys down to it), and `onRef` is
+ * told its task, whose result the worker must then keep for one more read.
  */
-export function forwardedArgs(args: readonly unknown[], onRef: (owner: Task) => void): [unknown[], unknown[]] {
-  const refs: unknown[] = [];
+export function forwardedArgs(args: readonly unknown[], onRef: (owner: Task) => void): unknown[] {
+  const out: unknown[] = [undefined];
+  // The usual case, futures given as arguments themselves: no walk.
+  if (args.every(isFlat)) {
+    const template = new Array<unknown>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      template[i] = isFuture(arg) ? futureValue(arg, i, out, onRef) : arg;
+    }
+    out[0] = template;
+    return out;
+  }
   const path: (string | number)[] = [];
   const copy = (value: unknown, depth: number): unknown => {
     if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
-    if (isFuture(value)) {
-      const outcome = value._valueIfDone();
-      if (outcome) return outcome.ok ? outcome.value : undefined;
-      refs.push(value.id, path.slice());
-      onRef(value._owner as Task);
-      return null;
-    }
+    if (isFuture(value)) return futureValue(value, path.slice(), out, onRef);
     if (Array.isArray(value)) {
-      const out = new Array<unknown>(value.length);
+      const items = new Array<unknown>(value.length);
       for (let i = 0; i < value.length; i++) {
         path.push(i);
-        out[i] = copy(value[i], depth + 1);
+        items[i] = copy(value[i], depth + 1);
         path.pop();
       }
-      return out;
+      return items;
     }
     if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
+      const fields: Record<string, unknown> = {};
       for (const key in value) {
         path.push(key);
-        out[key] = copy(value[key], depth + 1);
+        fields[key] = copy(value[key], depth + 1);
         path.pop();
       }
-      return out;
+      return fields;
     }
     return value; // Maps and Sets hold no futures here (addressable), Dates, buffers…: as they are
   };
-  return [copy(args, -1) as unknown[], refs]; // -1: the arguments themselves are at depth 0, as in collectFutures
+  out[0] = copy(args, -1); // -1: the arguments themselves are at depth 0, as in collectFutures
+  return out;
+}
+
+/** A future's value when it is done; otherwise a ref in `out`, and null in the template. */
+function futureValue(future: Future<unknown>, path: number | (string | number)[], out: unknown[], onRef: (owner: Task) => void): unknown {
+  const outcome = future._valueIfDone();
+  if (outcome) return outcome.ok ? outcome.value : undefined;
+  out.push(future.id, path);
+  onRef(future._owner as Task);
+  return null;
 }
