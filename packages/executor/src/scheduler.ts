@@ -372,7 +372,8 @@ export class Scheduler {
       // Done while still in a worker (rejected by break/crash paths, or a forwarded task cancelled or failed upstream): make sure the slot forgets it.
       const held = slot.inflight.remove(task);
       this.#finishRun(task);
-      if (held && task.state === 'forwarded' && !slot.stopped && !endedByArgument(task)) this.#fenceOff(slot, task);
+      // (Not once init failed: every worker is being stopped.)
+      if (held && task.state === 'forwarded' && !slot.stopped && !this.#broken && !endedByArgument(task)) this.#fenceOff(slot, task);
     }
     const wasWaiting = task.state === 'waiting' || task.state === 'caching';
     task.state = 'done';

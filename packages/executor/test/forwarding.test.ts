@@ -240,6 +240,27 @@ describe.each(['thread', 'process'] as const)('forwarded dependents (%s workers)
     expect(existsSync(calls)).toBe(false);
   });
 
+  test('init that throws fails a forwarded chain as it fails a chain that is not forwarded', async () => {
+    const outcome = async (plain: boolean) => {
+      await using broken = new Executor({ maxWorkers: 1, blockAllocation: true, backend, init: () => {
+        throw new Error('no database');
+      } });
+      const submit = plain ? broken.submit.bind(broken) : (broken.submitWith.bind(broken, {}) as typeof broken.submit);
+      const chain: Future<number>[] = [submit(increment, 0)];
+      for (let i = 1; i < 5; i++) chain.push(submit(increment, chain[i - 1]));
+      const errors = await Promise.all(chain.map((f) => rejectionOf(f)));
+      return { forwarded: broken.forwarded, errors: errors.map((e) => [e.code, withoutIds(e.message)]) };
+    };
+    const forwarded = await outcome(true);
+    expect(forwarded.forwarded).toBe(4); // a fresh worker takes up to 16 tasks with forwarded ones
+    const reference = await outcome(false);
+    expect(reference.forwarded).toBe(0);
+    expect(forwarded.errors).toEqual(reference.errors);
+    // The first two fail with init's error (the one running, the first one waiting); the ones after them through it.
+    expect(forwarded.errors.map(([code]) => code)).toEqual(['D4_INIT_FAILED', 'D4_INIT_FAILED', 'D4_DEPENDENCY_FAILED', 'D4_DEPENDENCY_FAILED', 'D4_DEPENDENCY_FAILED']);
+    expect(forwarded.errors.every(([, message]) => message!.includes('no database'))).toBe(true);
+  });
+
   test('a forwarded dependent whose arguments cannot be sent fails with D4_CODEC; the other dependents of its upstream still run', async () => {
     await warm(exe);
     const up = exe.submit(increment, 1);
