@@ -8,8 +8,8 @@ import type { ExecutorOptions, Settings } from './options.js';
 import type { Task, TaskHooks } from './task.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import { TaskQueue } from './scheduling/task-queue.js';
-import { depthOf, leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
-import { FORWARD_MIN, Forwarding, endedByArgument } from './scheduling/forwarding.js';
+import { leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
+import { Forwarding, endedByArgument, forwardLimit } from './scheduling/forwarding.js';
 import { takeFitting } from './scheduling/fresh-dispatch.js';
 import { crashError, describeExit, remoteError, taskError } from './failures.js';
 
@@ -179,9 +179,9 @@ export class Scheduler {
     for (const [slot, tasks] of batches) this.#slots.send(slot, tasks, this.#unsendable);
   }
 
-  /** How many tasks a worker may hold with forwarded ones: what block dispatch would queue there; none where a fence was set or the worker is not a local one. */
+  /** How many tasks a worker may hold with forwarded ones (forwarding.ts); none where a fence was set or the worker is not a local one. */
   #forwardLimit(slot: Slot): number {
-    return slot.fenced || (slot.backend !== threadBackend && slot.backend !== processBackend) ? 0 : Math.max(FORWARD_MIN, depthOf(slot.avgMs));
+    return slot.fenced || (slot.backend !== threadBackend && slot.backend !== processBackend) ? 0 : forwardLimit(slot.avgMs);
   }
 
   #forwardTo(slot: Slot): (task: Task) => void {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Executor, Future, CancelledError, DependencyError, TaskError, WorkerCrashedError } from '../src/index.js';
 import { CodecError } from '@d4/core';
-import { forwardedArgs } from '../src/scheduling/forwarding.js';
+import { forwardLimit, forwardedArgs } from '../src/scheduling/forwarding.js';
 import { KeptResults } from '../src/kept-results.js';
 import { add, crashOnce, exitWith, fail, holdUntil, recordCall, whereAmI } from './fixtures/tasks.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
@@ -305,6 +305,10 @@ describe('forwarding without the conditions it needs', () => {
 });
 
 describe('forwarding as data', () => {
+  test('forwardLimit: 16 tasks before a task was timed or when tasks are long, about 8 ms of measured work, at most 2 048', () => {
+    expect([forwardLimit(undefined), forwardLimit(100), forwardLimit(0.1), forwardLimit(0.001), forwardLimit(0)]).toEqual([16, 16, 80, 2048, 2048]);
+  });
+
   test('forwardedArgs: unanswered futures become null and a ref with their path, done ones their values', () => {
     const done = new Future<number>('done');
     done._resolve(4);

@@ -18,9 +18,12 @@
  * Bounds, so that forwarding never takes work from an idle worker: one forwarded dependent
  * per task (a fan-out's other dependents wait for the result here and spread over the workers
  * as any ready tasks do; forwarding them all would run them one after another on one worker),
- * and a worker holds at most FORWARD_MIN tasks, or as many as block dispatch would queue there
- * when that is more (depthOf: about 2 ms of measured work, at most 512). A chain cannot run in
- * parallel anyway; the bound only keeps its worker open to other tasks between runs of it.
+ * and a worker holds at most about FORWARD_MS of measured work (forwardLimit: at least
+ * FORWARD_MIN tasks, at most FORWARD_MAX). A chain cannot run in parallel anyway; the bound
+ * keeps its worker open to other tasks between runs of it. It is larger than block dispatch's
+ * queue (about 2 ms, at most 512 tasks) because each run of a chain begins with a round trip
+ * through the caller, two thread wake-ups, which on a loaded machine can each wait for a core
+ * far longer than the run takes; other tasks go to the least loaded worker meanwhile.
  */
 import { isFuture, type Future } from '../future.js';
 import { isPlainObject } from '../dependencies.js';
@@ -34,6 +37,14 @@ export interface ForwardTarget {
 const NO_DEPS: readonly Future<unknown>[] = Object.freeze([]);
 /** Tasks a worker may hold with forwarded ones even before its task time is measured (or when it is long). */
 export const FORWARD_MIN = 16;
+const FORWARD_MAX = 2048;
+const FORWARD_MS = 8;
+
+/** How many tasks a worker may hold with forwarded ones, from its measured time per task. */
+export function forwardLimit(avgMs: number | undefined): number {
+  if (avgMs === undefined) return FORWARD_MIN;
+  return Math.max(FORWARD_MIN, Math.min(FORWARD_MAX, Math.floor(FORWARD_MS / Math.max(avgMs, 0.001))));
+}
 const MAX_DEPTH = 64; // as collectFutures
 
 function linkOf(task: Task, deps: readonly Future<unknown>[] = NO_DEPS): TaskLink {
