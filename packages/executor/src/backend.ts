@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { postBytes, runningTask, sharedSignals, wake, type WakeData } from './thread-signals.js';
+import { fence, postBytes, runningTask, sharedSignals, wake, type WakeData } from './thread-signals.js';
 
 /**
  * The pluggable part of the executor: how a worker is started, talked to and stopped.
@@ -50,6 +50,12 @@ export interface WorkerHandle {
   unref(): void;
   /** Ends the worker now, even in the middle of a task. */
   stop(): void;
+  /**
+   * Fences off the forwarded task numbered `seq` in the worker's run order (and the forwarded
+   * tasks after it): true when the worker will not start it. A backend without it has its
+   * worker stopped instead (see scheduling/forwarding.ts).
+   */
+  fence?(seq: number): boolean;
 }
 
 export interface WorkerEvents {
@@ -101,6 +107,7 @@ export const threadBackend: WorkerBackend = {
       stop: () => {
         void worker.terminate();
       },
+      fence: (seq) => fence(counter, seq),
     };
   },
 };

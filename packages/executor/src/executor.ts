@@ -146,6 +146,14 @@ export class Executor<I = undefined> implements AsyncDisposable {
     return this.#requireGraph().toDot();
   }
 
+  /**
+   * Dependent tasks sent straight to the worker that runs their argument futures' tasks, to run
+   * there from those results (README, "Dependencies"), since the executor started.
+   */
+  get forwarded(): number {
+    return this.#scheduler.forwarded;
+  }
+
   /** Tasks submitted and not yet done. */
   get pending(): number {
     return this.#scheduler.unfinished;
@@ -180,7 +188,7 @@ export class Executor<I = undefined> implements AsyncDisposable {
       scheduler.ready(task);
       return future;
     }
-    scheduler.waitForArguments(task);
+    scheduler.waitForArguments(task, deps, call === undefined);
     waitForDependencies(future, info.label, deps, () => {
       task.args = replaceFutures(task.args);
       scheduler.ready(task);

@@ -12,7 +12,10 @@ export const M_INIT = 0;
  */
 export const M_TASKS = 1;
 
-/** worker → parent: `[W_RESULTS, results, execMs]`, `results` flat: three entries per task, `taskId, ok 1|0, value | ErrorInfo` */
+/**
+ * worker → parent: `[W_RESULTS, results, execMs]`, `results` flat: three entries per task,
+ * `taskId, outcome, value | ErrorInfo | null` with outcome R_OK, R_FAILED or R_SKIPPED.
+ */
 export const W_RESULTS = 0;
 /** worker → parent: `[W_STARTED, taskId]`, sent only for tasks with a timeout */
 export const W_STARTED = 1;
@@ -22,6 +25,24 @@ export const W_INIT_FAILED = 2;
 /** Task flags. */
 export const F_CHUNK = 1; // args is a list of argument lists; the result is the list of results
 export const F_TIMED = 2; // report W_STARTED so the parent can start the timeout clock
+/**
+ * A forwarded task (see scheduling/forwarding.ts): its args field is `[template, ...refs]`,
+ * refs flat as `upstreamTaskId, path` pairs, a path being an argument's index or, for a future
+ * nested in arrays and plain objects, the list of keys to it. The worker puts a copy of each
+ * upstream's kept result at its path in the template; when one is missing (the upstream
+ * failed, was skipped or its value cannot be encoded) it does not run the task and answers
+ * R_SKIPPED. (Flat, so that a hop adds one small array to the message, not three.)
+ */
+export const F_FORWARDED = 4;
+/** A task the executor could not encode: a placeholder that keeps the worker's count of tasks (and releases its refs); never run, never answered. */
+export const F_DROP = 8;
+/** flags >>> KEEP_SHIFT: how many refs of later forwarded tasks will read this task's result; the worker keeps it until they have. */
+export const KEEP_SHIFT = 8;
+
+/** Outcomes in W_RESULTS. R_SKIPPED: a forwarded task that was not run (upstream missing, or fenced off by a cancel). */
+export const R_FAILED = 0;
+export const R_OK = 1;
+export const R_SKIPPED = 2;
 
 /** How a function reaches a worker. */
 export type FnSpec = { k: 'ref'; module: string; exportName: string } | { k: 'src'; source: string; name: string; at?: SourceSite };

@@ -110,7 +110,7 @@ function fromSource(source: string, name: string, at?: SourceSite): (...args: un
 }
 
 const TASK_REF = Symbol.for('d4.executor.taskRef');
-let tsxRegistered = false;
+let tsxRegistered: Promise<void> | undefined;
 
 async function importExport(module: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
   let namespace: Record<string, unknown>;
@@ -151,10 +151,13 @@ async function importExport(module: string, exportName: string): Promise<(...arg
 async function importModule(module: string): Promise<unknown> {
   // Plain Node cannot load TypeScript: register tsx's loader before the first .ts import
   // (a failed import is cached by URL, so registering after the failure would not help).
-  if (!tsxRegistered && /\.[cm]?tsx?(\?.*)?$/.test(module)) {
-    tsxRegistered = true;
-    const api = (await import('tsx/esm/api')) as { register: () => unknown };
-    api.register();
+  // One promise, awaited by every import: two functions of .ts modules in one batch must both
+  // wait for the registration (a flag set before it ended let the second import fail).
+  if (/\.[cm]?tsx?(\?.*)?$/.test(module)) {
+    tsxRegistered ??= import('tsx/esm/api').then((api: { register: () => unknown }) => {
+      api.register();
+    });
+    await tsxRegistered;
   }
   return import(module);
 }

@@ -1,13 +1,15 @@
 import { decode, CodecError, WorkerError } from '@d4/core';
 import { CancelledError, InitError, TaskTimeoutError } from './errors.js';
-import { RESULT_FIELDS, W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo, type FnSpec } from './protocol.js';
-import type { WorkerExit } from './backend.js';
+import { RESULT_FIELDS, R_OK, R_SKIPPED, W_INIT_FAILED, W_RESULTS, W_STARTED, type ErrorInfo, type FnSpec } from './protocol.js';
+import { processBackend, threadBackend, type WorkerExit } from './backend.js';
+import type { Future } from './future.js';
 import type { ResultCache } from './cache.js';
 import type { ExecutorOptions, Settings } from './options.js';
 import type { Task, TaskHooks } from './task.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import { TaskQueue } from './scheduling/task-queue.js';
 import { leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
+import { Forwarding, endedByArgument, forwardLimit } from './scheduling/forwarding.js';
 import { takeFitting } from './scheduling/fresh-dispatch.js';
 import { crashError, describeExit, remoteError, taskError } from './failures.js';
 
@@ -33,6 +35,8 @@ export class Scheduler {
     done: (task) => this.#onTaskDone(task),
     cancel: (task) => this.#cancel(task),
   };
+  /** Dependent tasks sent to the worker of their arguments (scheduling/forwarding.ts); undefined when this executor cannot. */
+  readonly #forwarding: Forwarding | undefined;
   readonly #unsendable = (task: Task, error: Error): void => {
     if (task.slot) this.#removeInflight(task.slot, task);
     task.future._reject(error);
@@ -42,6 +46,7 @@ export class Scheduler {
     this.#settings = settings;
     this.#cache = cache;
     this.#initMapStack = init?.mapStack;
+    this.#forwarding = settings.blockAllocation && !cache && settings.launcher === 'local' ? new Forwarding(this.#hooks) : undefined;
     this.#slots = new WorkerSlots(settings, options, init?.spec ?? null, {
       message: (slot, bytes) => this.#onMessage(slot, bytes),
       exit: (slot, info) => this.#onExit(slot, info),
@@ -64,14 +69,28 @@ export class Scheduler {
     task.own(this.#hooks);
   }
 
-  /** The task waits for its argument futures (see dependency-wiring.ts). */
-  waitForArguments(task: Task): void {
-    this.#waiting.add(task);
+  /** Dependent tasks forwarded to the worker of their arguments so far. */
+  get forwarded(): number {
+    return this.#forwarding?.count ?? 0;
   }
 
-  /** Its arguments are there: look in the cache, else queue it. */
+  /**
+   * The task waits for its argument futures (see dependency-wiring.ts). `plain`: a call
+   * without options, which may be forwarded to the worker of its arguments.
+   */
+  waitForArguments(task: Task, deps: readonly Future<unknown>[], plain: boolean): void {
+    this.#waiting.add(task);
+    if (plain) this.#forwarding?.register(task, deps);
+  }
+
+  /** Its arguments are there: look in the cache, else queue it. A forwarded task is in its worker already: from now on it counts as running there. */
   ready(task: Task): void {
     if (task.future.done()) return;
+    if (task.state === 'forwarded') {
+      task.state = 'running';
+      task.future._setRunning();
+      return;
+    }
     if (!this.#cache) return this.#enqueue(task);
     task.state = 'caching';
     this.#waiting.add(task);
@@ -96,10 +115,11 @@ export class Scheduler {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Tasks not yet running: waiting for arguments, looking in the cache, or queued. */
+  /** Tasks not yet running: waiting for arguments (forwarded ones too), looking in the cache, or queued. */
   pendingTasks(): Task[] {
     const tasks = this.#queue.pending();
     for (const task of this.#waiting) if (!task.future.done()) tasks.push(task);
+    if (this.#forwarding?.count) for (const slot of this.#slots.all()) for (const task of slot.inflight.toArray()) if (task.state === 'forwarded') tasks.push(task);
     return tasks;
   }
 
@@ -143,6 +163,8 @@ export class Scheduler {
     let task = queue.peek();
     // Workers start on first use, and again after one was replaced (no event can empty a place during this loop).
     const table = task ? (this.#slots.fillTable() as Slot[]) : [];
+    const forwarding = this.#forwarding;
+    if (forwarding) forwarding.round++;
     for (; task; task = queue.peek()) {
       const slot = leastLoaded(table);
       if (!slot) break;
@@ -151,9 +173,22 @@ export class Scheduler {
       let batch = batches.get(slot);
       if (!batch) batches.set(slot, (batch = []));
       batch.push(task);
+      if (forwarding && task.link) forwarding.behind(batch, batch.length - 1, slot, this.#forwardLimit(slot), this.#forwardTo(slot));
     }
     queue.compact();
     for (const [slot, tasks] of batches) this.#slots.send(slot, tasks, this.#unsendable);
+  }
+
+  /** How many tasks a worker may hold with forwarded ones (forwarding.ts); none where a fence was set or the worker is not a local one. */
+  #forwardLimit(slot: Slot): number {
+    return slot.fenced || (slot.backend !== threadBackend && slot.backend !== processBackend) ? 0 : forwardLimit(slot.avgMs);
+  }
+
+  #forwardTo(slot: Slot): (task: Task) => void {
+    return (task) => {
+      this.#waiting.delete(task);
+      this.#slots.assign(task, slot, true);
+    };
   }
 
   #dispatchFresh(): void {
@@ -182,18 +217,24 @@ export class Scheduler {
     if (message[0] === W_RESULTS) {
       const results = message[1] as unknown[];
       slot.avgMs = nextAverage(slot.avgMs, (message[2] as number) / (results.length / RESULT_FIELDS));
+      let skipped: Task[] | undefined;
       for (let at = 0; at < results.length; at += RESULT_FIELDS) {
         const value = results[at + 2];
         const task = slot.inflight.takeById(results[at] as number);
         if (!task) continue; // cancelled or timed out meanwhile
         this.#finishRun(task);
-        if (results[at + 1] === 1) {
+        const outcome = results[at + 1];
+        if (outcome === R_SKIPPED) {
+          // A forwarded task its worker did not run (fenced off by a cancel, or its upstream failed); still wanted: send it again.
+          (skipped ??= []).push(task);
+        } else if (outcome === R_OK) {
           if (task.cacheKey !== undefined && this.#cache) this.#cache.write(task.cacheKey, value);
           task.future._resolve(value);
         } else {
           task.future._reject(taskError(task, value as ErrorInfo));
         }
       }
+      if (skipped) this.#requeueFront(skipped);
       this.#slots.release(slot);
       if (this.#settings.blockAllocation) this.#scheduleFlush();
     } else if (message[0] === W_STARTED) {
@@ -244,8 +285,16 @@ export class Scheduler {
       if (task.timer) clearTimeout(task.timer);
       task.timer = undefined;
       task.attempts--; // it did not really run
-      if (!task.future.done()) this.#enqueue(task, true);
+      if (!task.future.done()) this.#requeue(task);
     }
+  }
+
+  /** Runs the task again: queued at the front, or, forwarded and still waiting for its arguments here, back to waiting for them. */
+  #requeue(task: Task): void {
+    if (task.state !== 'forwarded') return this.#enqueue(task, true);
+    task.state = 'waiting';
+    task.slot = undefined;
+    this.#waiting.add(task);
   }
 
   #onTimeout(task: Task): void {
@@ -290,7 +339,7 @@ export class Scheduler {
     this.#requeueFront(others);
     if (!culprit || culprit.future.done()) return;
     if (this.#broken) culprit.future._reject(this.#broken);
-    else if (culprit.attempts <= culprit.maxRetries) this.#enqueue(culprit, true);
+    else if (culprit.attempts <= culprit.maxRetries) this.#requeue(culprit);
     else culprit.future._reject(crashError(culprit, slot.backend.name, slot.id, how));
   }
 
@@ -306,12 +355,27 @@ export class Scheduler {
     this.#slots.table.fill(undefined);
   }
 
+  /**
+   * A forwarded task ended here before its worker answered (a cancel): it must not run. A
+   * thread worker is fenced off from it (and from the forwarded tasks after it, which are
+   * answered as skipped and sent again); otherwise, or when the worker has started it, the
+   * worker is stopped and replaced, as for a cancel of a running task.
+   */
+  #fenceOff(slot: Slot, task: Task): void {
+    if (slot.handle.fence?.(task.link!.seq)) slot.fenced = true;
+    else this.#replaceWorker(slot, task);
+  }
+
   // ---------------------------------------------------------------- bookkeeping
 
   #onTaskDone(task: Task): void {
-    if (task.state === 'running' && task.slot) {
-      // Done while still in a worker (rejected by break/crash paths): make sure the slot forgets it.
-      this.#removeInflight(task.slot, task);
+    const slot = task.slot;
+    if ((task.state === 'running' || task.state === 'forwarded') && slot) {
+      // Done while still in a worker (rejected by break/crash paths, or a forwarded task cancelled or failed upstream): make sure the slot forgets it.
+      const held = slot.inflight.remove(task);
+      this.#finishRun(task);
+      // (Not once init failed: every worker is being stopped.)
+      if (held && task.state === 'forwarded' && !slot.stopped && !this.#broken && !endedByArgument(task)) this.#fenceOff(slot, task);
     }
     const wasWaiting = task.state === 'waiting' || task.state === 'caching';
     task.state = 'done';

@@ -9,6 +9,22 @@ export interface TaskHooks {
   cancel(task: Task): void;
 }
 
+/** What forwarding knows about a task (scheduling/forwarding.ts). */
+export interface TaskLink {
+  /** Dependents that may be forwarded behind this task when it is dispatched. */
+  followers: Task[] | undefined;
+  /** As a follower: its argument futures. */
+  deps: readonly Future<unknown>[];
+  /** The dispatch round in which it was sent to a worker (a result is kept only for tasks sent in the same round as their dependents). */
+  round: number;
+  /** Refs of forwarded tasks behind it that read its result in the worker. */
+  keep: number;
+  /** As a forwarded task: its arguments as sent, `[template, ...refs]` (protocol.ts, F_FORWARDED). */
+  wire: unknown[] | undefined;
+  /** As a forwarded task: its number in its worker's run order (to fence it off on cancel). */
+  seq: number;
+}
+
 /** The arguments of a task that is done (kept no longer). Shared, never written. */
 const NO_ARGS: unknown[] = [];
 
@@ -26,10 +42,13 @@ export class Task implements TaskResources, FutureOwner {
   readonly resources: TaskResources;
   /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). */
   attempts = 0;
-  state: 'waiting' | 'caching' | 'queued' | 'running' | 'done' = 'waiting';
+  /** 'forwarded': sent to the worker of its unanswered argument futures, to run there from their results. */
+  state: 'waiting' | 'caching' | 'queued' | 'forwarded' | 'running' | 'done' = 'waiting';
   slot: Slot | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   cacheKey: string | undefined = undefined;
+  /** Forwarding's bookkeeping, only for tasks that take or give a forwarded result (scheduling/forwarding.ts). */
+  link: TaskLink | undefined = undefined;
   #hooks: TaskHooks | undefined = undefined;
 
   constructor(future: Future<unknown>, fn: FunctionInfo, args: unknown[], chunk: boolean, resources: TaskResources) {
@@ -64,6 +83,11 @@ export class Task implements TaskResources, FutureOwner {
   own(hooks: TaskHooks): void {
     this.#hooks = hooks;
     this.future._owner = this;
+  }
+
+  /** Whether this scheduler owns the task (a future of another executor is never forwarded). */
+  ownedBy(hooks: TaskHooks): boolean {
+    return this.#hooks === hooks;
   }
 
   onFutureDone(): void {

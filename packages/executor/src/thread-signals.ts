@@ -26,13 +26,19 @@ export interface WakeData {
   d4Wake: SharedArrayBuffer;
 }
 
-/** Fields of the shared buffer: messages posted to the worker so far; 1 while the worker waits; the id of the task it runs (0: none). */
+/**
+ * Fields of the shared buffer: messages posted to the worker so far; 1 while the worker waits;
+ * the id of the task it runs (0: none); 1 + the number (in its run order) of the last forwarded
+ * task it started; 1 + the number from which it must not start forwarded tasks (0: none).
+ */
 const POSTED = 0;
 const WAITING = 1;
 const RUNNING = 2;
+const STARTED = 3;
+const FENCE = 4;
 
 export function sharedSignals(): { buffer: SharedArrayBuffer; counter: Int32Array } {
-  const buffer = new SharedArrayBuffer(12);
+  const buffer = new SharedArrayBuffer(20);
   return { buffer, counter: new Int32Array(buffer) };
 }
 
@@ -53,6 +59,20 @@ export function wake(counter: Int32Array): void {
   if (Atomics.load(counter, WAITING) === 1) Atomics.notify(counter, POSTED, 1);
 }
 
+/**
+ * The executor's side of a cancel of a forwarded task that has not been answered: fences off
+ * the task numbered `seq` in the worker's run order, and every forwarded task after it. True
+ * when the worker will not start it; false when it has started it already (it may have run:
+ * the caller stops the worker, as for a running task). Dekker's pattern with sequentially
+ * consistent atomics: the worker stores STARTED before it loads FENCE, the executor stores
+ * FENCE before it loads STARTED, so at least one of them sees the other's write.
+ */
+export function fence(counter: Int32Array, seq: number): boolean {
+  const current = Atomics.load(counter, FENCE);
+  if (current === 0 || seq + 1 < current) Atomics.store(counter, FENCE, seq + 1);
+  return Atomics.load(counter, STARTED) <= seq;
+}
+
 function isWakeData(data: unknown): data is WakeData {
   return typeof data === 'object' && data !== null && (data as WakeData).d4Wake instanceof SharedArrayBuffer;
 }
@@ -65,9 +85,11 @@ export interface WorkerSignals {
    * the worker should go back to its event loop (not safe to block, or the wait timed out).
    */
   waitForTasks(): boolean;
+  /** Called before a forwarded task (number `seq` in run order) starts: false when the executor fenced it off. */
+  mayStart(seq: number): boolean;
 }
 
-const NO_SIGNALS: WorkerSignals = { running: () => undefined, waitForTasks: () => false };
+const NO_SIGNALS: WorkerSignals = { running: () => undefined, waitForTasks: () => false, mayStart: () => true };
 
 /** The worker's side; without a shared buffer (a process, a launched rank) it does nothing. */
 export function workerSignals(port: MessagePort | null, data: unknown, accept: (raw: Uint8Array) => void): WorkerSignals {
@@ -95,7 +117,12 @@ export function workerSignals(port: MessagePort | null, data: unknown, accept: (
       Atomics.store(counter, WAITING, 0);
     }
   };
-  return { running, waitForTasks };
+  const mayStart = (seq: number): boolean => {
+    Atomics.store(counter, STARTED, seq + 1);
+    const from = Atomics.load(counter, FENCE);
+    return from === 0 || seq + 1 < from;
+  };
+  return { running, waitForTasks, mayStart };
 }
 
 /** Only message ports are active (no timer, socket, file request, child process…) and no output is queued. */

@@ -1,6 +1,6 @@
 import { encode, CodecError } from '@d4/core';
 import type { WorkerBackend, WorkerExit, WorkerHandle } from './backend.js';
-import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, TASK_FIELDS, type FnSpec } from './protocol.js';
+import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, KEEP_SHIFT, TASK_FIELDS, type FnSpec } from './protocol.js';
 import { chooseBackend, describeLaunch, GpuPool, type WorkerResources } from './resources.js';
 import type { ExecutorOptions, Settings } from './options.js';
 import { launchedBackend } from './launch/launched-backend.js';
@@ -25,6 +25,10 @@ export interface Slot {
   referenced: boolean;
   /** Block allocation: index in the worker table; -1 for a fresh worker. */
   index: number;
+  /** Tasks written to it so far (placeholders too): a task's number in its run order. */
+  sent: number;
+  /** A forwarded task was fenced off in it (a cancel): it gets no more forwarded tasks. */
+  fenced: boolean;
 }
 
 export interface SlotEvents {
@@ -127,12 +131,15 @@ export class WorkerSlots {
     return slots;
   }
 
-  /** Marks the task as sent to this worker; a worker with work keeps the caller's process alive. */
-  assign(task: Task, slot: Slot): void {
-    task.state = 'running';
+  /**
+   * Marks the task as sent to this worker; a worker with work keeps the caller's process alive.
+   * A forwarded task's future stays pending until its arguments' futures are done (it cannot start before).
+   */
+  assign(task: Task, slot: Slot, forwarded = false): void {
+    task.state = forwarded ? 'forwarded' : 'running';
     task.slot = slot;
     task.attempts++;
-    task.future._setRunning();
+    if (!forwarded) task.future._setRunning();
     slot.inflight.push(task);
     if (!slot.referenced) {
       slot.referenced = true;
@@ -167,11 +174,26 @@ export class WorkerSlots {
           defs.push([key, t.fn.spec]);
         }
         lastKey = key;
+        let flags = (t.chunk ? F_CHUNK : 0) | (t.timeout !== undefined ? F_TIMED : 0);
+        let args: unknown = t.args;
+        const link = t.link;
+        if (link) {
+          // Forwarding (scheduling/forwarding.ts): its args with refs to results kept in the worker, and how many reads of its own result will come.
+          if (t.state === 'forwarded' && link.wire) {
+            args = link.wire;
+            flags |= F_FORWARDED;
+          }
+          flags |= link.keep << KEEP_SHIFT;
+          link.seq = slot.sent + (i - start);
+          link.keep = 0;
+          link.wire = undefined;
+        }
         wire[at++] = t.future.id;
         wire[at++] = key;
-        wire[at++] = t.args;
-        wire[at++] = (t.chunk ? F_CHUNK : 0) | (t.timeout !== undefined ? F_TIMED : 0);
+        wire[at++] = args;
+        wire[at++] = flags;
       }
+      slot.sent += end - start;
       let bytes: Uint8Array;
       try {
         bytes = encode([M_TASKS, defs, wire]);
@@ -198,6 +220,8 @@ export class WorkerSlots {
       stopped: false,
       referenced: false,
       index,
+      sent: 0,
+      fenced: false,
     };
     slot.handle = backend.start(launch, {
       message: (bytes) => this.#events.message(slot, bytes),
@@ -209,18 +233,24 @@ export class WorkerSlots {
   }
 }
 
-/** Hands the tasks whose arguments the codec cannot carry to `unsendable`, and encodes the rest. */
+/**
+ * Hands the tasks whose arguments the codec cannot carry to `unsendable`, and encodes the rest.
+ * Each of those leaves a placeholder (F_DROP), so that the worker numbers its tasks as the
+ * executor does, and releases the kept results a forwarded one would have read.
+ */
 function encodeWithoutBadArguments(part: Task[], defs: [number, FnSpec][], wire: unknown[], unsendable: (task: Task, error: Error) => void): Uint8Array {
-  const keep: unknown[] = [];
   for (let i = 0; i < part.length; i++) {
     const at = i * TASK_FIELDS;
     try {
       encode(wire[at + 2]);
-      keep.push(...wire.slice(at, at + TASK_FIELDS));
     } catch (error) {
       const task = part[i];
+      const flags = wire[at + 3] as number;
+      if (flags & F_FORWARDED) (wire[at + 2] = (wire[at + 2] as unknown[]).slice())[0] = null; // the refs stay, to be released
+      else wire[at + 2] = null;
+      wire[at + 3] = flags | F_DROP;
       unsendable(task, new CodecError(`the arguments of task #${task.future.id} (${task.fn.label}) cannot be sent to a worker: ${(error as Error).message}`, { cause: error }));
     }
   }
-  return encode([M_TASKS, defs, keep]);
+  return encode([M_TASKS, defs, wire]);
 }

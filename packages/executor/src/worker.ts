@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { frame, FrameReader } from './launch/frames.js';
 import { performance } from 'node:perf_hooks';
 import { encode, decode } from '@d4/core';
-import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
+import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, KEEP_SHIFT, R_OK, R_FAILED, R_SKIPPED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
+import { KeptResults } from './kept-results.js';
 import { postBytes, workerSignals } from './thread-signals.js';
 import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError } from './rebuild.js';
 
@@ -49,6 +50,10 @@ let initData: Record<string, unknown> | undefined;
 let results: unknown[] = [];
 let execMs = 0;
 const MAX_RESULTS_PER_MESSAGE = 256;
+/** Results kept for forwarded tasks queued behind their upstream here. */
+const kept = new KeptResults();
+/** Tasks taken off the queue so far (placeholders too): the executor numbers them the same way, to fence one off. */
+let taken = 0;
 
 /**
  * A worker thread shares a buffer with its executor: it marks there the task it runs, and
@@ -164,12 +169,36 @@ async function drain(): Promise<void> {
       }
       const id = queue[queueHead] as number;
       const key = queue[queueHead + 1] as number;
-      const args = queue[queueHead + 2] as unknown[];
+      let args = queue[queueHead + 2] as unknown[];
       const flags = queue[queueHead + 3] as number;
+      const seq = taken++;
       queueHead += TASK_FIELDS;
       if (queueHead > 4096 && queueHead * 2 > queue.length) {
         queue = queue.slice(queueHead);
         queueHead = 0;
+      }
+      if (flags & (F_FORWARDED | F_DROP)) {
+        if (flags & F_DROP) {
+          if (flags & F_FORWARDED) kept.release(args);
+          continue;
+        }
+        // Its upstream's result is here: run it from that, unless the executor fenced it off (a cancel).
+        if (!signals.mayStart(seq)) {
+          kept.release(args);
+          results.push(id, R_SKIPPED, null);
+          continue;
+        }
+        // A process worker sends its upstream's answer before this task starts: it cannot tell the executor
+        // which task it runs, so if this one kills it, the first task it held is blamed, and that must be
+        // this one, not its upstream. A thread marks the task it runs in shared memory (exact blame), so its
+        // results stay batched; a crash resends the tasks of the batch whose answers had not left, as for
+        // any batch (a message per hop would put the executor's thread back on a chain's path).
+        if (!parentPort) flush();
+        if (!kept.fill(args)) {
+          results.push(id, R_SKIPPED, null);
+          continue;
+        }
+        args = args[0] as unknown[];
       }
       if (flags & F_TIMED) {
         flush();
@@ -202,9 +231,10 @@ async function drain(): Promise<void> {
           }
         }
         if (scopeViolation) throw scopeViolation;
-        results.push(id, 1, value);
+        results.push(id, R_OK, value);
+        if (flags >>> KEEP_SHIFT) kept.keep(id, value, flags >>> KEEP_SHIFT);
       } catch (error) {
-        results.push(id, 0, errorInfo(scopeViolation ?? error));
+        results.push(id, R_FAILED, errorInfo(scopeViolation ?? error));
       }
       signals.running(0);
       execMs += performance.now() - started;
@@ -245,7 +275,7 @@ function flush(): void {
       try {
         encode(batch[at + 2]);
       } catch (error) {
-        batch[at + 1] = 0;
+        batch[at + 1] = R_FAILED;
         batch[at + 2] = {
           name: 'CodecError',
           code: 'D4_CODEC',

@@ -49,6 +49,15 @@ describe("backend: 'mpi' (mpiexec)", () => {
     expect(new Set(results.map((r) => r.map(([, , pid]) => pid).join(','))).size).toBe(1);
   }, 60_000);
 
+  test('a dependent of a task on a 2-rank worker gets the list of both ranks\' results: MPI workers never forward dependents', async () => {
+    await using exe = new Executor({ backend: 'mpi', maxCores: 2, coresPerWorker: 2, blockAllocation: true });
+    const first = exe.submit(calc, 3);
+    // Each rank would hold only its own result; the dependent must see both, so it goes through the executor.
+    const count = exe.submit((ranks: unknown) => (ranks as unknown[]).length, first);
+    expect(await count).toEqual([2, 2]);
+    expect(exe.forwarded).toBe(0);
+  }, 60_000);
+
   test('submitWith({ cores: 2 }) gives one call two ranks; oversubscribe allows more ranks than cores', async () => {
     await using exe = new Executor({ backend: 'mpi', maxCores: 3, coresPerWorker: 1, oversubscribe: true });
     expect(await exe.submitWith({ cores: 2 }, calc, 5)).toEqual([

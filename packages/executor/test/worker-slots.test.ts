@@ -5,6 +5,7 @@ import { resolveSettings } from '../src/options.js';
 import { Future } from '../src/future.js';
 import type { WorkerBackend, WorkerSpec } from '../src/backend.js';
 import { Task } from '../src/task.js';
+import { F_DROP } from '../src/protocol.js';
 
 // Worker slots with a fake backend that records what it is asked to do: no threads, no processes.
 function fakeBackend() {
@@ -95,8 +96,8 @@ describe('WorkerSlots', () => {
     expect(unsendable).toEqual([bad.future.id]);
     const tasksMessage = fake.sent[1].message as [number, [number, unknown][], unknown[]];
     expect(tasksMessage[1].map(([key]) => key)).toEqual([1]);
-    // Flat: id, function key, args, flags per task.
-    expect(tasksMessage[2]).toEqual(good.flatMap((t) => [t.future.id, 1, [], 0]));
+    // Flat: id, function key, args, flags per task; the one that cannot be encoded leaves a placeholder (F_DROP), so the worker numbers its tasks as the executor does.
+    expect(tasksMessage[2]).toEqual([...good.flatMap((t) => [t.future.id, 1, [], 0]), bad.future.id, 1, null, F_DROP]);
     expect(good.every((t) => t.state === 'running' && t.attempts === 1)).toBe(true);
   });
 });
