@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { D4Error, guardProcessExit, peExitError } from '@d4/core';
 import { runZmqWorker, type WorkerStart } from './worker.js';
+import { zeromq } from './zeromq.js';
 
 export interface LocalWorkerStart extends WorkerStart {
   /** The driver's compiled copy of the workflow (the module the job will name). */
@@ -21,6 +22,15 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => exit(143));
 
 const start = JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as LocalWorkerStart;
+// zeromq is loaded before source maps are turned on below: with them on, Node reads and
+// indexes the source map of every module loaded after (zeromq's lib has seven), which was
+// most of zeromq's load time in a worker's profile. A binary that does not load fails in
+// runZmqWorker, which calls zeromq() again, with its clear error.
+try {
+  zeromq();
+} catch {
+  // said by runZmqWorker
+}
 if (start.preload) {
   // Imported while the sockets are set up and the driver waits for every worker's hello:
   // the job's rebuild then finds the module cached. A module that fails to load fails

@@ -47,7 +47,10 @@ export async function runZmqWorker(start: WorkerStart): Promise<void> {
     pull.close();
     throw new D4Error('D4_ZMQ_ENDPOINT', `this worker cannot bind ${ownEndpoint} (--bind): ${(error as Error).message}`, { cause: error });
   }
-  const pushToDriver = new Push({ sendHighWaterMark: 0, linger: 2000, ...HEARTBEAT, ...curveClient(keys, start.serverKey) });
+  // A local worker may connect before the driver has bound its ipc:// socket (the driver
+  // starts its workers first): ZeroMQ then retries, after 100 ms by default, 10 ms here.
+  const retry = start.connect.startsWith('ipc://') ? { reconnectInterval: 10 } : {};
+  const pushToDriver = new Push({ sendHighWaterMark: 0, linger: 2000, ...retry, ...HEARTBEAT, ...curveClient(keys, start.serverKey) });
   let failure: (error: D4Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (failure = reject));
   failed.catch(() => {});
