@@ -16,8 +16,7 @@ export function startLocalWorkers(launch: FixedLaunch, count: number, connect: s
   const heap = memoryOption(launch.options);
   const { source } = launch.jobs[0];
   const compiled = workerExecArgv(source);
-  const inherited = compiled ?? process.execArgv;
-  const execArgv = [...inherited, ...(heap ? [`--max-old-space-size=${heap}`] : youngGeneration(inherited)), workerFile()];
+  const execArgv = [...(compiled ?? process.execArgv), ...(heap ? [`--max-old-space-size=${heap}`] : []), workerFile()];
   return Array.from({ length: count }, () => {
     const token = randomBytes(6).toString('hex');
     // With an allow-list each local worker gets a key pair made here, and is on the list.
@@ -31,17 +30,4 @@ export function startLocalWorkers(launch: FixedLaunch, count: number, connect: s
     });
     return [token, child];
   });
-}
-
-/**
- * V8 starts a process's young generation at 1 MB semi-spaces and grows it as it goes; a
- * worker allocates a few MB per thousand items it moves (batches, their decoded items), so
- * pipeline_test's 100 000 items made 20-25 scavenges per worker (2-3 with 16 MB from the
- * start), each of which also waits on the GC's helper threads, which on a busy machine may
- * not be running. So local workers start at V8's largest default semi-space (16 MB), unless
- * the run sets a heap limit (--worker-memory: then memory is what counts) or the user's own
- * Node flags size the young generation.
- */
-function youngGeneration(execArgv: readonly string[]): string[] {
-  return execArgv.some((arg) => arg.includes('semi-space')) ? [] : ['--min-semi-space-size=16'];
 }
