@@ -80,7 +80,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   let stopping: Promise<void> | undefined;
   let reports: ReturnType<typeof receiveReports> | undefined;
   const label = (w: number) => {
-    const worker = joined[w];
+    const worker = joined.find((j) => j.index === w);
     const units = jobs[w].units.map((u) => describeUnit(plan, u)).join('; ');
     return worker ? `process ${w} on ${worker.host} (pid ${worker.pid}${worker.child ? '' : ', joined'}; ${units})` : `process ${w} (${units})`;
   };
@@ -112,14 +112,20 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     const onAbort = () => refuse(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const tokens = new Map<string, ChildProcess>();
+    // Worker indices fixed at spawn, when the local workers got their jobs there.
+    const indexOf = new Map<string, number>();
+    let jobsGiven = false;
     const startLocal = (driverEndpoint: string) => {
-      for (const [token, child] of startLocalWorkers(launch, local, driverEndpoint, place.localBind, keys, allowList?.keys)) {
+      const workers = startLocalWorkers(launch, local, driverEndpoint, place.localBind, keys, allowList?.keys, originalModule);
+      jobsGiven = workers.jobsGiven;
+      for (const [index, [token, child]] of workers.started.entries()) {
         tokens.set(token, child);
+        if (jobsGiven) indexOf.set(token, index);
         children.push(child);
         child.once('error', (error) => refuse(new WorkerError(`cannot start a worker process (${workerFile()}): ${error.message}`, 'D4_WORKER_SPAWN', { cause: error })));
         child.once('exit', (code, sig) => {
           if (stopping || launch.stopped()) return;
-          const w = joined.findIndex((j) => j.child === child);
+          const w = joined.find((j) => j.child === child)?.index ?? -1;
           const error = new WorkerError(
             `${w >= 0 ? label(w) : `a local worker process (pid ${child.pid}) on ${hostname()}`} ${sig ? `was killed by ${sig}` : `exited with code ${code}`} before the run finished; a PE may have called process.exit(), or the process was killed`,
             'D4_WORKER_DIED',
@@ -131,7 +137,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     };
     // An ipc:// endpoint is known before the bind: the workers start first, and boot (~0.1 s
     // of CPU each) while this process loads zeromq and binds; a worker that connects
-    // before the bind retries (worker.ts: every 10 ms over ipc). A tcp port is the bind's.
+    // before the bind retries (reconnectFor). A tcp port is the bind's.
     if (place.ipcDir) startLocal(place.listen);
     pull = new (zeromq().Pull)({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
     // Before the PULL socket accepts anyone: its CURVE handshakes ask the handler from the first.
@@ -153,7 +159,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     if (!place.ipcDir) startLocal(driverEndpoint);
     if (total > local && !options.quiet) process.stderr.write(joinCommand(driverEndpoint, total - local, local, keys?.publicKey, false, allowList !== undefined));
 
-    reports = receiveReports(pull, joined, total, tokens, launch, keys, label, () => stopping !== undefined);
+    reports = receiveReports(pull, joined, total, tokens, indexOf, launch, keys, label, () => stopping !== undefined);
     const waitMs = secondsOption(options, 'wait', 60);
     const timeout = delay(waitMs).then(() => {
       throw new D4Error(
@@ -166,15 +172,20 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    // Workers joined in whatever order they came (a joiner may say hello before a local
-    // worker has booted); the local ones take the first indices, so the plan's first units
-    // (its sources) always run on this host, and the joined ones the rest, in arrival order.
-    joined.sort((a, b) => Number(a.child === undefined) - Number(b.child === undefined));
-    joined.forEach((worker, index) => (worker.index = index));
-    const peers = joined.map((w) => ({ endpoint: w.endpoint, publicKey: w.publicKey }));
-    for (const worker of joined) {
-      const job = { ...jobs[worker.index], counters: undefined };
-      worker.commands.push(controlMessage(Kind.Job, { index: worker.index, job, workerOf: launch.workerOf, peers, originalModule }));
+    if (jobsGiven) {
+      // Every worker is local and runs the job it was given at spawn, by its index.
+      joined.sort((a, b) => a.index - b.index);
+    } else {
+      // Workers joined in whatever order they came (a joiner may say hello before a local
+      // worker has booted); the local ones take the first indices, so the plan's first units
+      // (its sources) always run on this host, and the joined ones the rest, in arrival order.
+      joined.sort((a, b) => Number(a.child === undefined) - Number(b.child === undefined));
+      joined.forEach((worker, index) => (worker.index = index));
+      const peers = joined.map((w) => ({ endpoint: w.endpoint, publicKey: w.publicKey }));
+      for (const worker of joined) {
+        const job = { ...jobs[worker.index], counters: undefined };
+        worker.commands.push(controlMessage(Kind.Job, { index: worker.index, job, workerOf: launch.workerOf, peers, originalModule }));
+      }
     }
     // The runtime stops the workers however the run ended: it succeeded when every unit is done.
     return { label, stop: () => stop(reports?.done() === plan.units.length ? { failed: false } : { failed: true, message: 'it failed or was stopped; its driver says why' }) };
@@ -190,6 +201,7 @@ function receiveReports(
   joined: Joined[],
   total: number,
   tokens: Map<string, ChildProcess>,
+  indexOf: ReadonlyMap<string, number>,
   launch: FixedLaunch,
   keys: CurveKeyPair | undefined,
   label: (w: number) => string,
@@ -228,7 +240,7 @@ function receiveReports(
           setTimeout(() => commands.close(), 1000);
           continue;
         }
-        const worker: Joined = { ...hello, index: joined.length, commands, child: tokens.get(hello.token) };
+        const worker: Joined = { ...hello, index: indexOf.get(hello.token) ?? joined.length, commands, child: tokens.get(hello.token) };
         joined.push(worker);
         if (verbose) process.stderr.write(`d4 zmq_multi: ${label(worker.index)} joined (${joined.length}/${total})\n`);
         if (!worker.child) {

@@ -1,7 +1,7 @@
 import { KeyedInbox, type FixedTransport, type Link, type LinkFrame, type WorkerMessage } from '@d4/runtime/worker';
 import { linkFrameOf, linkKey, linkMessage, reportMessage, type PeerAddress } from './frames.js';
 import { SendQueue } from './send-queue.js';
-import { curveClient, type CurveKeyPair } from './sockets.js';
+import { curveClient, reconnectFor, type CurveKeyPair } from './sockets.js';
 import { zeromq } from './zeromq.js';
 
 /**
@@ -59,7 +59,7 @@ export class ZmqTransport implements FixedTransport {
     if (!queue) {
       const address = this.addresses[worker];
       // The runtime's credits bound what waits on a link; ZeroMQ's own queue need not drop or block first.
-      const socket = new (zeromq().Push)({ sendHighWaterMark: 0, linger: 2000, ...curveClient(this.keys, address.publicKey) });
+      const socket = new (zeromq().Push)({ sendHighWaterMark: 0, linger: 2000, ...reconnectFor(address.endpoint), ...curveClient(this.keys, address.publicKey) });
       socket.connect(address.endpoint);
       this.peers.set(worker, (queue = new SendQueue(socket, this.onError)));
     }
