@@ -216,11 +216,13 @@ function receiveReports(
   const verbose = launch.options.verbose === true;
   void (async () => {
     try {
-      for await (const [header, payload] of pull) {
+      for await (const [header, payload, ...more] of pull) {
         if (header[0] === Kind.Report) {
-          const message = decodePayload<WorkerMessage>(payload);
-          if (message.type === 'done') done++;
-          launch.deliver(header.readUInt32LE(1), message);
+          for (const frame of [payload, ...more]) {
+            const message = decodePayload<WorkerMessage>(frame);
+            if (message.type === 'done') done++;
+            launch.deliver(header.readUInt32LE(1), message);
+          }
           continue;
         }
         if (header[0] === Kind.Bye) {

@@ -15,6 +15,7 @@ export class ZmqTransport implements FixedTransport {
   private readonly inbox = new KeyedInbox<string, LinkFrame>();
   private readonly peers = new Map<number, SendQueue>();
   private readonly hosted: Set<number>;
+  private readonly reports: WorkerMessage[] = [];
 
   constructor(
     readonly index: number,
@@ -38,7 +39,13 @@ export class ZmqTransport implements FixedTransport {
   }
 
   report(message: WorkerMessage): void {
-    this.toDriver.push(reportMessage(this.index, message));
+    // Each send wakes ZeroMQ's I/O thread; a timer tick reports every unit's progress at
+    // once: what is reported until this turn's microtasks run goes as one message, in order.
+    if (this.reports.push(message) === 1) queueMicrotask(() => this.sendReports());
+  }
+
+  private sendReports(): void {
+    if (this.reports.length) this.toDriver.push(reportMessage(this.index, this.reports.splice(0)));
   }
 
   /** A link frame from this worker's PULL socket. */
@@ -47,6 +54,7 @@ export class ZmqTransport implements FixedTransport {
   }
 
   async flushed(): Promise<void> {
+    this.sendReports();
     await Promise.all([...this.peers.values()].map((peer) => peer.flushed()));
   }
 
