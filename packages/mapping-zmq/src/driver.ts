@@ -136,8 +136,9 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       }
     };
     // An ipc:// endpoint is known before the bind: the workers start first, and boot (~0.1 s
-    // of CPU each) while this process loads zeromq and binds; a worker that connects
-    // before the bind retries (reconnectFor). A tcp port is the bind's.
+    // of CPU each) while this process loads zeromq (~25 ms) and binds; a worker that connects
+    // before the bind retries (reconnectFor). A tcp port is the bind's. Should zeromq not
+    // load, the error is this process's, and the workers, failing the same way, are stopped.
     if (place.ipcDir) startLocal(place.listen);
     pull = new (zeromq().Pull)({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
     // Before the PULL socket accepts anyone: its CURVE handshakes ask the handler from the first.
