@@ -90,15 +90,17 @@ describe('the d4 binary', () => {
     expect(r.stderr).toContain('d4 exits with code 3');
   });
 
-  test('a failing PE: exit 1 with the PE, the item and the PE stack', async () => {
+  test('a failing PE: exit 1 with the PE, the item and the PE stack, which names the line of the .ts file (not the compiled copy)', async () => {
     const r = await spawnD4(['run', 'simple', 'failing.ts', '-i', '3']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').slice(0, 3)).toEqual([
+    expect(r.stderr.split('\n').slice(0, 4)).toEqual([
       'd4: PE Fragile1 failed while processing {"input":2}: two is not allowed here (D4_PE_FAILED)',
       'PE stack:',
       '  Error: two is not allowed here',
+      `      at Fragile._process (${join(fixtures, 'failing.ts')}:10:28)`,
     ]);
+    expect(r.stderr).not.toContain('.cache/d4');
   });
 
   test("a mapping option falls back to its environment variable", async () => {

@@ -2,16 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import { mapCompiledStacks } from './compiled-stacks.js';
 import { WorkflowLoadError, D4Error } from './errors.js';
 import { isWorkflowGraph, type LoadedWorkflow, type WorkflowInput, type WorkflowSource } from './mapping.js';
 import type { WorkflowGraph } from './graph.js';
 
 /**
  * Where `@d4/runtime` writes workflow modules compiled for workers (inside a node_modules
- * folder). The loader turns source maps on for modules from there, so stack traces name the
- * user's files.
+ * folder). The loader maps stack frames in modules from there to the user's files
+ * (compiled-stacks.ts).
  */
 export const COMPILED_WORKFLOW_DIR = `${'/'}node_modules${'/'}.cache${'/'}d4${'/'}`;
+
+const isCompiledWorkflow = (file: string): boolean => file.includes(COMPILED_WORKFLOW_DIR);
 
 export interface LoadWorkflowOptions {
   /** The export to use (`-a`). Default: the default export, else the one graph exported. */
@@ -97,7 +100,7 @@ function resolveModuleSpecifier(spec: string, cwd: string): string {
 async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
   if (TYPESCRIPT_FILE.test(path)) await ensureTypeScriptLoader();
   // A workflow compiled for workers carries a source map: errors then name the user's files.
-  else if (path.includes(COMPILED_WORKFLOW_DIR)) process.setSourceMapsEnabled(true);
+  else if (path.includes(COMPILED_WORKFLOW_DIR)) mapCompiledStacks(isCompiledWorkflow);
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { Executor, TaskError } from '../src/index.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { secondFirst } from './fixtures/tasks.js';
+import { holdUntil, secondFirst } from './fixtures/tasks.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
 
 const dir = tempDir();
@@ -34,9 +35,21 @@ describe('map', () => {
   });
 
   test('ordered: false yields as tasks complete', async () => {
+    // The first task waits for a gate that this test opens only once it has received a
+    // result (the second task's gate is open from the start), so the second one is yielded
+    // first whatever the load. Were the results yielded in input order, the gate would open
+    // only by the fallback timer, and the order would show it.
     const gate = join(dir.path, 'gate-unordered');
-    const out = await collect(exe.map(secondFirst, [1, 2], [gate, gate], { ordered: false }));
-    expect(out).toEqual([2, 1]);
+    const open = join(dir.path, 'gate-open');
+    writeFileSync(open, '');
+    const fallback = setTimeout(() => writeFileSync(gate, ''), 10_000);
+    const out: string[] = [];
+    for await (const value of exe.map(holdUntil, [gate, open], ['first', 'second'], { ordered: false })) {
+      out.push(value);
+      writeFileSync(gate, '');
+    }
+    clearTimeout(fallback);
+    expect(out).toEqual(['second', 'first']);
     const ordered = await collect(exe.map(secondFirst, [1, 2], [`${gate}-2`, `${gate}-2`]));
     expect(ordered).toEqual([1, 2]);
   });

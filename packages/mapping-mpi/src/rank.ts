@@ -12,8 +12,6 @@ const exit = process.exit.bind(process);
 // The launcher sets the rank's number before MPI_Init.
 const launcherRank = process.env.OMPI_COMM_WORLD_RANK ?? process.env.PMIX_RANK ?? process.env.PMI_RANK;
 const preload = process.env.D4_MPI_PRELOAD;
-// As core's loader does for a compiled workflow: its inline source map makes PE stacks name the user's files.
-if (preload) process.setSourceMapsEnabled(true);
 const warming = Promise.all([
   preload ? import(pathToFileURL(preload).href).catch(() => undefined) : undefined,
   launcherRank === '0' ? import('./launch/rank-zero.js') : import('./serve-rank.js'),

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // A copy of @d4/mpi built against MPICH, made where @d4/mpi's own MPICH test makes it.
 import { buildMpichCopy, removeMpichBuild } from '../../mpi/test/mpich-build.js';
+// The executor's one-node SLURM, as slurm.test.ts uses it.
+import { startSlurm, type SlurmCluster } from '../../executor/test/slurm-cluster.js';
 import { launcherFlavour, requireLauncher } from '../src/launch/find-program.js';
 import { d4Bin, fixtures, graphTesting, run } from './helpers.js';
 
@@ -74,5 +76,34 @@ describe('the mpi mapping on MPICH', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.trim()).toBe('');
     expect(r.stderr).toMatch(/^d4: a rank of 3 \(pid \d+, host \S+\) died: it exited on Killed \(signal 9\) before the run was over, so mpiexec ended every rank; the run's results are lost \(D4_MPI_RANK_DIED\)\n$/);
+  }, 120_000);
+});
+
+/**
+ * Inside a SLURM allocation an MPICH build is launched with Hydra as everywhere, and Hydra
+ * starts its proxies with srun itself: the ranks run in one step of the allocation's job.
+ * (`srun --mpi=pmix`, what Open MPI builds get, would start MPICH ranks as singletons, each
+ * a world of size 1; Slurm's pmi2 would work, Hydra needs neither.)
+ */
+describe('the mpi mapping on MPICH inside a SLURM allocation', () => {
+  let cluster: SlurmCluster;
+  beforeAll(async () => {
+    cluster = await startSlurm();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
+
+  it("every item is processed once, by ranks 1 to 3 in one srun step of the allocation's job", async () => {
+    const r = await run('salloc', ['-n', '2', '--overcommit', process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'slurmSteps', '-i', '90', '-n', '4', '--results', 'json'], { ...cluster.env, D4_MPI_ADDON: copy });
+    expect(r.code).toBe(0);
+    const seen = (JSON.parse(r.stdout) as { outputs: { InStep1: { output: Array<[number, string | null, string | null, string | null]> } } }).outputs.InStep1.output;
+    expect(seen.map(([n]) => n).sort((x, y) => x - y)).toEqual(Array.from({ length: 90 }, (_, i) => i));
+    const jobs = new Set(seen.map(([, job]) => job));
+    const steps = new Set(seen.map(([, , step]) => step));
+    expect(jobs.size).toBe(1);
+    expect([...jobs][0]).toMatch(/^\d+$/);
+    expect(steps.size).toBe(1);
+    expect([...steps][0]).toMatch(/^\d+$/);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
-import { createRouter, encode, encodeBatch, CodecError, WorkerError, type GenericPE, type Router, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector, portKey, type CommitOutcome, type CommitTransport } from '@d4/runtime';
+import { encode, encodeBatch, CodecError, WorkerError, type GenericPE, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { OutputCollector, connectedPorts, portKey, routeWrite, writeRoutes, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
@@ -19,15 +19,11 @@ interface Destination {
   origins: ValueOrigin[];
 }
 
-type Route =
-  | { readonly shared: true; readonly dest: Destination; readonly origin: ValueOrigin }
-  | { readonly shared: false; readonly router: Router; readonly dests: Destination[]; readonly origin: ValueOrigin };
-
-/** One acknowledgement group: entries of one stream for one PE. */
-export interface AckGroup {
-  keyIndex: number;
-  pe: number;
-  ids: string[];
+/** The acknowledgement of one stream entry: its stream (position in KEYS), its PE (for the counters) and id. */
+export interface EntryAck {
+  readonly keyIndex: number;
+  readonly pe: number;
+  readonly id: string;
 }
 
 /** Results gathered for the driver instead of kept (workers have no result to return). */
@@ -55,7 +51,7 @@ export class ResultBuffer extends OutputCollector {
  * acknowledgements together, so a worker killed mid-batch leaves no trace of it (the
  * runtime's CommitTransport: Redis is an at-least-once transport).
  */
-export class Outbox implements CommitTransport<AckGroup> {
+export class Outbox implements CommitTransport<EntryAck> {
   /** KEYS of the commit script: meta, counters, driver, fence, shared, unit 0, unit 1, … */
   readonly keys: string[];
   readonly results = new ResultBuffer();
@@ -77,63 +73,31 @@ export class Outbox implements CommitTransport<AckGroup> {
     this.keys = [jobKeys.meta, jobKeys.counters, jobKeys.driver, fence ?? jobKeys.meta, jobKeys.shared, ...plan.units.map((_, s) => jobKeys.unit(s))];
   }
 
-  /** The function an instance's engine calls for writes on connected ports. */
+  /** The function an instance's engine calls for writes on connected ports (the runtime's routes, exact groupings). */
   writerFor(peIndex: number, sourceIndex: number): (pe: GenericPE, port: string, value: unknown) => void {
-    const routes = this.routesFor(peIndex, sourceIndex);
-    return (_pe, port, value) => {
-      const list = routes.get(port);
-      if (!list) return;
-      for (let r = 0; r < list.length; r++) {
-        const route = list[r];
-        if (route.shared) {
-          route.dest.values.push(value);
-          route.dest.origins.push(route.origin);
-        } else if (route.router.broadcast) {
-          for (const dest of route.dests) {
-            dest.values.push(value);
-            dest.origins.push(route.origin);
-          }
-        } else {
-          const dest = route.dests[route.router.route(value)];
-          dest.values.push(value);
-          dest.origins.push(route.origin);
-        }
-        this.pending++;
-      }
-    };
-  }
-
-  /** Connected output ports of a PE (their writes leave the engine). */
-  externalPorts(peIndex: number): Set<string> {
-    const pe = this.graph.pes()[peIndex];
-    const out = new Set<string>();
-    for (const e of this.graph.peEdges()) if (e.from === pe) out.add(portKey(pe.id, e.fromPort));
-    return out;
-  }
-
-  private routesFor(peIndex: number, sourceIndex: number): Map<string, Route[]> {
     const pes = this.graph.pes();
-    const from = pes[peIndex];
-    const routes = new Map<string, Route[]>();
-    for (const edge of this.graph.peEdges()) {
-      if (edge.from !== from) continue;
+    const routes = writeRoutes<Destination>(this.graph.peEdges(), pes[peIndex], sourceIndex, (edge) => {
       const to = pes.indexOf(edge.to);
       const planned = this.plan.pes[to];
       const target = `${to}:${edge.toPort}`;
-      const origin = { peId: from.id, port: edge.fromPort };
-      let route: Route;
-      if (planned.mode === 'pinned') {
-        const grouping = edge.to.inputs.get(edge.toPort)!.grouping;
-        const router = createRouter(grouping, sourceIndex, planned.units.length, { peId: edge.to.id, port: edge.toPort });
-        route = { shared: false, router, dests: planned.units.map((unit) => this.dest(unitKey(unit), to, target)), origin };
-      } else {
-        route = { shared: true, dest: this.dest(SHARED_KEY, to, target), origin };
-      }
-      const list = routes.get(edge.fromPort) ?? [];
-      list.push(route);
-      routes.set(edge.fromPort, list);
-    }
-    return routes;
+      return planned.mode === 'pinned' ? { instances: planned.units.map((unit) => this.dest(unitKey(unit), to, target)) } : { shared: this.dest(SHARED_KEY, to, target) };
+    });
+    return (_pe, port, value) => {
+      const list = routes.get(port);
+      if (!list) return;
+      routeWrite(list, value, this.deliver);
+    };
+  }
+
+  private readonly deliver = (dest: Destination, value: unknown, origin: ValueOrigin): void => {
+    dest.values.push(value);
+    dest.origins.push(origin);
+    this.pending++;
+  };
+
+  /** Connected output ports of a PE (their writes leave the engine). */
+  externalPorts(peIndex: number): Set<string> {
+    return connectedPorts(this.graph.peEdges(), this.graph.pes()[peIndex]);
   }
 
   private dest(keyIndex: number, pe: number, target: string): Destination {
@@ -150,12 +114,12 @@ export class Outbox implements CommitTransport<AckGroup> {
   /**
    * Writes everything gathered since the last commit and acknowledges `acks`, in one call.
    * `driverFields` are extra entries for the driver stream (replies, stats, errors).
-   * Returns the positions (1-based, over every acknowledged id) of entries someone else
-   * acknowledged first, and the entries in flight;
+   * Returns the positions (1-based, in `acks`) of entries someone else acknowledged first,
+   * and the entries in flight;
    * undefined when the job is over (its keys are gone).
    */
-  async commit(acks: readonly AckGroup[] = [], driverFields: readonly [string, string | Buffer][] = []): Promise<CommitOutcome | undefined> {
-    const args: (string | Buffer | number)[] = [GROUP, this.fence ? 1 : 0];
+  async commit(acks: readonly EntryAck[] = [], driverFields: readonly [string, string | Uint8Array][] = []): Promise<CommitOutcome | undefined> {
+    const args: (string | Uint8Array | number)[] = [GROUP, this.fence ? 1 : 0];
     const outIndex = args.length;
     args.push(0);
     let nOut = 0;
@@ -174,7 +138,7 @@ export class Outbox implements CommitTransport<AckGroup> {
     }
     args[outIndex] = nOut;
     this.pending = 0;
-    const fields: [string, string | Buffer][] = [];
+    const fields: [string, string | Uint8Array][] = [];
     if (this.results.size > 0) {
       for (const payload of encodeResults([...this.results.groups.values()])) fields.push(['r', payload]);
       this.results.groups.clear();
@@ -187,14 +151,30 @@ export class Outbox implements CommitTransport<AckGroup> {
     fields.push(...driverFields);
     args.push(fields.length);
     for (const [field, value] of fields) args.push(field, value);
-    args.push(acks.length);
-    for (const ack of acks) args.push(ack.keyIndex, ack.pe, ack.ids.length, ...ack.ids);
+    const groups = ackGroups(acks);
+    args.push(groups.length);
+    for (const group of groups) args.push(group.keyIndex, group.pe, group.ids.length, ...group.ids);
     if (nOut === 0 && fields.length === 0 && acks.length === 0) return { duplicates: [], inFlight: -1 };
     const [inFlight, ...duplicates] = await this.scripts.commit(this.keys, args);
     if (inFlight === -2) throw presumedDead();
     if (inFlight < 0) return undefined;
-    return { duplicates, inFlight };
+    // The script answers positions over the grouped ids: back to positions in `acks`.
+    const order = groups.flatMap((g) => g.positions);
+    return { duplicates: duplicates.map((p) => order[p - 1]), inFlight };
   }
+}
+
+/** Acknowledgements grouped per stream and PE (one XACK, one counter per group), with each id's 1-based position in `acks`. */
+function ackGroups(acks: readonly EntryAck[]): { keyIndex: number; pe: number; ids: string[]; positions: number[] }[] {
+  const groups = new Map<string, { keyIndex: number; pe: number; ids: string[]; positions: number[] }>();
+  acks.forEach((ack, i) => {
+    const key = `${ack.keyIndex}|${ack.pe}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { keyIndex: ack.keyIndex, pe: ack.pe, ids: [], positions: [] }));
+    group.ids.push(ack.id);
+    group.positions.push(i + 1);
+  });
+  return [...groups.values()];
 }
 
 /** Results as driver-stream payloads of `[[peId, port, values]…]`, none above MAX_ENTRY_BYTES. */

@@ -3,7 +3,7 @@ import { GROUP, type JobKeys } from './keys.js';
 import type { DataEntry } from './entries.js';
 import { itemCount } from './entries.js';
 import type { TakeoverReport } from './notices.js';
-import { SHARED_KEY, unitKey, type AckGroup } from './outbox.js';
+import { SHARED_KEY, unitKey, type EntryAck } from './outbox.js';
 import type { Tuning } from './options.js';
 import type { Plan } from './plan.js';
 import { jobGone } from './worker-errors.js';
@@ -21,7 +21,7 @@ export interface ReclaimingWorker {
   readonly verbose: boolean;
   /** Runs entries as a batch and commits it. */
   runBatch(entries: DataEntry[], redelivered: boolean): Promise<void>;
-  commit(acks: AckGroup[], fields: [string, string | Buffer][]): Promise<void>;
+  commit(acks: EntryAck[], fields: [string, string | Buffer][]): Promise<void>;
   /** Whether it holds the unit. */
   holds(unit: number): boolean;
   /** Takes a free lease through the heartbeat thread (1 taken, 0 held by another, -1 job over). */

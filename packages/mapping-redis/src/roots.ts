@@ -1,10 +1,12 @@
 import { WorkerError, defaultLog, feedCall, feedSize, type GenericPE, type PEStats, type RootFeed } from '@d4/core';
-import { LocalEngine, OutputCollector, abortError, mergeStats, unconnectedPorts } from '@d4/runtime';
+import { FlushClock, LocalEngine, OutputCollector, abortError, mergeStats, unconnectedPorts } from '@d4/runtime';
 import { sleep, type JobContext } from './job-context.js';
 import type { Outbox } from './outbox.js';
 
 /** Stream entries a driver lets wait in Redis before its sources pause (back-pressure). */
 const MAX_IN_FLIGHT = 2000;
+/** A slow source's items wait at most this long for a commit. */
+const FLUSH_MS = 5;
 
 /**
  * The roots run in the driver, one instance each (dispel4py gives every source one
@@ -14,7 +16,10 @@ const MAX_IN_FLIGHT = 2000;
  */
 export class Roots {
   private readonly engines: LocalEngine[] = [];
-  private lastFlush = 0;
+  /** Never flushed yet: a source's first items go at once. */
+  private lastFlush = Number.NEGATIVE_INFINITY;
+  /** The runtime's flush clock: reads the time every few items, not after each. */
+  private readonly clock = new FlushClock(FLUSH_MS);
 
   constructor(
     private readonly ctx: JobContext,
@@ -52,8 +57,9 @@ export class Roots {
       const total = feedSize(feed);
       for (let k = 0; k < total; k++) {
         const pending = engine.feed(pe, feedCall(feed, k));
-        if (pending !== undefined) await pending;
-        if (this.outbox.pending >= flushAt || (this.outbox.pending > 0 && performance.now() - this.lastFlush > 5)) await this.flush();
+        if (pending !== undefined) await this.clock.settle(pending);
+        const waiting = this.outbox.pending;
+        if (waiting >= flushAt || this.clock.due(waiting > 0 ? this.lastFlush : 0)) await this.flush();
         if (this.ctx.stopped()) return;
         if ((k & 1023) === 1023 && signal?.aborted) throw abortError(signal);
       }

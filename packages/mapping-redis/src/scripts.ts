@@ -154,7 +154,7 @@ return tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 `;
 
 export interface Scripts {
-  commit(keys: string[], args: (string | Buffer | number)[]): Promise<number[]>;
+  commit(keys: string[], args: (string | Uint8Array | number)[]): Promise<number[]>;
   register(keys: string[], args: (string | number)[]): Promise<number>;
   heartbeat(keys: string[], args: (string | number)[]): Promise<number[]>;
   takeLease(keys: string[], args: (string | number)[]): Promise<number>;

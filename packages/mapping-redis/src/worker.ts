@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { D4Error, WorkerError, decode, encode, peExitError, rebuildWorkflow, type PECall, type LogFn, type WorkflowGraph } from '@d4/core';
-import { abortError, checkSameGraph, mergeStats } from '@d4/runtime';
+import { D4Error, WorkerError, encode, peExitError, rebuildWorkflow, type PECall, type LogFn, type WorkflowGraph } from '@d4/core';
+import { CommittedBatches, LazyInstances, abortError, checkSameGraph, mergeStats, ownPEs, runCommittedLoop, type BatchSource, type CommitReports, type InputEntry } from '@d4/runtime';
 import { connectRedis, isConnectionError, lostError } from './connect.js';
-import { entryParts, type DataEntry, type StreamReply } from './entries.js';
-import { Instances } from './instances.js';
+import { inputEntries, type DataEntry, type StreamReply } from './entries.js';
 import { Liveness, type Member } from './liveness.js';
 import { GROUP, jobKeys, type JobKeys } from './keys.js';
 import { readMeta, type JobMeta } from './meta.js';
 import type { Tuning } from './options.js';
-import { Outbox, SHARED_KEY, unitKey, type AckGroup } from './outbox.js';
+import { Outbox, SHARED_KEY, unitKey, type EntryAck } from './outbox.js';
 import type { Plan } from './plan.js';
 import { Reclaimer, type ReclaimingWorker } from './reclaim.js';
 import type { WorkerConfig, WorkerReport } from './worker-config.js';
@@ -69,7 +68,7 @@ export async function runWorker(config: WorkerConfig): Promise<WorkerReport> {
 /** Errors after which a worker has nothing to tell the driver: the job is over or stopping, or this worker was fenced. */
 const QUIET = ['D4_REDIS_JOB_GONE', 'D4_REDIS_JOB_ABORTED', 'D4_REDIS_DRIVER_GONE', 'D4_ABORTED', 'D4_REDIS_LOST', 'D4_REDIS_PRESUMED_DEAD'];
 
-class Worker implements ReclaimingWorker {
+class Worker implements ReclaimingWorker, BatchSource<EntryAck> {
   /** The workers of this process, and the one whose batch is running. */
   static readonly all = new Set<Worker>();
   static running: Worker | undefined;
@@ -78,7 +77,8 @@ class Worker implements ReclaimingWorker {
   readonly consumer: string;
   readonly verbose: boolean;
   private readonly outbox: Outbox;
-  private readonly instances: Instances;
+  private readonly instances: LazyInstances;
+  private readonly batches: CommittedBatches<EntryAck>;
   private readonly reclaimer: Reclaimer;
   private rank = -1;
   active = true;
@@ -89,7 +89,6 @@ class Worker implements ReclaimingWorker {
   private member?: Member;
   /** Calls per PE index, counted here and sent by the heartbeat thread (when the driver shows progress). */
   private readonly calls?: Int32Array;
-  private pendingCommit: Promise<void> | undefined;
   private readonly report: WorkerReport;
 
   constructor(
@@ -106,7 +105,27 @@ class Worker implements ReclaimingWorker {
     this.verbose = config.verbose === true;
     this.consumer = config.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.outbox = new Outbox(graph, this.plan, keys, defineScripts(redis), this.tuning.batchSize, keys.alive(this.consumer));
-    this.instances = new Instances(graph, this.plan, config.localSource ?? meta.source, this.outbox, this.logFn, () => this.rank);
+    const pes = graph.pes();
+    this.instances = new LazyInstances({
+      pes,
+      edges: graph.peEdges(),
+      freshPE: ownPEs(pes, config.localSource ?? meta.source),
+      // A shared PE's copy is numbered by the worker's rank (ranks can pass -n: joiners).
+      numbering: (peIndex, unit) =>
+        unit === undefined ? { instance: this.rank, numInstances: Math.max(this.plan.numProcesses, this.rank + 1) } : { instance: this.plan.units[unit].instance, numInstances: this.plan.pes[peIndex].units.length },
+      writer: (peIndex, instance) => this.outbox.writerFor(peIndex, instance),
+      collector: this.outbox.results,
+      log: this.logFn,
+    });
+    this.batches = new CommittedBatches(this.instances, this.outbox, {
+      calls: this.calls,
+      running: (running) => {
+        this.member?.batch(running);
+        if (running) Worker.running = this;
+        else if (Worker.running === this) Worker.running = undefined;
+      },
+      gone: () => jobGone(this.config.job),
+    });
     this.reclaimer = new Reclaimer(this);
     this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {}, startupMs: 0, cpuMs: 0 };
     this.failedPromise = new Promise<never>((_, reject) => {
@@ -142,31 +161,12 @@ class Worker implements ReclaimingWorker {
 
   private async loop(): Promise<WorkerReport> {
     try {
-      for (const unit of this.config.units ?? []) await this.instances.hold(unit);
+      for (const unit of this.config.units ?? []) await this.hold(unit);
       await this.commit([]);
-      while (!this.stopping) {
-        const streams = this.readStreams();
-        let reply: StreamReply;
-        try {
-          const read = this.redis.callBuffer(
-            'XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.tuning.readCount, 'BLOCK', Math.min(1000, Math.max(50, this.tuning.claimIdleMs >> 1)),
-            'STREAMS', ...streams, ...streams.map(() => '>'),
-          ) as Promise<StreamReply>;
-          read.catch(() => {});
-          await this.settle();
-          reply = await read;
-        } catch (error) {
-          // The job's keys were deleted under a blocked read: the job is over.
-          if (/NOGROUP|UNBLOCKED/.test((error as Error).message)) throw jobGone(this.config.job);
-          throw error;
-        }
-        if (this.failure) throw this.failure;
-        if (reply) await this.handle(reply, streams);
-        await this.reclaimer.maintain();
-      }
-      await this.settle();
+      await runCommittedLoop(this, this.batches);
       if (this.failure) throw this.failure;
       mergeStats(this.report.pes, this.instances.stats());
+      Object.assign(this.report, this.batches.figures);
       // Every call counted is on the driver's stream before this worker's report.
       await this.member?.flush();
       const cpu = process.cpuUsage();
@@ -184,17 +184,29 @@ class Worker implements ReclaimingWorker {
     }
   }
 
-  private readStreams(): string[] {
-    const streams = [this.keys.control(this.consumer)];
-    for (const unit of this.instances.units.keys()) streams.push(this.keys.unit(unit));
-    if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) streams.push(this.keys.shared);
-    return streams;
+  /** The runtime's input source: one XREADGROUP over the control stream, the units held and (when active) the shared group. */
+  read(): Promise<{ entries: InputEntry<EntryAck>[]; closes: number[] }> {
+    const streams = this.readStreams();
+    const read = this.redis.callBuffer(
+      'XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.tuning.readCount, 'BLOCK', Math.min(1000, Math.max(50, this.tuning.claimIdleMs >> 1)),
+      'STREAMS', ...streams, ...streams.map(() => '>'),
+    ) as Promise<StreamReply>;
+    return this.received(read, streams);
   }
 
-  private async handle(reply: NonNullable<StreamReply>, streams: string[]): Promise<void> {
+  private async received(read: Promise<StreamReply>, streams: string[]): Promise<{ entries: InputEntry<EntryAck>[]; closes: number[] }> {
+    let reply: StreamReply;
+    try {
+      reply = await read;
+    } catch (error) {
+      // The job's keys were deleted under a blocked read: the job is over.
+      if (/NOGROUP|UNBLOCKED/.test((error as Error).message)) throw jobGone(this.config.job);
+      throw error;
+    }
+    if (this.failure) throw this.failure;
     const data: DataEntry[] = [];
     const closes: number[] = [];
-    for (const [keyBuf, entries] of reply) {
+    for (const [keyBuf, entries] of reply ?? []) {
       const key = keyBuf.toString();
       if (key === streams[0]) {
         for (const [, fields] of entries) if (fields) this.control(fields, closes);
@@ -203,11 +215,23 @@ class Worker implements ReclaimingWorker {
       const keyIndex = key === this.keys.shared ? SHARED_KEY : unitKey(Number(key.slice(this.keys.prefix.length + 1)));
       for (const [id, fields] of entries) data.push({ keyIndex, key, id: id.toString(), fields });
     }
-    if (data.length) await this.runBatch(data, false);
-    for (const pe of closes) {
-      await this.instances.close(pe);
-      await this.commit([], [['c', `${this.consumer}|${pe}`]]);
-    }
+    return { entries: inputEntries(data), closes };
+  }
+
+  /** The driver's reply once this worker ran a PE's postprocess (its close wave). */
+  closed(peIndex: number): CommitReports {
+    return [['c', `${this.consumer}|${peIndex}`]];
+  }
+
+  between(): Promise<void> {
+    return this.reclaimer.maintain();
+  }
+
+  private readStreams(): string[] {
+    const streams = [this.keys.control(this.consumer)];
+    for (const unit of this.instances.held()) streams.push(this.keys.unit(unit));
+    if (this.active && this.plan.pes.some((p) => p.mode === 'shared')) streams.push(this.keys.shared);
+    return streams;
   }
 
   private control(fields: Buffer[], closes: number[]): void {
@@ -224,72 +248,17 @@ class Worker implements ReclaimingWorker {
     }
   }
 
-  /** Runs a batch of entries and commits it; entries of a unit this worker lost are left alone. */
+  /** Runs a batch of entries (claimed ones: `redelivered`) and commits it; entries of a unit this worker lost are left alone. */
   async runBatch(entries: DataEntry[], redelivered: boolean): Promise<void> {
-    const acks = new Map<string, AckGroup>();
-    const sizes = new Map<AckGroup, number[]>();
-    this.member?.batch(true);
-    const calls = this.calls;
-    Worker.running = this;
-    try {
-      for (const entry of entries) {
-        // Deleted while pending (its job is ending): nothing to run, only acknowledge.
-        if (!entry.fields) continue;
-        const { peIndex, port, payload } = entryParts(entry.fields);
-        const instance = entry.keyIndex === SHARED_KEY ? await this.instances.forShared(peIndex) : this.instances.units.get(entry.keyIndex - unitKey(0));
-        if (!instance) continue;
-        const values = decode<unknown[]>(payload!);
-        const engine = instance.engine;
-        const pe = instance.pe;
-        for (let v = 0; v < values.length; v++) {
-          const pending = engine.feed(pe, port === 'input' ? { input: values[v] } : { [port]: values[v] });
-          if (calls) Atomics.add(calls, peIndex, 1);
-          if (pending !== undefined) await pending;
-        }
-        this.report.items += values.length;
-        this.report.entries++;
-        if (redelivered) this.report.redelivered += values.length;
-        const groupKey = `${entry.keyIndex}|${peIndex}`;
-        let group = acks.get(groupKey);
-        if (!group) {
-          acks.set(groupKey, (group = { keyIndex: entry.keyIndex, pe: peIndex, ids: [] }));
-          sizes.set(group, []);
-        }
-        group.ids.push(entry.id);
-        sizes.get(group)!.push(values.length);
-      }
-      const groups = [...acks.values()];
-      // Not awaited here: the next read goes out right behind the commit on the same
-      // connection (Redis runs them in order), saving a round trip per batch. The loop
-      // settles the commit before it handles what the read brings.
-      this.pendingCommit = this.commit(groups, [], groups.flatMap((g) => sizes.get(g)!));
-      this.pendingCommit.catch(() => {});
-    } finally {
-      this.member?.batch(false);
-      if (Worker.running === this) Worker.running = undefined;
-    }
+    await this.batches.run(inputEntries(entries), redelivered);
   }
 
-  /** Waits for the batch commit in flight, if any (its failure is the worker's failure). */
-  private async settle(): Promise<void> {
-    const pending = this.pendingCommit;
-    this.pendingCommit = undefined;
-    if (pending) await pending;
-  }
-
-  /** `sizes` are the item counts of the acknowledged entries, in ack order. */
-  async commit(acks: AckGroup[], fields: [string, string | Buffer][] = [], sizes: number[] = []): Promise<void> {
-    // Commits go one after the other; the outbox is empty again as soon as this one started.
-    if (this.pendingCommit) await this.settle();
-    const result = await this.outbox.commit(acks, fields);
-    if (!result) throw jobGone(this.config.job);
-    // Entries another worker took over and finished first: what this batch wrote for them
-    // is a second copy. Counted in items, as the run's stats report them.
-    for (const position of result.duplicates) this.report.duplicates += sizes[position - 1] ?? 0;
+  commit(acks: EntryAck[], fields: [string, string | Buffer][] = []): Promise<void> {
+    return this.batches.commit(acks, fields);
   }
 
   holds(unit: number): boolean {
-    return this.instances.units.has(unit);
+    return this.instances.unit(unit) !== undefined;
   }
 
   takeLease(unit: number): Promise<number> {
@@ -297,7 +266,7 @@ class Worker implements ReclaimingWorker {
   }
 
   async hold(unit: number): Promise<string> {
-    const instance = await this.instances.hold(unit);
+    const instance = await this.instances.hold(unit, this.plan.units[unit].pe);
     return `${this.plan.pes[instance.peIndex].id} instance ${instance.pe.instance}`;
   }
 

@@ -7,7 +7,6 @@
 import { pathToFileURL } from 'node:url';
 import { D4Error, guardProcessExit, peExitError } from '@d4/core';
 import { runZmqWorker, type WorkerStart } from './worker.js';
-import { zeromq } from './zeromq.js';
 
 export interface LocalWorkerStart extends WorkerStart {
   /** The driver's compiled copy of the workflow (the module the job will name). */
@@ -22,22 +21,11 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => exit(143));
 
 const start = JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as LocalWorkerStart;
-// zeromq is loaded before source maps are turned on below: with them on, Node reads and
-// indexes the source map of every module loaded after (zeromq's lib has seven): 15.6
-// against 12.0 ms of CPU to load it. A binary that does not load fails in runZmqWorker,
-// which calls zeromq() again, with its clear error.
-try {
-  zeromq();
-} catch {
-  // said by runZmqWorker
-}
 if (start.preload) {
   // Imported while the sockets are set up (and, when the job comes by message, while the
   // driver waits for every worker's hello): the job's rebuild then finds it loaded or
-  // loading. A module that fails to load fails there again, with the loader's message.
-  // Source maps on as core's loader turns them on for a compiled workflow, so that PE
-  // stacks name the user's files.
-  process.setSourceMapsEnabled(true);
+  // loading. A module that fails to load fails there again, with the loader's message
+  // (which also maps PE stacks to the user's files).
   import(pathToFileURL(start.preload).href).catch(() => undefined);
 }
 

@@ -27,3 +27,4 @@ export { runPoolJob, DEFAULT_THRESHOLD, type PoolBackend, type PoolLaunch, type 
 export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/pool-worker.js';
 export { CallCounters, PROGRESS_READ_MS, type CounterSlots } from './driver/call-counters.js';
 export { HeapGuard } from './worker/heap-guard.js';
+export * from './worker/committed/index.js';
