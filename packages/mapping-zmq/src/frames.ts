@@ -83,12 +83,14 @@ export function controlMessage(kind: Kind.Hello | Kind.Job | Kind.Stop, payload?
   return payload === undefined ? [Buffer.of(kind)] : [Buffer.of(kind), encode(payload)];
 }
 
-/** Reports made in one turn of a worker's loop go as one message (its units' progress counts come together). */
-export function reportMessage(index: number, messages: readonly WorkerMessage[]): Message {
+/** One report's payload frame; the reports made in one turn of a worker's loop go as one message. */
+export const reportPayload = (message: WorkerMessage): Buffer => encode(message);
+
+export function reportMessage(index: number, payloads: readonly Buffer[]): Message {
   const header = Buffer.allocUnsafe(5);
   header[0] = Kind.Report;
   header.writeUInt32LE(index, 1);
-  return [header, ...messages.map((message) => encode(message))];
+  return [header, ...payloads];
 }
 
 export const byeMessage = (token: string): Message => [Buffer.of(Kind.Bye), Buffer.from(token)];

@@ -1,5 +1,5 @@
 import { KeyedInbox, type FixedTransport, type Link, type LinkFrame, type WorkerMessage } from '@d4/runtime/worker';
-import { linkFrameOf, linkKey, linkMessage, reportMessage, type PeerAddress } from './frames.js';
+import { linkFrameOf, linkKey, linkMessage, reportMessage, reportPayload, type PeerAddress } from './frames.js';
 import { SendQueue } from './send-queue.js';
 import { curveClient, reconnectFor, type CurveKeyPair } from './sockets.js';
 import { zeromq } from './zeromq.js';
@@ -15,7 +15,7 @@ export class ZmqTransport implements FixedTransport {
   private readonly inbox = new KeyedInbox<string, LinkFrame>();
   private readonly peers = new Map<number, SendQueue>();
   private readonly hosted: Set<number>;
-  private readonly reports: WorkerMessage[] = [];
+  private readonly reports: Buffer[] = [];
 
   constructor(
     readonly index: number,
@@ -41,7 +41,8 @@ export class ZmqTransport implements FixedTransport {
   report(message: WorkerMessage): void {
     // Each send wakes ZeroMQ's I/O thread; a timer tick reports every unit's progress at
     // once: what is reported until this turn's microtasks run goes as one message, in order.
-    if (this.reports.push(message) === 1) queueMicrotask(() => this.sendReports());
+    // Encoded here, so that a report that cannot be encoded fails its caller, as before.
+    if (this.reports.push(reportPayload(message)) === 1) queueMicrotask(() => this.sendReports());
   }
 
   private sendReports(): void {
