@@ -5,20 +5,19 @@
  * and watches every worker: a local one through its exit, a joined one through its
  * connection (ZeroMQ's heartbeats), so a dead worker ends the run naming it and its host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pull } from 'zeromq';
 import { D4Error, OptionError, WorkerError, intOption, type RunOptions } from '@d4/core';
-import { abortError, describeUnit, minimumWorkers, workerExecArgv, type FixedBackend, type FixedLaunch, type LaunchedWorkers, type MultiPlan, type WorkerMessage } from '@d4/runtime';
+import { abortError, describeUnit, minimumWorkers, type FixedBackend, type FixedLaunch, type LaunchedWorkers, type MultiPlan, type WorkerMessage } from '@d4/runtime';
 import { Kind, controlMessage, decodePayload, type Hello } from './frames.js';
 import { isLoopback, memoryOption, protocolOption, readKeyFile, secondsOption, tcpEndpoint, type CurveKeyPair } from './options.js';
 import { SendQueue } from './send-queue.js';
 import { HEARTBEAT, curveClient, curveServer, onEvents } from './sockets.js';
 import type { StopNotice } from './worker.js';
-import type { LocalWorkerStart } from './worker-process.js';
+import { startLocalWorkers } from './local-workers.js';
 import { joinCommand, listenWarning, refusalNotice, unlistedNotice } from './notices.js';
 import { readClientKeys, startZapHandler, type ZapHandler } from './zap.js';
 import { workerFile } from './worker-file.js';
@@ -74,15 +73,14 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   const allowList = clientAllowList(options, keys);
   const place = endpoints(options);
   const local = place.remote ? Math.min(total, intOption(options, 'local', total, 0)) : total;
-  const { Pull } = zeromq();
-  const pull = new Pull({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
+  let pull: Pull | undefined;
   const joined: Joined[] = [];
   const children: ChildProcess[] = [];
   let zap: ZapHandler | undefined;
   let stopping: Promise<void> | undefined;
   let reports: ReturnType<typeof receiveReports> | undefined;
   const label = (w: number) => {
-    const worker = joined[w];
+    const worker = joined.find((j) => j.index === w);
     const units = jobs[w].units.map((u) => describeUnit(plan, u)).join('; ');
     return worker ? `process ${w} on ${worker.host} (pid ${worker.pid}${worker.child ? '' : ', joined'}; ${units})` : `process ${w} (${units})`;
   };
@@ -93,7 +91,7 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       // Until every worker that got its job has said goodbye (at most 2 s; a dead one never will).
       if (reports) await Promise.race([reports.allGone(), delay(2000)]);
       for (const worker of joined) worker.commands.close();
-      pull.close();
+      pull?.close();
       zap?.close();
       // A worker that said goodbye has closed its sockets and is exiting: the run does not
       // wait for that (it is still killed if it has not exited in 3 s while this process
@@ -106,6 +104,43 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   };
 
   try {
+    // Failures while workers start and join: a local process that cannot start or dies, an abort.
+    let refuse: (error: D4Error) => void = () => {};
+    const refused = new Promise<never>((_, reject) => (refuse = reject));
+    refused.catch(() => {});
+    const signal = options.signal;
+    const onAbort = () => refuse(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const tokens = new Map<string, ChildProcess>();
+    // Worker indices fixed at spawn, when the local workers got their jobs there.
+    const indexOf = new Map<string, number>();
+    let jobsGiven = false;
+    const startLocal = (driverEndpoint: string) => {
+      const workers = startLocalWorkers(launch, local, driverEndpoint, place.localBind, keys, allowList?.keys, originalModule);
+      jobsGiven = workers.jobsGiven;
+      for (const [index, [token, child]] of workers.started.entries()) {
+        tokens.set(token, child);
+        if (jobsGiven) indexOf.set(token, index);
+        children.push(child);
+        child.once('error', (error) => refuse(new WorkerError(`cannot start a worker process (${workerFile()}): ${error.message}`, 'D4_WORKER_SPAWN', { cause: error })));
+        child.once('exit', (code, sig) => {
+          if (stopping || launch.stopped()) return;
+          const w = joined.find((j) => j.child === child)?.index ?? -1;
+          const error = new WorkerError(
+            `${w >= 0 ? label(w) : `a local worker process (pid ${child.pid}) on ${hostname()}`} ${sig ? `was killed by ${sig}` : `exited with code ${code}`} before the run finished; a PE may have called process.exit(), or the process was killed`,
+            'D4_WORKER_DIED',
+          );
+          refuse(error);
+          launch.fail(error);
+        });
+      }
+    };
+    // An ipc:// endpoint is known before the bind: the workers start first, and boot (~0.1 s
+    // of CPU each) while this process loads zeromq (~25 ms) and binds; a worker that connects
+    // before the bind retries (reconnectFor). A tcp port is the bind's. Should zeromq not
+    // load, the error is this process's, and the workers, failing the same way, are stopped.
+    if (place.ipcDir) startLocal(place.listen);
+    pull = new (zeromq().Pull)({ receiveHighWaterMark: 0, linger: 0, ...curveServer(keys) });
     // Before the PULL socket accepts anyone: its CURVE handshakes ask the handler from the first.
     // Each refused key is said once: a client that keeps retrying does not flood stderr.
     const said = new Set<string>();
@@ -122,38 +157,10 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
       const { host } = tcpEndpoint(place.listen, '--listen');
       if (!isLoopback(host) && !options.quiet) process.stderr.write(listenWarning(driverEndpoint));
     }
-    // Failures while workers start and join: a local process that cannot start or dies, an abort.
-    let refuse: (error: D4Error) => void = () => {};
-    const refused = new Promise<never>((_, reject) => (refuse = reject));
-    refused.catch(() => {});
-    const signal = options.signal;
-    const onAbort = () => refuse(abortError(signal!));
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    const tokens = new Map<string, ChildProcess>();
-    for (let i = 0; i < local; i++) {
-      const token = randomBytes(6).toString('hex');
-      // With an allow-list each local worker gets a key pair made here, and is on the list.
-      const own = allowList ? zeromq().curveKeyPair() : undefined;
-      if (own) allowList!.keys.add(own.publicKey);
-      const child = spawnLocal(launch, driverEndpoint, place.localBind, token, keys, own);
-      tokens.set(token, child);
-      children.push(child);
-      child.once('error', (error) => refuse(new WorkerError(`cannot start a worker process (${workerFile()}): ${error.message}`, 'D4_WORKER_SPAWN', { cause: error })));
-      child.once('exit', (code, sig) => {
-        if (stopping || launch.stopped()) return;
-        const w = joined.findIndex((j) => j.child === child);
-        const error = new WorkerError(
-          `${w >= 0 ? label(w) : `a local worker process (pid ${child.pid}) on ${hostname()}`} ${sig ? `was killed by ${sig}` : `exited with code ${code}`} before the run finished; a PE may have called process.exit(), or the process was killed`,
-          'D4_WORKER_DIED',
-        );
-        refuse(error);
-        launch.fail(error);
-      });
-    }
+    if (!place.ipcDir) startLocal(driverEndpoint);
     if (total > local && !options.quiet) process.stderr.write(joinCommand(driverEndpoint, total - local, local, keys?.publicKey, false, allowList !== undefined));
 
-    reports = receiveReports(pull, joined, total, tokens, launch, keys, label, () => stopping !== undefined);
+    reports = receiveReports(pull, joined, total, tokens, indexOf, launch, keys, label, () => stopping !== undefined);
     const waitMs = secondsOption(options, 'wait', 60);
     const timeout = delay(waitMs).then(() => {
       throw new D4Error(
@@ -166,15 +173,20 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    // Workers joined in whatever order they came (a joiner may say hello before a local
-    // worker has booted); the local ones take the first indices, so the plan's first units
-    // (its sources) always run on this host, and the joined ones the rest, in arrival order.
-    joined.sort((a, b) => Number(a.child === undefined) - Number(b.child === undefined));
-    joined.forEach((worker, index) => (worker.index = index));
-    const peers = joined.map((w) => ({ endpoint: w.endpoint, publicKey: w.publicKey }));
-    for (const worker of joined) {
-      const job = { ...jobs[worker.index], counters: undefined };
-      worker.commands.push(controlMessage(Kind.Job, { index: worker.index, job, workerOf: launch.workerOf, peers, originalModule }));
+    if (jobsGiven) {
+      // Every worker is local and runs the job it was given at spawn, by its index.
+      joined.sort((a, b) => a.index - b.index);
+    } else {
+      // Workers joined in whatever order they came (a joiner may say hello before a local
+      // worker has booted); the local ones take the first indices, so the plan's first units
+      // (its sources) always run on this host, and the joined ones the rest, in arrival order.
+      joined.sort((a, b) => Number(a.child === undefined) - Number(b.child === undefined));
+      joined.forEach((worker, index) => (worker.index = index));
+      const peers = joined.map((w) => ({ endpoint: w.endpoint, publicKey: w.publicKey }));
+      for (const worker of joined) {
+        const job = { ...jobs[worker.index], counters: undefined };
+        worker.commands.push(controlMessage(Kind.Job, { index: worker.index, job, workerOf: launch.workerOf, peers, originalModule }));
+      }
     }
     // The runtime stops the workers however the run ended: it succeeded when every unit is done.
     return { label, stop: () => stop(reports?.done() === plan.units.length ? { failed: false } : { failed: true, message: 'it failed or was stopped; its driver says why' }) };
@@ -184,25 +196,13 @@ async function launchWorkers(launch: FixedLaunch, originalModule: string): Promi
   }
 }
 
-function spawnLocal(launch: FixedLaunch, connect: string, bind: string, token: string, keys: CurveKeyPair | undefined, own: CurveKeyPair | undefined): ChildProcess {
-  const heap = memoryOption(launch.options);
-  const { source } = launch.jobs[0];
-  const compiled = workerExecArgv(source);
-  const execArgv = [...(compiled ?? process.execArgv), ...(heap ? [`--max-old-space-size=${heap}`] : [])];
-  // The driver's compiled copy of the workflow, which the worker imports while it waits for its job.
-  const start: LocalWorkerStart = { connect, bind, token, serverKey: keys?.publicKey, connectTimeoutMs: 30_000, keys: own, preload: compiled ? source.module : undefined };
-  return spawn(process.execPath, [...execArgv, workerFile()], {
-    env: { ...process.env, D4_ZMQ_WORKER: JSON.stringify(start) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
 /** Hellos until every worker is there, then reports, until the driver closes its socket. */
 function receiveReports(
   pull: Pull,
   joined: Joined[],
   total: number,
   tokens: Map<string, ChildProcess>,
+  indexOf: ReadonlyMap<string, number>,
   launch: FixedLaunch,
   keys: CurveKeyPair | undefined,
   label: (w: number) => string,
@@ -217,11 +217,13 @@ function receiveReports(
   const verbose = launch.options.verbose === true;
   void (async () => {
     try {
-      for await (const [header, payload] of pull) {
+      for await (const [header, payload, ...more] of pull) {
         if (header[0] === Kind.Report) {
-          const message = decodePayload<WorkerMessage>(payload);
-          if (message.type === 'done') done++;
-          launch.deliver(header.readUInt32LE(1), message);
+          for (const frame of [payload, ...more]) {
+            const message = decodePayload<WorkerMessage>(frame);
+            if (message.type === 'done') done++;
+            launch.deliver(header.readUInt32LE(1), message);
+          }
           continue;
         }
         if (header[0] === Kind.Bye) {
@@ -241,7 +243,7 @@ function receiveReports(
           setTimeout(() => commands.close(), 1000);
           continue;
         }
-        const worker: Joined = { ...hello, index: joined.length, commands, child: tokens.get(hello.token) };
+        const worker: Joined = { ...hello, index: indexOf.get(hello.token) ?? joined.length, commands, child: tokens.get(hello.token) };
         joined.push(worker);
         if (verbose) process.stderr.write(`d4 zmq_multi: ${label(worker.index)} joined (${joined.length}/${total})\n`);
         if (!worker.child) {

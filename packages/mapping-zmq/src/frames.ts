@@ -14,7 +14,7 @@ export const enum Kind {
   Ack = 3,
   /** worker → driver: a worker is up (payload: Hello). */
   Hello = 10,
-  /** worker → driver: a WorkerMessage of worker `index` (header bytes 1..4). */
+  /** worker → driver: WorkerMessages of worker `index` (header bytes 1..4), one payload frame each. */
   Report = 11,
   /** worker → driver: STOP received, leaving (payload: its hello's token). */
   Bye = 12,
@@ -83,11 +83,14 @@ export function controlMessage(kind: Kind.Hello | Kind.Job | Kind.Stop, payload?
   return payload === undefined ? [Buffer.of(kind)] : [Buffer.of(kind), encode(payload)];
 }
 
-export function reportMessage(index: number, message: WorkerMessage): Message {
+/** One report's payload frame; the reports made in one turn of a worker's loop go as one message. */
+export const reportPayload = (message: WorkerMessage): Buffer => encode(message);
+
+export function reportMessage(index: number, payloads: readonly Buffer[]): Message {
   const header = Buffer.allocUnsafe(5);
   header[0] = Kind.Report;
   header.writeUInt32LE(index, 1);
-  return [header, encode(message)];
+  return [header, ...payloads];
 }
 
 export const byeMessage = (token: string): Message => [Buffer.of(Kind.Bye), Buffer.from(token)];

@@ -17,7 +17,8 @@ export const zmqMultiMapping: Mapping = {
   stateful: true,
   options: zmqOptions,
   async run(workflow: WorkflowInput, inputs: InputSpec = {}, options: RunOptions = {}): Promise<RunResult> {
-    zeromq();
+    // zeromq is loaded by the driver's launch (a binary that does not load is D4_ZMQ_UNAVAILABLE
+    // there): over ipc:// after the local workers are started, so that they boot meanwhile.
     const [{ runFixedJob }, { zmqBackend }] = await Promise.all([import('@d4/runtime'), import('./driver.js')]);
     return runFixedJob(zmqBackend(requireWorkflowSource(workflow, 'zmq_multi').module), workflow, inputs, options);
   },

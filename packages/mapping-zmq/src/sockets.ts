@@ -9,6 +9,16 @@ import type { CurveKeyPair } from './options.js';
 
 export const HEARTBEAT = { heartbeatInterval: 1000, heartbeatTimeout: 10_000, heartbeatTimeToLive: 10_000 };
 
+/**
+ * Options of a socket that connects to `endpoint`. Over ipc:// (local workers) the other
+ * side may not have bound yet: the driver starts its workers before it binds, and workers
+ * given their job at spawn connect to peers still booting. ZeroMQ then retries the connect
+ * after 100 ms by default; 10 ms here (a local socket file, not a remote host).
+ */
+export function reconnectFor(endpoint: string): Record<string, unknown> {
+  return endpoint.startsWith('ipc://') ? { reconnectInterval: 10 } : {};
+}
+
 /** Options of a socket that binds: a CURVE server with its own secret key when the run is encrypted. */
 export function curveServer(keys: CurveKeyPair | undefined): Record<string, unknown> {
   return keys ? { curveServer: true, curveSecretKey: keys.secretKey, curvePublicKey: keys.publicKey } : {};

@@ -1,7 +1,7 @@
 import { KeyedInbox, type FixedTransport, type Link, type LinkFrame, type WorkerMessage } from '@d4/runtime/worker';
-import { linkFrameOf, linkKey, linkMessage, reportMessage, type PeerAddress } from './frames.js';
+import { linkFrameOf, linkKey, linkMessage, reportMessage, reportPayload, type PeerAddress } from './frames.js';
 import { SendQueue } from './send-queue.js';
-import { curveClient, type CurveKeyPair } from './sockets.js';
+import { curveClient, reconnectFor, type CurveKeyPair } from './sockets.js';
 import { zeromq } from './zeromq.js';
 
 /**
@@ -15,6 +15,7 @@ export class ZmqTransport implements FixedTransport {
   private readonly inbox = new KeyedInbox<string, LinkFrame>();
   private readonly peers = new Map<number, SendQueue>();
   private readonly hosted: Set<number>;
+  private readonly reports: Buffer[] = [];
 
   constructor(
     readonly index: number,
@@ -38,7 +39,14 @@ export class ZmqTransport implements FixedTransport {
   }
 
   report(message: WorkerMessage): void {
-    this.toDriver.push(reportMessage(this.index, message));
+    // Each send wakes ZeroMQ's I/O thread; a timer tick reports every unit's progress at
+    // once: what is reported until this turn's microtasks run goes as one message, in order.
+    // Encoded here, so that a report that cannot be encoded fails its caller, as before.
+    if (this.reports.push(reportPayload(message)) === 1) queueMicrotask(() => this.sendReports());
+  }
+
+  private sendReports(): void {
+    if (this.reports.length) this.toDriver.push(reportMessage(this.index, this.reports.splice(0)));
   }
 
   /** A link frame from this worker's PULL socket. */
@@ -47,6 +55,7 @@ export class ZmqTransport implements FixedTransport {
   }
 
   async flushed(): Promise<void> {
+    this.sendReports();
     await Promise.all([...this.peers.values()].map((peer) => peer.flushed()));
   }
 
@@ -59,7 +68,7 @@ export class ZmqTransport implements FixedTransport {
     if (!queue) {
       const address = this.addresses[worker];
       // The runtime's credits bound what waits on a link; ZeroMQ's own queue need not drop or block first.
-      const socket = new (zeromq().Push)({ sendHighWaterMark: 0, linger: 2000, ...curveClient(this.keys, address.publicKey) });
+      const socket = new (zeromq().Push)({ sendHighWaterMark: 0, linger: 2000, ...reconnectFor(address.endpoint), ...curveClient(this.keys, address.publicKey) });
       socket.connect(address.endpoint);
       this.peers.set(worker, (queue = new SendQueue(socket, this.onError)));
     }

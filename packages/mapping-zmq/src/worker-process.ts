@@ -22,9 +22,10 @@ process.on('SIGTERM', () => exit(143));
 
 const start = JSON.parse(process.env.D4_ZMQ_WORKER ?? '{}') as LocalWorkerStart;
 if (start.preload) {
-  // Imported while the sockets are set up and the driver waits for every worker's hello:
-  // the job's rebuild then finds the module cached. A module that fails to load fails
-  // there again, with the loader's message (which also maps PE stacks to the user's files).
+  // Imported while the sockets are set up (and, when the job comes by message, while the
+  // driver waits for every worker's hello): the job's rebuild then finds it loaded or
+  // loading. A module that fails to load fails there again, with the loader's message
+  // (which also maps PE stacks to the user's files).
   import(pathToFileURL(start.preload).href).catch(() => undefined);
 }
 

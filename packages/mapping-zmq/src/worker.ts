@@ -11,7 +11,7 @@ import { D4Error } from '@d4/core';
 import { runFixedWorker, toWireError } from '@d4/runtime/worker';
 import { Kind, byeMessage, controlMessage, decodePayload, type JobMessage } from './frames.js';
 import { SendQueue } from './send-queue.js';
-import { HEARTBEAT, curveClient, curveServer, onEvents, type CurveKeyPair } from './sockets.js';
+import { HEARTBEAT, curveClient, curveServer, onEvents, reconnectFor, type CurveKeyPair } from './sockets.js';
 import { ZmqTransport } from './transport.js';
 import { zeromq } from './zeromq.js';
 
@@ -29,6 +29,8 @@ export interface WorkerStart {
   connectTimeoutMs: number;
   signal?: AbortSignal;
   verbose?: boolean;
+  /** Its JOB message (core's codec, base64), when the driver gave it at spawn (local workers over ipc://): none comes then. */
+  job?: string;
 }
 
 export interface StopNotice {
@@ -47,7 +49,7 @@ export async function runZmqWorker(start: WorkerStart): Promise<void> {
     pull.close();
     throw new D4Error('D4_ZMQ_ENDPOINT', `this worker cannot bind ${ownEndpoint} (--bind): ${(error as Error).message}`, { cause: error });
   }
-  const pushToDriver = new Push({ sendHighWaterMark: 0, linger: 2000, ...HEARTBEAT, ...curveClient(keys, start.serverKey) });
+  const pushToDriver = new Push({ sendHighWaterMark: 0, linger: 2000, ...reconnectFor(start.connect), ...HEARTBEAT, ...curveClient(keys, start.serverKey) });
   let failure: (error: D4Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (failure = reject));
   failed.catch(() => {});
@@ -135,20 +137,23 @@ async function receive(
   // A peer that got its job first may send before this worker's job arrives (ZeroMQ queues
   // each sender apart, so the driver's message need not come first): kept until then.
   const early: Array<[Buffer, Buffer | undefined]> = [];
+  const begin = (message: JobMessage) => {
+    // The driver's compiled copy of a TypeScript workflow lives beside its module: on a
+    // host where that file is not, the module is loaded as the user gave it.
+    const job = existsSync(message.job.source.module) || !message.originalModule ? message.job : { ...message.job, source: { ...message.job.source, module: message.originalModule } };
+    const own = new ZmqTransport(message.index, job.units, message.workerOf, message.peers, toDriver, keys, (error) => fail(new D4Error('D4_WORKER', `worker ${message.index} cannot send to a peer: ${error.message}`)));
+    transport = own;
+    started(own);
+    for (const [h, p] of early.splice(0)) own.deliver(h, p);
+    if (start.verbose) process.stderr.write(`d4 worker ${message.index}: running units ${job.units.join(', ')}\n`);
+    runFixedWorker(job, own).catch((error: unknown) => own.report({ type: 'error', error: toWireError(error) }));
+  };
+  if (start.job) begin(decodePayload<JobMessage>(Buffer.from(start.job, 'base64')));
   for await (const [header, payload] of pull) {
     switch (header[0]) {
-      case Kind.Job: {
-        const message = decodePayload<JobMessage>(payload);
-        // The driver's compiled copy of a TypeScript workflow lives beside its module: on a
-        // host where that file is not, the module is loaded as the user gave it.
-        const job = existsSync(message.job.source.module) || !message.originalModule ? message.job : { ...message.job, source: { ...message.job.source, module: message.originalModule } };
-        transport = new ZmqTransport(message.index, job.units, message.workerOf, message.peers, toDriver, keys, (error) => fail(new D4Error('D4_WORKER', `worker ${message.index} cannot send to a peer: ${error.message}`)));
-        started(transport);
-        for (const [h, p] of early.splice(0)) transport.deliver(h, p);
-        if (start.verbose) process.stderr.write(`d4 worker ${message.index}: running units ${job.units.join(', ')}\n`);
-        runFixedWorker(job, transport).catch((error: unknown) => transport!.report({ type: 'error', error: toWireError(error) }));
+      case Kind.Job:
+        begin(decodePayload<JobMessage>(payload));
         break;
-      }
       case Kind.Stop:
         await transport?.flushed();
         // The driver closes its socket once every worker has said goodbye (or after a while):
