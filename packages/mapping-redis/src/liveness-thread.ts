@@ -7,12 +7,12 @@
  * SIGSTOP, which freezes this thread too) goes silent and is fenced as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BATCH_BUSY, BATCH_ENDED, NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
+import { BATCH_BUSY, BATCH_ENDED, NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ThreadData, type ToThread } from './liveness-protocol.js';
 import { RespClient } from './resp-client.js';
 import { LUA, driverEntryCall } from './scripts.js';
 
-const GROUP: string = (workerData as { group: string }).group;
-const url: string = (workerData as { redisUrl: string }).redisUrl;
+const data = workerData as ThreadData;
+const GROUP = data.group;
 
 interface Member {
   consumer: string;
@@ -40,7 +40,7 @@ const members = new Map<string, Member>();
 const progress = new Map<string, Progress>();
 // Not ioredis: this thread starts in every worker process, and four script calls do not
 // need a client that takes 0.1–0.3 s to load (see resp-client.ts).
-const redis = new RespClient(url);
+const redis = new RespClient(data.redisUrl, new Map(Object.entries(data.shas).map(([name, sha]) => [LUA[name as keyof typeof LUA], sha])));
 let answered = Date.now();
 
 function post(message: FromThread): void {
