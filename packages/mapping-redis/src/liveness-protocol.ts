@@ -7,6 +7,14 @@
 /** A driver or worker whose heartbeat got no answer from Redis for this long gives up. */
 export const NO_ANSWER_MS = 15_000;
 
+/** The thread's workerData. */
+export interface ThreadData {
+  redisUrl: string;
+  group: string;
+  /** The SHA1 of each script in scripts.ts's LUA, by name (computed by the main thread, which has node:crypto loaded already). */
+  shas: Record<string, string>;
+}
+
 /** The keys of one worker that its heartbeat touches. */
 export interface MemberKeys {
   meta: string;

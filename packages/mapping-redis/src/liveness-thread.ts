@@ -7,12 +7,12 @@
  * SIGSTOP, which freezes this thread too) goes silent and is fenced as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BATCH_BUSY, BATCH_ENDED, NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
+import { BATCH_BUSY, BATCH_ENDED, NO_ANSWER_MS, type FromThread, type Lease, type MemberKeys, type ThreadData, type ToThread } from './liveness-protocol.js';
 import { RespClient } from './resp-client.js';
 import { LUA, driverEntryCall } from './scripts.js';
 
-const GROUP: string = (workerData as { group: string }).group;
-const url: string = (workerData as { redisUrl: string }).redisUrl;
+const data = workerData as ThreadData;
+const GROUP = data.group;
 
 interface Member {
   consumer: string;
@@ -25,7 +25,8 @@ interface Member {
   batch: Int32Array;
   epoch: number;
   timer: NodeJS.Timeout;
-  inFlight: boolean;
+  /** Heartbeats sent and not answered yet. */
+  inFlight: number;
   stopped: boolean;
 }
 
@@ -40,7 +41,7 @@ const members = new Map<string, Member>();
 const progress = new Map<string, Progress>();
 // Not ioredis: this thread starts in every worker process, and four script calls do not
 // need a client that takes 0.1–0.3 s to load (see resp-client.ts).
-const redis = new RespClient(url);
+const redis = new RespClient(data.redisUrl, new Map(Object.entries(data.shas).map(([name, sha]) => [LUA[name as keyof typeof LUA], sha])));
 let answered = Date.now();
 
 function post(message: FromThread): void {
@@ -88,22 +89,39 @@ async function beat(m: Member): Promise<void> {
     sent.undo();
     return;
   }
+  // Several beats may be in flight: once one has stopped the member, the others say nothing.
+  if (m.stopped) return;
   if (result[0] < 0) {
     m.stopped = true;
     clearInterval(m.timer);
     post({ type: 'fatal', consumer: m.consumer, code: result[0] });
   } else if (result.length > 0) {
-    // Another worker holds these now: renew them no more, and tell the worker.
-    const lost = result.map((position) => leases[position - 1].unit);
+    // Another worker holds these now: renew them no more, and tell the worker (once: an
+    // earlier beat in flight may have found the same ones lost).
+    const lost = result.map((position) => leases[position - 1].unit).filter((unit) => m.leases.some((l) => l.unit === unit));
+    if (lost.length === 0) return;
     m.leases = m.leases.filter((l) => !lost.includes(l.unit));
     post({ type: 'lost', consumer: m.consumer, units: lost });
   }
 }
 
+/**
+ * Beats sent and not answered, per member, beyond which a tick sends none: a server that has
+ * not answered four does not need a fifth in its queue (NO_ANSWER_MS reports it silent).
+ */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * A beat goes at every tick, answered or not. Waiting for the last one's reply first (as
+ * this thread did) meant that one slow reply cost the next beat a whole period: the alive
+ * key then went two periods and the reply's delay without a renewal, and at load ~30 that
+ * passed the 500 ms expiry of a test. Replies come back in order on the one connection, so
+ * beats in flight cannot overtake each other.
+ */
 function tick(m: Member): void {
-  if (m.inFlight || m.stopped) return;
-  m.inFlight = true;
-  void beat(m).finally(() => (m.inFlight = false));
+  if (m.stopped || m.inFlight >= MAX_IN_FLIGHT) return;
+  m.inFlight++;
+  void beat(m).finally(() => m.inFlight--);
 }
 
 async function report(keys: MemberKeys, payload: Uint8Array, done: SharedArrayBuffer): Promise<void> {
@@ -131,7 +149,7 @@ async function join(message: Extract<ToThread, { type: 'join' }>): Promise<void>
       shared: message.shared,
       batch: new Int32Array(message.batch),
       epoch: message.epoch,
-      inFlight: false,
+      inFlight: 0,
       stopped: false,
       timer: setInterval(() => tick(m), message.everyMs),
     };

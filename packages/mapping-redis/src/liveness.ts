@@ -1,11 +1,13 @@
-import { Worker as Thread } from 'node:worker_threads';
+import { SHARE_ENV, Worker as Thread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { BATCH_BUSY, BATCH_ENDED, type FromThread, type JoinOptions, type Lease, type MemberKeys, type ToThread } from './liveness-protocol.js';
+import { BATCH_BUSY, BATCH_ENDED, type FromThread, type JoinOptions, type Lease, type MemberKeys, type ThreadData, type ToThread } from './liveness-protocol.js';
 
 export type { JoinOptions };
 /** What a worker gives when it joins; the shared batch state is made here. */
 export type MemberOptions = Omit<JoinOptions, 'batch' | 'epoch'>;
 import { GROUP } from './keys.js';
+import { createHash } from 'node:crypto';
+import { LUA } from './scripts.js';
 
 /**
  * The main thread's side of a worker process's heartbeat thread (liveness-thread.ts): one
@@ -56,7 +58,13 @@ export class Liveness {
   }
 
   private constructor(private readonly redisUrl: string) {
-    this.thread = new Thread(threadEntry(), { workerData: { redisUrl, group: GROUP } });
+    this.thread = new Thread(threadEntry(), {
+      workerData: { redisUrl, group: GROUP, shas: scriptShas() } satisfies ThreadData,
+      // What a thread copies by default and this one never reads: the environment (a copy
+      // per thread), and the process's Node flags (a loader or --inspect would boot again here).
+      env: SHARE_ENV,
+      execArgv: [],
+    });
     // Never the reason a process stays alive: its workers' connections are.
     this.thread.unref();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -167,8 +175,16 @@ export class Liveness {
   }
 }
 
-/** Built JavaScript next to this file (or in dist/ when this file runs from src under tests). */
+/** The SHA1 of each script, by name: computed here, where node:crypto is loaded anyway, so that the thread needs none. */
+function scriptShas(): Record<string, string> {
+  return Object.fromEntries(Object.entries(LUA).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]));
+}
+
+/**
+ * The thread's code as one CommonJS file (scripts/bundle-thread.mjs: no ESM loader, no module
+ * resolution at its boot), next to this file (or in dist/ when this file runs from src under tests).
+ */
 function threadEntry(): string {
   const here = import.meta.url;
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../dist/liveness-thread.js' : './liveness-thread.js', here));
+  return fileURLToPath(new URL(here.endsWith('.ts') ? '../dist/liveness-thread.cjs' : './liveness-thread.cjs', here));
 }

@@ -3,13 +3,13 @@
  * requests pipelined in order, Lua scripts by EVALSHA with EVAL when the server lacks them.
  * Every worker process starts that thread, and loading ioredis there cost 0.1–0.3 s of CPU
  * per process (its modules and dependencies) for the four script calls the thread makes;
- * this needs only node:net (node:tls for rediss://) and node:crypto.
+ * this needs only node:net (node:tls for rediss://; node:crypto for a script whose SHA1 it was
+ * not given).
  *
  * The URL means what it means to ioredis (and the driver and workers, which use ioredis):
  * redis[s]://[user][:password]@host[:port][/db]. A closed connection is opened again by the
  * next call; a call on a connection that fails is rejected with the socket's error.
  */
-import { createHash } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 
 /** An error reply of the server (ioredis names its own the same way). */
@@ -33,9 +33,15 @@ export class RespClient {
   private opening: Promise<Socket> | undefined;
   private readonly waiting: Waiting[] = [];
   private buffer: Buffer = Buffer.alloc(0);
-  private readonly shas = new Map<string, string>();
+  private readonly shas: Map<string, string>;
 
-  constructor(private readonly url: string) {}
+  /** `shas`: the SHA1 of scripts, by source, when the caller has them already (the thread is given them). */
+  constructor(
+    private readonly url: string,
+    shas: ReadonlyMap<string, string> = new Map(),
+  ) {
+    this.shas = new Map(shas);
+  }
 
   /** Opens the connection (authenticated, on the URL's database); calls open it when needed. */
   async connect(): Promise<void> {
@@ -45,7 +51,7 @@ export class RespClient {
   /** Runs a Lua script: EVALSHA, and EVAL once when the server does not have it cached. */
   async script(lua: string, keys: readonly string[], args: readonly Arg[]): Promise<Reply> {
     let sha = this.shas.get(lua);
-    if (!sha) this.shas.set(lua, (sha = createHash('sha1').update(lua).digest('hex')));
+    if (!sha) this.shas.set(lua, (sha = await scriptSha(lua)));
     try {
       return await this.call('EVALSHA', sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -143,6 +149,12 @@ export class RespClient {
     }
     this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
   }
+}
+
+/** The SHA1 EVALSHA names a script by (node:crypto loads only when a client needs it). */
+export async function scriptSha(lua: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha1').update(lua).digest('hex');
 }
 
 /** A command as a RESP array of bulk strings. */

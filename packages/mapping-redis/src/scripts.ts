@@ -91,7 +91,7 @@ return redis.call('INCR', KEYS[5])
  * hold for long — and passes on the process's progress counts. The alive key is checked first
  * and a unit stream is refreshed only while its lease is the worker's, in the same call: a
  * worker whose key expired (its process was frozen) cannot take back entries that were
- * claimed from it, and a live one refreshes its entries at least every aliveMs / 3, so they
+ * claimed from it, and a live one refreshes its entries at least every aliveMs / 5, so they
  * never reach the claim time (2 × aliveMs by default) while it lives.
  * KEYS: meta, driver alive key, alive key, driver stream, (lease, unit stream)… (nLeases
  * pairs), then the shared stream when the worker reads it.

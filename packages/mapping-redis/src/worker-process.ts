@@ -6,8 +6,9 @@
  * (`d4 worker <mapping> --redis-url … --job <id>` does the same through the CLI.)
  *
  * The heartbeat thread is started before anything heavy is loaded, so that it boots (a Node
- * thread and ioredis) while this thread loads @d4/core, ioredis and the workflow: the workers
- * register through it (see liveness.ts), and would otherwise wait for its boot.
+ * isolate and one bundled file, liveness-thread.cjs) while this thread loads @d4/core, ioredis
+ * and the workflow and connects: the workers register through it (see liveness.ts), and would
+ * otherwise wait for its boot.
  */
 import { Liveness } from './liveness.js';
 

@@ -16,9 +16,13 @@ const suite = useRedisSuite('d4-live-');
 const all = ['redis', 'dyn_redis', 'dyn_auto_redis', 'hybrid_redis'] as const;
 
 describe.each(all)('%s', (name) => {
-  test('300 items of 10 ms CPU each (no await): no worker is taken for dead, each item once', async () => {
-    // A 100-item entry keeps a worker's thread busy for 1 s, twice the heartbeat expiry.
-    const result = await mappings[name].run(await fixture('busyWork'), { '*': 300 }, { redisUrl: suite.server.url, quiet: true, numProcesses: 4, claimIdleMs: 1000 });
+  test('300 items of 25 ms CPU each (no await): no worker is taken for dead, each item once', async () => {
+    // A 100-item entry keeps a worker's thread busy for 2.5 s: 2.5 × the heartbeat expiry
+    // (1 s) and more than the claim time (2 s). (With a 0.5 s expiry and 10 ms items this
+    // failed once at load ~30: a stall of Redis or of the machine longer than the expiry
+    // less a beat's period lets any heartbeat key lapse, however busy the PE; see README
+    // "Liveness".)
+    const result = await mappings[name].run(await fixture('busyWork'), { '*': 300 }, { redisUrl: suite.server.url, quiet: true, numProcesses: 4, claimIdleMs: 2000 });
     expect(sortedNumbers(result.outputs.Identity2.output)).toEqual(range(1, 300));
     expect(result.stats.deadWorkers).toEqual([]);
     expect(result.stats.redelivered).toBe(0);
