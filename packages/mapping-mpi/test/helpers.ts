@@ -7,6 +7,20 @@ export const graphTesting = fileURLToPath(new URL('../../../examples/graph_testi
 /** The d4 command of this repository (built). */
 export const d4Bin = fileURLToPath(new URL('../../cli/bin/d4.js', import.meta.url));
 
+/**
+ * What the slurmSteps fixture printed (`--results json`), read into the facts the SLURM
+ * tests check: every value once, and the SLURM job, step and task each value was run in.
+ */
+export function slurmStepsSeen(stdout: string): { values: number[]; jobs: Set<string | null>; steps: Set<string | null>; tasks: Set<string | null> } {
+  const seen = (JSON.parse(stdout) as { outputs: { InStep1: { output: Array<[number, string | null, string | null, string | null]> } } }).outputs.InStep1.output;
+  return {
+    values: seen.map(([n]) => n).sort((x, y) => x - y),
+    jobs: new Set(seen.map(([, job]) => job)),
+    steps: new Set(seen.map(([, , step]) => step)),
+    tasks: new Set(seen.map(([, , , task]) => task)),
+  };
+}
+
 export function workflow(exportName: string, args?: unknown): Promise<LoadedWorkflow> {
   return loadWorkflow(fixtures, { exportName, args });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // The executor's one-node SLURM (real slurmctld and slurmd on free ports of 127.0.0.1),
 // imported where it lives rather than moved: the executor's tests use it too.
 import { startSlurm, type SlurmCluster } from '../../executor/test/slurm-cluster.js';
-import { d4Bin, fixtures, graphTesting, run } from './helpers.js';
+import { d4Bin, fixtures, graphTesting, run, slurmStepsSeen } from './helpers.js';
 
 /**
  * Inside a SLURM allocation (salloc sets SLURM_JOB_ID), `d4 run mpi` launches its ranks
@@ -31,14 +31,10 @@ describe('d4 run mpi inside a SLURM allocation (srun --mpi=pmix)', () => {
   it("every item is processed once, by ranks 1 to 3 of one srun step of the allocation's job", async () => {
     const r = await inAllocation(['run', 'mpi', fixtures, '-a', 'slurmSteps', '-i', '90', '-n', '4', '--mpiexec-args', '--overcommit', '--results', 'json']);
     expect(r.code).toBe(0);
-    const seen = (JSON.parse(r.stdout) as { outputs: { InStep1: { output: Array<[number, string | null, string | null, string | null]> } } }).outputs.InStep1.output;
-    expect(seen.map(([n]) => n).sort((x, y) => x - y)).toEqual(Array.from({ length: 90 }, (_, i) => i));
-    const jobs = new Set(seen.map(([, job]) => job));
-    const steps = new Set(seen.map(([, , step]) => step));
-    expect(jobs.size).toBe(1);
-    expect([...jobs][0]).toMatch(/^\d+$/);
-    expect(steps.size).toBe(1);
-    expect([...steps][0]).toMatch(/^\d+$/);
-    expect(new Set(seen.map(([, , , task]) => task))).toEqual(new Set(['1', '2', '3']));
+    const { values, jobs, steps, tasks } = slurmStepsSeen(r.stdout);
+    expect(values).toEqual(Array.from({ length: 90 }, (_, i) => i));
+    // One job and one step of it, each a SLURM id.
+    expect([...jobs, ...steps]).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)]);
+    expect(tasks).toEqual(new Set(['1', '2', '3']));
   }, 120_000);
 });
