@@ -1,5 +1,7 @@
 #include "post.h"
 
+#include "counters.h"
+
 namespace d4mpi {
 
 Bytes BytesOf(const Napi::Value& value) {
@@ -72,17 +74,19 @@ Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t 
   // A large send completes only once the receiver has taken it (rendezvous): worth a
   // bounded wait when the receiver is likely waiting already.
   int64_t budget = length <= kInlineBytes ? spin.NextBudget() : 0;
-  SpinWait wait(posted);
+  SpinWait wait;
   int flag = 0;
   for (bool first = true;; first = false) {
     ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
     if (flag) {
       if (!first) spin.Caught();
+      Count(first ? kSendAtOnce : kSendCaught);
       return env.Undefined();
     }
     if (!wait.Again(posted + budget)) break;
   }
   if (budget > 0) spin.Missed();
+  Count(kSendHandedOver);
   Op* op = new Op(Op::Kind::Send, env);
   Napi::Promise promise = op->deferred.Promise();
   op->request = request;

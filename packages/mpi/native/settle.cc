@@ -25,16 +25,24 @@ Napi::Value WorldObject(Napi::Env env, const WorldInfo& world) {
 }
 
 Napi::Value ReceivedObject(Napi::Env env, Op* op) {
-  // The bytes MPI wrote become the Buffer's memory: no copy, freed when the Buffer is
-  // collected. V8 is told of the memory so that large messages drive the GC.
-  char* data = op->data;
-  size_t size = op->size;
-  op->data = nullptr;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-  auto buffer = Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
-    std::free(bytes);
-    Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
-  });
+  Napi::Value buffer;
+  if (!op->target.IsEmpty()) {
+    // Received into a Buffer the JavaScript thread made (receive.cc).
+    buffer = op->target.Value();
+    op->target.Reset();
+  } else {
+    // The bytes MPI wrote on the progress thread become the Buffer's memory: no copy,
+    // freed when the Buffer is collected. V8 is told of the memory so that large messages
+    // drive the GC.
+    char* data = op->data;
+    size_t size = op->size;
+    op->data = nullptr;
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+    buffer = Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
+      std::free(bytes);
+      Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
+    });
+  }
   Napi::Object result = Napi::Object::New(env);
   result.Set("data", buffer);
   result.Set("source", op->source);

@@ -18,6 +18,8 @@ struct AddonState {
   Napi::FunctionReference makeError;  // (code, message, mpiErrorClass?) => D4Error
   bool ready = false;      // MPI_Init_thread succeeded and JavaScript has been told
   bool finalized = false;
+  int32_t* status = nullptr;  // recv()'s [source, tag] of a message received at once
+  Napi::Reference<Napi::Int32Array> statusArray;
 };
 
 AddonState& State(Napi::Env env);

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
 
 #include "trace.h"
 
@@ -23,23 +22,17 @@ constexpr int64_t kHoldLimitNs = 100000;  // 100 us
 // would hold the event loop for milliseconds.
 constexpr size_t kInlineBytes = 128 * 1024;
 
-// Past this much spinning, a waiting thread yields its core between polls: on a machine
-// with more runnable threads than cores the peer it waits for may be queued behind it.
-constexpr int64_t kPureSpinNs = 5000;
-
 // One bounded wait on the JavaScript thread: Again(until) says whether to poll once more.
+// It never yields its core between polls: with Linux's scheduler (EEVDF, 6.6 and later) a
+// sched_yield pushes the thread's deadline back by a whole slice, so any other runnable
+// thread on that core, often an unrelated process, runs first for up to a slice (ms)
+// while the reply sits in shared memory. Yielding after 5 us of spinning, a 64 B hop took
+// 14.8 us (2.6 yields a round trip on each rank); spinning through, 2.5 us (load 6 on 2
+// cores, bench/src/mpi-pingpong.ts --trace). The bound on the wait and the spin policy
+// below, not yields, are what keep a spin from taking a core that another rank needs.
 class SpinWait {
  public:
-  explicit SpinWait(int64_t start) : start_(start) {}
-  bool Again(int64_t until) {
-    int64_t now = Now();
-    if (now >= until) return false;
-    if (now - start_ > kPureSpinNs) std::this_thread::yield();
-    return true;
-  }
-
- private:
-  int64_t start_;
+  bool Again(int64_t until) { return Now() < until; }
 };
 
 // Adaptive spin-then-hand-over. A wait spins only while a message is likely soon: after
