@@ -74,7 +74,7 @@ Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t 
   // A large send completes only once the receiver has taken it (rendezvous): worth a
   // bounded wait when the receiver is likely waiting already.
   int64_t budget = length <= kInlineBytes ? spin.NextBudget() : 0;
-  SpinWait wait;
+  SpinWait wait(posted);
   int flag = 0;
   for (bool first = true;; first = false) {
     ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
@@ -83,7 +83,7 @@ Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t 
       Count(first ? kSendAtOnce : kSendCaught);
       return env.Undefined();
     }
-    if (!wait.Again(posted + budget)) break;
+    if (!wait.Again(posted + budget, length > kOwnedBytes)) break;
   }
   if (budget > 0) spin.Missed();
   Count(kSendHandedOver);

@@ -12,6 +12,14 @@ Napi::Value MakeError(Napi::Env env, const char* code, const std::string& messag
   return state.makeError.Call({Napi::String::New(env, code), Napi::String::New(env, message), Napi::Number::New(env, errorClass)});
 }
 
+Napi::Buffer<char> OwningBuffer(Napi::Env env, char* data, size_t size) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  return Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
+    std::free(bytes);
+    Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
+  });
+}
+
 namespace {
 
 Napi::Value WorldObject(Napi::Env env, const WorldInfo& world) {
@@ -31,17 +39,8 @@ Napi::Value ReceivedObject(Napi::Env env, Op* op) {
     buffer = op->target.Value();
     op->target.Reset();
   } else {
-    // The bytes MPI wrote on the progress thread become the Buffer's memory: no copy,
-    // freed when the Buffer is collected. V8 is told of the memory so that large messages
-    // drive the GC.
-    char* data = op->data;
-    size_t size = op->size;
+    buffer = OwningBuffer(env, op->data, op->size);
     op->data = nullptr;
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-    buffer = Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
-      std::free(bytes);
-      Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
-    });
   }
   Napi::Object result = Napi::Object::New(env);
   result.Set("data", buffer);

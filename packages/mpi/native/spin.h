@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
 
 #include "trace.h"
 
@@ -21,18 +22,35 @@ constexpr int64_t kHoldLimitNs = 100000;  // 100 us
 // memory, MPI copies a matched message within the call that receives it (CMA), and 64 MB
 // would hold the event loop for milliseconds.
 constexpr size_t kInlineBytes = 128 * 1024;
+// Messages up to this size received on the JavaScript thread go into a Buffer V8 owns;
+// larger ones into malloc'd memory behind an external Buffer (receive.cc says why).
+constexpr size_t kOwnedBytes = 4096;
 
-// One bounded wait on the JavaScript thread: Again(until) says whether to poll once more.
-// It never yields its core between polls: with Linux's scheduler (EEVDF, 6.6 and later) a
-// sched_yield pushes the thread's deadline back by a whole slice, so any other runnable
-// thread on that core, often an unrelated process, runs first for up to a slice (ms)
-// while the reply sits in shared memory. Yielding after 5 us of spinning, a 64 B hop took
-// 14.8 us (2.6 yields a round trip on each rank); spinning through, 2.5 us (load 6 on 2
-// cores, bench/src/mpi-pingpong.ts --trace). The bound on the wait and the spin policy
-// below, not yields, are what keep a spin from taking a core that another rank needs.
+// Past this much spinning, a wait on a large transfer yields its core between polls.
+constexpr int64_t kPureSpinNs = 5000;
+
+// One bounded wait on the JavaScript thread: Again(until, large) says whether to poll once
+// more. A wait for a message to arrive, or for a small one (up to kOwnedBytes, within
+// MPI's eager limit) to finish, never yields: with Linux's scheduler (EEVDF, 6.6 and
+// later) a sched_yield pushes the thread's deadline back by a whole slice, so any other
+// runnable thread on that core, often an unrelated process, runs first while the reply
+// sits in shared memory. A wait on a large send or receive (a rendezvous: the peer does
+// the copy) yields after kPureSpinNs, since that peer may be queued behind this thread on
+// the same core. In turns (bench/src/mpi-pingpong.ts --trace, load 7-10 on 2 cores), 64 B
+// hop median: yielding after 5 us 7.3-20.8 us, never yielding 4.1-4.2 us; 64 KB hop:
+// yielding 45-56 us, never yielding 111-118 us.
 class SpinWait {
  public:
-  bool Again(int64_t until) { return Now() < until; }
+  explicit SpinWait(int64_t start) : start_(start) {}
+  bool Again(int64_t until, bool large) {
+    int64_t now = Now();
+    if (now >= until) return false;
+    if (large && now - start_ > kPureSpinNs) std::this_thread::yield();
+    return true;
+  }
+
+ private:
+  int64_t start_;
 };
 
 // Adaptive spin-then-hand-over. A wait spins only while a message is likely soon: after
