@@ -9,13 +9,19 @@ import type { Communicator } from '@d4/mpi';
 
 const FIELDS = 6; // posted, matched, queued, drained, settled, threaded (native/trace.cc)
 
-function traceOfAddon(): () => Float64Array {
+interface AddonProbes {
+  trace: () => Float64Array;
+  /** Absent from builds before the counters. */
+  counters?: () => Record<string, number>;
+}
+
+function traceOfAddon(): AddonProbes {
   // The addon @d4/mpi loaded (a .node file is loaded once a process; this is the same one).
   const require = createRequire(import.meta.url);
   const root = dirname(require.resolve('@d4/mpi/package.json'));
-  const addon = require(join(root, 'build', 'Release', 'd4_mpi.node')) as { trace?: () => Float64Array };
+  const addon = require(join(root, 'build', 'Release', 'd4_mpi.node')) as Partial<AddonProbes>;
   if (!addon.trace) throw new Error('this build of @d4/mpi has no trace(): rebuild it');
-  return addon.trace;
+  return { trace: addon.trace, counters: addon.counters };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -24,12 +30,13 @@ const us = (ns: number) => Math.round(ns / 10) / 100;
 /** `trips` round trips of `bytes` through sendBytes/recvBytes; rank 0 prints one JSON line. */
 export async function traceHops(world: Communicator, bytes: number, trips: number): Promise<void> {
   if (process.env.D4_MPI_TRACE !== '1') throw new Error('--trace needs D4_MPI_TRACE=1 in the environment (mpiexec -x D4_MPI_TRACE=1 …)');
-  const trace = traceOfAddon();
+  const { trace, counters } = traceOfAddon();
   const peer = 1 - world.rank;
   const payload = Buffer.alloc(bytes, 7);
   const hops: Array<[sent: number, continued: number]> = [];
   await world.barrier();
   trace(); // forget the receives before this
+  const countedBefore = counters?.();
   for (let i = 0; i < trips; i++) {
     if (world.rank === 0) {
       payload.writeBigInt64LE(process.hrtime.bigint(), 0);
@@ -43,6 +50,10 @@ export async function traceHops(world: Communicator, bytes: number, trips: numbe
     }
   }
   const records = trace();
+  // Per round trip, on this rank: how its receives and sends ended, and its yields.
+  const counted = counters?.();
+  const perTrip = counted && countedBefore ? Object.fromEntries(Object.entries(counted).map(([name, n]) => [name, Math.round(((n - (countedBefore[name] ?? 0)) / trips) * 1000) / 1000])) : 'this build has no counters()';
+  const peerCounts = await world.gather(perTrip, 0);
   await world.barrier();
   if (world.rank !== 0) return;
   const stage = (f: (r: Float64Array, hop: [number, number]) => number) =>
@@ -63,6 +74,7 @@ export async function traceHops(world: Communicator, bytes: number, trips: numbe
         resolvedToContinuation: stage((r, [, continued]) => continued - r[4]),
       },
       threadedShare: Math.round((threaded / hops.length) * 100) / 100,
+      perTripCounts: { rank0: peerCounts?.[0], rank1: peerCounts?.[1] },
     }),
   );
 }

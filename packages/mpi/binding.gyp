@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "d4_mpi",
-      "sources": ["native/addon.cc", "native/collectives.cc", "native/engine.cc", "native/post.cc", "native/receive.cc", "native/settle.cc", "native/trace.cc"],
+      "sources": ["native/addon.cc", "native/collectives.cc", "native/counters.cc", "native/engine.cc", "native/post.cc", "native/receive.cc", "native/settle.cc", "native/trace.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "include_dirs": ["<!@(node scripts/mpi-flags.mjs includes)"],
       "defines": [

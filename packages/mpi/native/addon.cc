@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "counters.h"
 #include "post.h"
 
 namespace d4mpi {
@@ -71,20 +72,15 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   return SendHere(env, request, posted, bytes.length, info[0]);
 }
 
-// recv(source, tag, values): Promise<{ data: Buffer, source, tag }>; `values` when the
-// message may be a header announcing its payload (engine.h). Matched on this thread when
-// it can be (receive.cc), else on the progress thread.
+// recv(source, tag, values): a Buffer when the message was received on this thread (its
+// source and tag then in `status`), else a promise of { data: Buffer, source, tag };
+// `values` when the message may be a header announcing its payload (engine.h). Matched on
+// this thread when it can be (receive.cc), else on the progress thread.
 Napi::Value Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = RunningEngine(env);
-  Op* op = new Op(Op::Kind::Receive, env);
-  op->stamps.posted = Now();
-  op->source = info[0].As<Napi::Number>().Int32Value();
-  op->tag = info[1].As<Napi::Number>().Int32Value();
-  op->values = info[2].ToBoolean().Value();
-  Napi::Promise promise = op->deferred.Promise();
-  ReceiveHere(env, engine, op);
-  return promise;
+  ReceiveCall call{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), info[2].ToBoolean().Value(), Now()};
+  return ReceiveHere(env, engine, call, State(env).status);
 }
 
 void Cleanup(Napi::Env, AddonState* state) {
@@ -95,7 +91,16 @@ void Cleanup(Napi::Env, AddonState* state) {
 }  // namespace
 
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData<AddonState, Cleanup>(new AddonState());
+  AddonState* state = new AddonState();
+  env.SetInstanceData<AddonState, Cleanup>(state);
+  // Where recv() leaves a received message's source and tag: read by JavaScript right
+  // after the call, so that a receive completed here returns the bare Buffer. An
+  // ArrayBuffer's memory never moves.
+  Napi::ArrayBuffer statusMemory = Napi::ArrayBuffer::New(env, 2 * sizeof(int32_t));
+  state->status = static_cast<int32_t*>(statusMemory.Data());
+  Napi::Int32Array status = Napi::Int32Array::New(env, 2, statusMemory, 0);
+  state->statusArray = Napi::Persistent(status);
+  exports.Set("status", status);
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("libraryVersion", Napi::Function::New(env, LibraryVersion));
   exports.Set("init", Napi::Function::New(env, Init));
@@ -104,6 +109,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("send", Napi::Function::New(env, Send));
   exports.Set("recv", Napi::Function::New(env, Recv));
   exports.Set("trace", Napi::Function::New(env, TakeTrace));
+  exports.Set("counters", Napi::Function::New(env, TakeCounters));
   exports.Set("anySource", Napi::Number::New(env, MPI_ANY_SOURCE));
   exports.Set("anyTag", Napi::Number::New(env, MPI_ANY_TAG));
   InitCollectives(env, exports);

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "counters.h"
 #include "settle.h"
 
 namespace d4mpi {
@@ -216,7 +217,10 @@ void Engine::Loop() {
     }
     auto quiet = Clock::now() - lastActivity;
     if (quiet < (requests_.empty() ? kSpinWindow : kBusyWindow)) {
-      if (quiet > kPureSpin) std::this_thread::yield();
+      if (quiet > kPureSpin) {
+        threadYields.fetch_add(1, std::memory_order_relaxed);
+        std::this_thread::yield();
+      }
       continue;
     }
     std::unique_lock<std::mutex> lock(mutex_);

@@ -58,6 +58,9 @@ struct Op {
   // JavaScript thread only.
   Napi::Promise::Deferred deferred;
   std::vector<Napi::Reference<Napi::Value>> pins;  // buffers MPI reads or writes until done
+  // Receive: the Buffer the JavaScript thread began receiving into (its MPI_Imrecv did not
+  // finish within the hold limit): it resolves with that, not with `data`.
+  Napi::Reference<Napi::Value> target;
 };
 
 // What MPI_Init_thread gave, read by JavaScript once init's promise resolves.
@@ -144,10 +147,19 @@ enum class Matched { Done, Header, Posted };
 // op->request, once complete, completes the receive.
 Matched ReceiveMatched(Op* op, MPI_Message* message, int count, int source, int tag);
 
-// JavaScript thread: receives op's message at once when it is here, or waits for it
-// within the receive spin budget, else hands op to the progress thread; settles op when
-// done (receive.cc).
-void ReceiveHere(Napi::Env env, Engine* engine, Op* op);
+// What a receive asks for (recv()'s arguments) and when it was called.
+struct ReceiveCall {
+  int source;
+  int tag;
+  bool values;
+  int64_t posted;
+};
+
+// JavaScript thread: receives the call's message at once when it is here, or waits for it
+// within the receive spin budget (receive.cc). Done, it returns the Buffer holding the
+// message, its source and tag in `status` (no promise, no result object); else it hands
+// the receive to the progress thread and returns a promise of { data, source, tag }.
+Napi::Value ReceiveHere(Napi::Env env, Engine* engine, const ReceiveCall& call, int32_t* status);
 
 // "MPI_Isend: MPI_ERR_RANK: invalid rank" from an MPI error code.
 std::string DescribeMpiError(int code, const char* where);

@@ -1,5 +1,7 @@
 #include "post.h"
 
+#include "counters.h"
+
 namespace d4mpi {
 
 Bytes BytesOf(const Napi::Value& value) {
@@ -78,11 +80,13 @@ Napi::Value SendHere(Napi::Env env, MPI_Request request, int64_t posted, size_t 
     ThrowIfFailed(env, MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
     if (flag) {
       if (!first) spin.Caught();
+      Count(first ? kSendAtOnce : kSendCaught);
       return env.Undefined();
     }
-    if (!wait.Again(posted + budget)) break;
+    if (!wait.Again(posted + budget, length > kOwnedBytes)) break;
   }
   if (budget > 0) spin.Missed();
+  Count(kSendHandedOver);
   Op* op = new Op(Op::Kind::Send, env);
   Napi::Promise promise = op->deferred.Promise();
   op->request = request;

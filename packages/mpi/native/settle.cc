@@ -12,6 +12,14 @@ Napi::Value MakeError(Napi::Env env, const char* code, const std::string& messag
   return state.makeError.Call({Napi::String::New(env, code), Napi::String::New(env, message), Napi::Number::New(env, errorClass)});
 }
 
+Napi::Buffer<char> OwningBuffer(Napi::Env env, char* data, size_t size) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  return Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
+    std::free(bytes);
+    Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
+  });
+}
+
 namespace {
 
 Napi::Value WorldObject(Napi::Env env, const WorldInfo& world) {
@@ -25,16 +33,15 @@ Napi::Value WorldObject(Napi::Env env, const WorldInfo& world) {
 }
 
 Napi::Value ReceivedObject(Napi::Env env, Op* op) {
-  // The bytes MPI wrote become the Buffer's memory: no copy, freed when the Buffer is
-  // collected. V8 is told of the memory so that large messages drive the GC.
-  char* data = op->data;
-  size_t size = op->size;
-  op->data = nullptr;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-  auto buffer = Napi::Buffer<char>::New(env, data, size, [size](Napi::Env finalizerEnv, char* bytes) {
-    std::free(bytes);
-    Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(size));
-  });
+  Napi::Value buffer;
+  if (!op->target.IsEmpty()) {
+    // Received into a Buffer the JavaScript thread made (receive.cc).
+    buffer = op->target.Value();
+    op->target.Reset();
+  } else {
+    buffer = OwningBuffer(env, op->data, op->size);
+    op->data = nullptr;
+  }
   Napi::Object result = Napi::Object::New(env);
   result.Set("data", buffer);
   result.Set("source", op->source);

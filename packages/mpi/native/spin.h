@@ -22,19 +22,30 @@ constexpr int64_t kHoldLimitNs = 100000;  // 100 us
 // memory, MPI copies a matched message within the call that receives it (CMA), and 64 MB
 // would hold the event loop for milliseconds.
 constexpr size_t kInlineBytes = 128 * 1024;
+// Messages up to this size received on the JavaScript thread go into a Buffer V8 owns;
+// larger ones into malloc'd memory behind an external Buffer (receive.cc says why).
+constexpr size_t kOwnedBytes = 4096;
 
-// Past this much spinning, a waiting thread yields its core between polls: on a machine
-// with more runnable threads than cores the peer it waits for may be queued behind it.
+// Past this much spinning, a wait on a large transfer yields its core between polls.
 constexpr int64_t kPureSpinNs = 5000;
 
-// One bounded wait on the JavaScript thread: Again(until) says whether to poll once more.
+// One bounded wait on the JavaScript thread: Again(until, large) says whether to poll once
+// more. A wait for a message to arrive, or for a small one (up to kOwnedBytes, within
+// MPI's eager limit) to finish, never yields: with Linux's scheduler (EEVDF, 6.6 and
+// later) a sched_yield pushes the thread's deadline back by a whole slice, so any other
+// runnable thread on that core, often an unrelated process, runs first while the reply
+// sits in shared memory. A wait on a large send or receive (a rendezvous: the peer does
+// the copy) yields after kPureSpinNs, since that peer may be queued behind this thread on
+// the same core. In turns (bench/src/mpi-pingpong.ts --trace, load 7-10 on 2 cores), 64 B
+// hop median: yielding after 5 us 7.3-20.8 us, never yielding 4.1-4.2 us; 64 KB hop:
+// yielding 45-56 us, never yielding 111-118 us.
 class SpinWait {
  public:
   explicit SpinWait(int64_t start) : start_(start) {}
-  bool Again(int64_t until) {
+  bool Again(int64_t until, bool large) {
     int64_t now = Now();
     if (now >= until) return false;
-    if (now - start_ > kPureSpinNs) std::this_thread::yield();
+    if (large && now - start_ > kPureSpinNs) std::this_thread::yield();
     return true;
   }
 

@@ -25,6 +25,10 @@ export interface RecvOptions {
 
 const DONE: Promise<void> = Promise.resolve();
 
+function received<T>(message: RawMessage): Received<T> {
+  return { value: unpack(message.data) as T, source: message.source, tag: message.tag };
+}
+
 /** The connection to the world's addon and what init() learnt; undefined before init. */
 export interface WorldState {
   native: NativeAddon;
@@ -75,9 +79,14 @@ export class Communicator {
   }
 
   /** Receives one value sent with send(), from `source` (or any) with `tag` (or any). */
-  async recv<T = unknown>(options: RecvOptions = {}): Promise<Received<T>> {
-    const message = await this.#recvRaw('COMM_WORLD.recv({ source, tag })', options, true);
-    return { value: unpack(message.data) as T, source: message.source, tag: message.tag };
+  recv<T = unknown>(options: RecvOptions = {}): Promise<Received<T>> {
+    try {
+      const message = this.#recvRaw('COMM_WORLD.recv({ source, tag })', options, true);
+      if (message instanceof Promise) return fairly(message.then(received<T>));
+      return fairly(Promise.resolve(received<T>(message)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -100,18 +109,25 @@ export class Communicator {
 
   /** Receives one message's bytes as they are (any source and any tag by default). */
   recvBytes(options: RecvOptions = {}): Promise<ReceivedBytes> {
-    return this.#recvRaw('COMM_WORLD.recvBytes({ source, tag })', options, false);
-  }
-
-  #recvRaw(call: string, options: RecvOptions, values: boolean): Promise<RawMessage> {
     try {
-      const { native, info } = this.#world();
-      const source = options.source === undefined ? native.anySource : checkRank(call, 'source', options.source, info);
-      const tag = options.tag === undefined ? native.anyTag : checkTag(call, options.tag, info);
-      return fairly(native.recv(source, tag, values));
+      const message = this.#recvRaw('COMM_WORLD.recvBytes({ source, tag })', options, false);
+      return fairly(message instanceof Promise ? message : Promise.resolve(message));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The message itself when the addon received it at once (no promise was made for it),
+   * else its promise. Throws what the checks or MPI throw.
+   */
+  #recvRaw(call: string, options: RecvOptions, values: boolean): RawMessage | Promise<RawMessage> {
+    const { native, info } = this.#world();
+    const source = options.source === undefined ? native.anySource : checkRank(call, 'source', options.source, info);
+    const tag = options.tag === undefined ? native.anyTag : checkTag(call, options.tag, info);
+    const got = native.recv(source, tag, values);
+    if (got instanceof Promise) return got;
+    return { data: got, source: native.status[0], tag: native.status[1] };
   }
 
   /** The root's value, on every rank (the other ranks pass undefined, or anything: it is ignored). */

@@ -26,8 +26,14 @@ export interface NativeAddon {
   abort(code: number): never;
   /** undefined when the send completed at once. */
   send(bytes: Bytes, dest: number, tag: number): Promise<void> | undefined;
-  /** `values`: the message may be a header whose payload follows (pack.ts). */
-  recv(source: number, tag: number, values: boolean): Promise<RawMessage>;
+  /**
+   * `values`: the message may be a header whose payload follows (pack.ts). A Buffer when
+   * the message was received at once (its source and tag are then in `status`), else a
+   * promise of it.
+   */
+  recv(source: number, tag: number, values: boolean): Buffer | Promise<RawMessage>;
+  /** [source, tag] of the message the last recv() returned as a Buffer. */
+  readonly status: Int32Array;
   bcast(buffer: Bytes, root: number): Promise<void>;
   gather(send: Bytes, recv: Bytes | null, root: number): Promise<void>;
   gatherv(send: Bytes, recv: Bytes | null, counts: Int32Array | null, displacements: Int32Array | null, root: number): Promise<void>;
@@ -41,6 +47,8 @@ export interface NativeAddon {
    * settled in ns of CLOCK_MONOTONIC; 1 when the progress thread received it), then empties.
    */
   trace(): Float64Array;
+  /** How receives and sends ended, and the threads' yields, since the addon loaded (native/counters.h). */
+  counters(): Record<string, number>;
   readonly anySource: number;
   readonly anyTag: number;
 }
@@ -48,3 +56,4 @@ export interface NativeAddon {
 /** Reduction operations, indexed as in native/collectives.cc. */
 export const OPS = { sum: 0, min: 1, max: 2, prod: 3 } as const;
 export type ReduceOp = keyof typeof OPS;
+
