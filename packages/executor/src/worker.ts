@@ -139,7 +139,7 @@ async function initMpi(): Promise<MpiModule | undefined> {
   const { size } = loaded.MPI.COMM_WORLD;
   if (launched !== undefined && size !== launched) {
     const impl = loaded.mpiBuild().impl;
-    const hint = impl === 'mpich' ? "@d4/mpi is built against MPICH, whose ranks cannot join the job of Open MPI's mpiexec or of srun --mpi=pmix that the executor starts: rebuild @d4/mpi against Open MPI (D4_MPI=openmpi)" : `check that @d4/mpi (built against ${impl ?? 'an unknown MPI'}) is the MPI of the launcher on PATH`;
+    const hint = impl === 'mpich' ? "@d4/mpi is built against MPICH, whose ranks cannot join a job of Open MPI's mpiexec or of srun --mpi=pmix (the executor starts them with mpiexec.mpich, or srun --mpi=pmi2: check slurmArgs and the mpiexec on PATH), or rebuild @d4/mpi against Open MPI (D4_MPI=openmpi)" : `check that the launcher's MPI is the one @d4/mpi is built against (${impl ?? 'unknown'}): Open MPI's mpiexec, srun --mpi=pmix (check slurmArgs)`;
     return failInit({ name: 'D4Error', code: 'D4_MPI_SIZE', d4: true, startup: true, message: `this worker was started as ${launched} MPI ranks, but MPI's world in its rank has ${size}: ${hint}` });
   }
   return loaded.MPI;

@@ -256,15 +256,18 @@ describe('launchers', () => {
     const saved = process.env.SLURM_JOB_ID;
     delete process.env.SLURM_JOB_ID;
     try {
-      expect(srunLauncher(['--constraint=fast']).command(spec, 2, ['node', 'worker.js'])).toEqual({
+      expect(srunLauncher(['--constraint=fast']).command(spec, 2, ['node', 'worker.js'], 'openmpi')).toEqual({
         file: 'srun',
         args: ['--ntasks=2', '--cpus-per-task=3', '--kill-on-bad-exit=1', '--job-name=d4-worker-4', '--mpi=pmix', '--gpus=2', '--chdir=/data', '--constraint=fast', 'node', 'worker.js'],
+        rankVariable: 'SLURM_PROCID',
       });
+      // Ranks of an MPICH build join through Slurm's PMI-2.
+      expect(srunLauncher([]).command(spec, 2, ['node', 'worker.js'], 'mpich').args).toContain('--mpi=pmi2');
     } finally {
       if (saved !== undefined) process.env.SLURM_JOB_ID = saved;
     }
     // As root, Open MPI's mpiexec needs --allow-run-as-root, which d4 adds.
     const asRoot = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
-    expect(mpiexecLauncher(true).command({ id: 1, env: {}, cores: 2 }, 2, ['node', 'w.js'])).toEqual({ file: 'mpiexec', args: [...asRoot, '-n', '2', '--oversubscribe', 'node', 'w.js'] });
+    expect(mpiexecLauncher(true).command({ id: 1, env: {}, cores: 2 }, 2, ['node', 'w.js'], 'openmpi')).toEqual({ file: 'mpiexec', args: [...asRoot, '-n', '2', '--oversubscribe', 'node', 'w.js'], rankVariable: 'OMPI_COMM_WORLD_RANK' });
   });
 });

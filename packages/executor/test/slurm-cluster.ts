@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
 export async function startSlurm(): Promise<SlurmCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'd4-slurm-'));
   const node = hostname().split('.')[0];
-  for (const sub of ['state', 'spool']) mkdirSync(join(dir, sub));
+  for (const sub of ['state', 'spool', 'tmp']) mkdirSync(join(dir, sub));
   const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'slurm.conf');
   writeFileSync(
@@ -58,6 +58,12 @@ export async function startSlurm(): Promise<SlurmCluster> {
       'GresTypes=gpu',
       `StateSaveLocation=${dir}/state`,
       `SlurmdSpoolDir=${dir}/spool`,
+      // Slurm's PMIx plugin makes a folder per step under TmpFS, named by uid, job and step
+      // (/tmp/spmix_appdir_0_1.0): two test clusters at once (turbo runs packages' tests side
+      // by side), or one left by a killed run, collided there and srun --mpi=pmix failed with
+      // "task launch failed". So each cluster has its own TmpFS and starts at its own job id.
+      `TmpFS=${dir}/tmp`,
+      `FirstJobId=${1000 + Math.floor(Math.random() * 1_000_000)}`,
       `SlurmctldPidFile=${dir}/slurmctld.pid`,
       `SlurmdPidFile=${dir}/slurmd.pid`,
       `SlurmctldLogFile=${dir}/slurmctld.log`,

@@ -2,16 +2,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { frame } from './frames.js';
 import { closeListener, openListener, type RankConnection } from './listener.js';
+import { mpiImpl, type MpiImpl } from './mpi-build.js';
 import { RankResults } from './rank-results.js';
 import { workerScript, type WorkerBackend, type WorkerEvents, type WorkerExit, type WorkerHandle, type WorkerSpec } from '../backend.js';
 
 /** How one launcher (srun, mpiexec) starts the ranks of a worker. */
 export interface Launcher {
   readonly name: string;
-  /** The program and its arguments that start `ranks` copies of `node worker.js` with these resources. */
-  command(spec: WorkerSpec, ranks: number, worker: string[]): { file: string; args: string[] };
-  /** The variable that tells a started copy its rank. */
-  readonly rankVariable: string;
+  /**
+   * The program and its arguments that start `ranks` copies of `node worker.js` with these
+   * resources, for ranks whose @d4/mpi is built against `mpi`, and the variable that tells a
+   * started copy its rank.
+   */
+  command(spec: WorkerSpec, ranks: number, worker: string[], mpi: MpiImpl): LaunchCommand;
+}
+
+export interface LaunchCommand {
+  file: string;
+  args: string[];
+  rankVariable: string;
 }
 
 export interface LaunchedOptions {
@@ -61,20 +70,27 @@ class LaunchedWorker implements WorkerHandle {
     this.#size = options.ranks(spec);
     this.#ranks = new Array(this.#size).fill(undefined);
     this.#results = new RankResults(this.#size, (bytes) => this.#events.message(bytes), (why) => this.#retire(why, true));
-    openListener(options.host).then(
-      (listening) => {
+    const mpi = options.mpi || this.#size > 1;
+    Promise.all([openListener(options.host), mpi ? mpiImpl() : ('openmpi' as const)]).then(
+      ([listening, impl]) => {
         if (this.#stopped) return closeListener();
+        let launch: LaunchCommand;
+        try {
+          launch = launcher.command(spec, this.#size, [process.execPath, workerScript()], impl);
+        } catch (error) {
+          closeListener();
+          return this.#exit({ code: null, signal: null, error: error as Error });
+        }
         listening.waiting.set(this.#key, (connection) => this.#onRank(connection));
         const env = {
           ...spec.env,
           D4_EXECUTOR_CONNECT: `${listening.host}:${listening.port}`,
           D4_EXECUTOR_TOKEN: listening.token,
           D4_EXECUTOR_KEY: this.#key,
-          D4_EXECUTOR_RANK_VAR: launcher.rankVariable,
-          ...(options.mpi || this.#size > 1 ? { D4_EXECUTOR_MPI: '1' } : {}),
+          D4_EXECUTOR_RANK_VAR: launch.rankVariable,
+          ...(mpi ? { D4_EXECUTOR_MPI: '1' } : {}),
         };
-        const { file, args } = launcher.command(spec, this.#size, [process.execPath, workerScript()]);
-        this.#spawn(file, args, env, spec.cwd, () => listening.waiting.delete(this.#key));
+        this.#spawn(launch.file, launch.args, env, spec.cwd, () => listening.waiting.delete(this.#key));
       },
       (error: Error) => this.#exit({ code: null, signal: null, error }),
     );

@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 import type { WorkerSpec } from '../backend.js';
 import type { Launcher } from './launched-backend.js';
+import { mpichLauncher, type MpiImpl } from './mpi-build.js';
 
 /** Whether `program` is an executable file in a PATH directory. */
 export function onPath(program: string, path = process.env.PATH ?? ''): boolean {
@@ -41,19 +42,20 @@ export function defaultListenHost(env: NodeJS.ProcessEnv = process.env): string 
 export function srunLauncher(slurmArgs: readonly string[]): Launcher {
   return {
     name: 'slurm',
-    rankVariable: 'SLURM_PROCID',
-    command(spec: WorkerSpec, ranks: number, worker: string[]) {
+    command(spec: WorkerSpec, ranks: number, worker: string[], mpi: MpiImpl) {
       const args = [`--ntasks=${ranks}`, `--cpus-per-task=${spec.threadsPerCore ?? 1}`, '--kill-on-bad-exit=1', `--job-name=d4-worker-${spec.id}`];
       // Inside an allocation steps share it: each takes only what it asked for, so workers run side by side.
       if (process.env.SLURM_JOB_ID) args.push('--exact');
-      if (ranks > 1) args.push('--mpi=pmix');
+      // Open MPI's ranks join through PMIx (PMI-2 does not work with it here); MPICH's start
+      // as singletons under PMIx and join through Slurm's PMI-2 (both probed here).
+      if (ranks > 1) args.push(mpi === 'mpich' ? '--mpi=pmi2' : '--mpi=pmix');
       const gpus = spec.gpuCount ?? 0;
       // --gpus for the whole step, not --gpus-per-task: inside an allocation, steps with
       // --gpus-per-task wait for each other on Slurm 22.05 (measured here), steps with --gpus do not.
       if (gpus > 0) args.push(`--gpus=${gpus}`);
       if (spec.cwd) args.push(`--chdir=${spec.cwd}`);
       args.push(...slurmArgs, ...worker);
-      return { file: 'srun', args };
+      return { file: 'srun', args, rankVariable: 'SLURM_PROCID' };
     },
   };
 }
@@ -66,14 +68,18 @@ export function rootArgs(given: readonly string[] = []): string[] {
   return typeof process.getuid === 'function' && process.getuid() === 0 && !given.includes('--allow-run-as-root') ? ['--allow-run-as-root'] : [];
 }
 
-/** Open MPI's `mpiexec` on this machine: cores → `-n`, `--oversubscribe` on request, run as root allowed. */
+/**
+ * The mpiexec of the ranks' MPI: Open MPI's (cores → `-n`, `--oversubscribe` on request, run
+ * as root allowed), or for an MPICH build MPICH's (Hydra runs any number of ranks on a host
+ * and as root, and passes the environment on by itself).
+ */
 export function mpiexecLauncher(oversubscribe: boolean): Launcher {
   return {
     name: 'mpi',
-    rankVariable: 'OMPI_COMM_WORLD_RANK',
-    command(spec: WorkerSpec, ranks: number, worker: string[]) {
+    command(spec: WorkerSpec, ranks: number, worker: string[], mpi: MpiImpl) {
+      if (mpi === 'mpich') return { file: mpichLauncher(), args: ['-n', String(ranks), ...worker], rankVariable: 'PMI_RANK' };
       const args = [...rootArgs(), '-n', String(ranks), ...(oversubscribe ? ['--oversubscribe'] : []), ...worker];
-      return { file: 'mpiexec', args };
+      return { file: 'mpiexec', args, rankVariable: 'OMPI_COMM_WORLD_RANK' };
     },
   };
 }
