@@ -88,6 +88,16 @@ Napi::Value ReceiveHere(Napi::Env env, Engine* engine, const ReceiveCall& call, 
   char header[8];
   int64_t matched = 0;
   bool first = true;
+  // A message received here, on the JavaScript thread: its source and tag for the caller,
+  // and what the spin policy, the counters and the trace learn from it.
+  auto caught = [&]() {
+    status[0] = source;
+    status[1] = tag;
+    spin.Caught();
+    spin.Waited(matched - call.posted);
+    Count(first ? kRecvAtOnce : kRecvCaught);
+    if (Tracing()) RecordTrace({call.posted, matched, 0, 0, false});
+  };
   for (;; first = false) {
     int flag = 0;
     MPI_Message message;
@@ -134,12 +144,7 @@ Napi::Value ReceiveHere(Napi::Env env, Engine* engine, const ReceiveCall& call, 
         continue;
       }
       // Eight bytes that announce nothing: the message itself.
-      status[0] = source;
-      status[1] = tag;
-      spin.Caught();
-      spin.Waited(matched - call.posted);
-      Count(first ? kRecvAtOnce : kRecvCaught);
-      if (Tracing()) RecordTrace({call.posted, matched, 0, 0, false});
+      caught();
       return Napi::Buffer<char>::Copy(env, header, sizeof header);
     }
     // Small messages go straight into a Buffer that V8 allocates and owns: no copy, and no
@@ -184,12 +189,7 @@ Napi::Value ReceiveHere(Napi::Env env, Engine* engine, const ReceiveCall& call, 
       return promise;
     }
     if (!owned) buffer = OwningBuffer(env, data, size);
-    status[0] = source;
-    status[1] = tag;
-    spin.Caught();
-    spin.Waited(matched - call.posted);
-    Count(first ? kRecvAtOnce : kRecvCaught);
-    if (Tracing()) RecordTrace({call.posted, matched, 0, 0, false});
+    caught();
     return buffer;
   }
 }
