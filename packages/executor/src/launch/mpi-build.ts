@@ -28,8 +28,15 @@ export async function mpiImpl(): Promise<MpiImpl> {
   return (await loading)?.mpiBuild().impl ?? 'openmpi';
 }
 
-/** MPICH's mpiexec (Hydra) from PATH, or a D4_MPIEXEC_NOT_FOUND error naming what to install. */
+let mpichPath: string | undefined;
+
+/**
+ * MPICH's mpiexec (Hydra) from PATH, or a D4_MPIEXEC_NOT_FOUND error naming what to install.
+ * Looked up once per process, not at each worker's start (the lookup scans PATH and may ask
+ * an unnamed mpiexec for its --version).
+ */
 export function mpichLauncher(): string {
   if (!loaded) throw new Error('mpichLauncher() before mpiImpl() found an MPICH build');
-  return loaded.requireLauncher('mpich', undefined, "the executor's MPI-parallel worker").path;
+  mpichPath ??= loaded.requireLauncher('mpich', undefined, "the executor's MPI-parallel worker").path;
+  return mpichPath;
 }
