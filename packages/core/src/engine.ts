@@ -84,10 +84,11 @@ export interface PECall {
 
 /**
  * An exit a PE asked for inside its call: a guarded process.exit (exit-guard.ts) throws it
- * while a call is under way in this thread, and the engine, which knows the call's PE and
- * item, hands both to the guard, which reports them and ends the process. So nothing is
- * stored per call but a count: keeping each call's inputs where a guard could read them
- * cost a pass-through PE ~20% of its time.
+ * while a call is under way in this thread (peCallUnderWay), and the engine, which knows the
+ * call's PE and item, hands both to the guard, which reports them and ends the process. So
+ * nothing is stored per synchronous call: keeping each call's inputs where a guard could read
+ * them cost a pass-through PE ~20% of its time, and even a count of calls under way, kept up
+ * at every call, cost pipeline_test on simple ~8% of its instructions.
  */
 export class PEExitRequest extends Error {
   constructor(readonly exitCode: number) {
@@ -96,11 +97,42 @@ export class PEExitRequest extends Error {
 }
 
 /**
- * `depth`: PE calls under way in this thread (any engine; an async call counts until it
- * settles), a number, so updating it costs next to nothing. `onExit`: the guard's handler,
- * which reports and ends the process (never returns).
+ * `depth`: lifecycle calls (preprocess, postprocess) and async process() calls under way in
+ * this thread (any engine; an async call counts from its first await until it settles).
+ * A synchronous process() call is not counted: it is found on the stack when asked
+ * (peCallUnderWay). `onExit`: the guard's handler, which reports and ends the process
+ * (never returns).
  */
 export const CURRENT: { depth: number; onExit: ((code: number, call: PECall) => never) | undefined } = { depth: 0, onExit: undefined };
+
+/** The engine's method that makes a process() call: its frame on the stack marks a sync call. */
+const PROCESS_CALL_FRAME = 'runProcessCall';
+
+/**
+ * Whether a PE call is under way in this thread: counted (lifecycle, async) or a synchronous
+ * process() call below us on the stack. Reads the whole stack, so it is for rare events only
+ * (a process.exit), never per item.
+ */
+export function peCallUnderWay(): boolean {
+  if (CURRENT.depth > 0) return true;
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  const holder: { stack?: unknown } = {};
+  Error.prepareStackTrace = (_error, sites) => sites;
+  Error.stackTraceLimit = Infinity;
+  try {
+    Error.captureStackTrace(holder, peCallUnderWay);
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  const stack = holder.stack;
+  if (Array.isArray(stack)) return (stack as NodeJS.CallSite[]).some((site) => site.getFunctionName() === PROCESS_CALL_FRAME);
+  // In a vm context (jest's, for one) V8 formats the stack with that context's hook: text.
+  return typeof stack === 'string' && PROCESS_CALL_TEXT.test(stack);
+}
+
+const PROCESS_CALL_TEXT = new RegExp(`\\b${PROCESS_CALL_FRAME}\\b`);
 
 /**
  * A caught error of a PE call: when it is a guarded process.exit, the process ends here,
@@ -156,7 +188,7 @@ export class LocalEngine {
       const to = this.runtimes.get(edge.to);
       if (!from || !to) throw new D4Error('D4_INTERNAL', `local edge ${edge.from.id} -> ${edge.to.id} leaves the engine`);
       const makeInputs = inputsMaker(edge.toPort);
-      from.routes.get(edge.fromPort)!.targets.push((value) => this.call(to, makeInputs(value)));
+      from.routes.get(edge.fromPort)!.targets.push((value) => this.runProcessCall(to, makeInputs(value)));
     }
     this.order = topologicalOrder(config.pes, config.localEdges).map((pe) => this.runtimes.get(pe)!);
   }
@@ -201,7 +233,7 @@ export class LocalEngine {
    * feed: an engine runs one delivery at a time, like one dispel4py process.
    */
   feed(pe: GenericPE, inputs: PEInputs): void | Promise<void> {
-    return this.call(this.runtimes.get(pe)!, inputs);
+    return this.runProcessCall(this.runtimes.get(pe)!, inputs);
   }
 
   stats(): Record<string, PEStats> {
@@ -219,16 +251,14 @@ export class LocalEngine {
   /**
    * One process() call and its writes. Kept small, so that V8 inlines it into the delivery
    * closures of the PE upstream: the rare paths (an async result, a throw, progress) are
-   * methods of their own.
+   * methods of their own. Its name marks a synchronous call on the stack (peCallUnderWay).
    */
-  private call(rt: Runtime, inputs: PEInputs): void | Promise<void> {
+  private runProcessCall(rt: Runtime, inputs: PEInputs): void | Promise<void> {
     const n = ++rt.calls;
     if (rt.counters !== undefined) rt.counters[rt.counterSlot] = n;
     if (this.config.progress) this.countProgress(rt);
     const timed = n % TIMING_SAMPLE === 1;
     const start = timed ? performance.now() : 0;
-    const current = CURRENT;
-    current.depth++;
     let result: PEOutputs | Promise<PEOutputs>;
     try {
       result = rt.pe.process(inputs);
@@ -237,9 +267,8 @@ export class LocalEngine {
     }
     if (result !== undefined && result !== null) {
       if (isThenable(result)) return this.settle(rt, inputs, result as Promise<PEOutputs>, timed, start);
-      current.depth--;
       this.addReturned(rt, result);
-    } else current.depth--;
+    }
     if (timed) rt.processMs += (performance.now() - start) * TIMING_SAMPLE;
     return this.flush(rt, inputs);
   }
@@ -251,12 +280,16 @@ export class LocalEngine {
 
   /** A call that threw (or rejected): it is over. */
   private failed(rt: Runtime, inputs: PEInputs, error: unknown): PEError {
-    CURRENT.depth--;
     return new PEError(rt.pe.id, 'process', inputs, exitIfAsked(error, rt.pe.id, 'process', inputs));
   }
 
-  /** The rest of a call whose process() returned a promise: its writes go once it settles. */
+  /**
+   * The rest of a call whose process() returned a promise: its writes go once it settles.
+   * Counted in CURRENT.depth until then: what runs after its first await has no engine frame
+   * below it.
+   */
   private settle(rt: Runtime, inputs: PEInputs, result: Promise<PEOutputs>, timed: boolean, start: number): Promise<void> {
+    CURRENT.depth++;
     return result.then(
       (value) => {
         CURRENT.depth--;
@@ -265,6 +298,7 @@ export class LocalEngine {
         return this.flush(rt, inputs);
       },
       (error: unknown) => {
+        CURRENT.depth--;
         throw this.failed(rt, inputs, error);
       },
     );

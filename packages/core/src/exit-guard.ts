@@ -1,4 +1,4 @@
-import { CURRENT, PEExitRequest, type PECall } from './engine.js';
+import { CURRENT, PEExitRequest, peCallUnderWay, type PECall } from './engine.js';
 import { PEError, WorkerError, type D4Error } from './errors.js';
 
 export type { PECall };
@@ -34,7 +34,7 @@ export function guardProcessExit(report: (code: number, call: PECall | undefined
   const guarded = ((code?: number | string | null) => {
     const asked = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
     const status = Number.isInteger(asked) ? asked : 1;
-    if (CURRENT.depth > 0 && CURRENT.onExit === onExit) throw new PEExitRequest(status);
+    if (CURRENT.onExit === onExit && peCallUnderWay()) throw new PEExitRequest(status);
     return end(status, undefined);
   }) as typeof process.exit;
   process.exit = guarded;

@@ -37,7 +37,39 @@ class ExitsOn extends IterativePE {
   }
 }
 
+/** Exits synchronously, from deep inside its own recursion (deeper than a default stack trace). */
+class ExitsDeep extends IterativePE {
+  constructor(private readonly bad: number) {
+    super('ExitsDeep');
+  }
+  _process(data: number): number {
+    const down = (depth: number): number => {
+      if (depth > 0) return down(depth - 1) + 0;
+      if (data === this.bad) process.exit(5);
+      return data;
+    };
+    return down(300);
+  }
+}
+
 describe('guardProcessExit', () => {
+  test('names the PE and the item of a synchronous call, however deep in the PE the exit is', async () => {
+    const { reports, restore } = install();
+    const graph = new WorkflowGraph().connect(new CountingProducer(), 'output', new ExitsDeep(2), 'input');
+    await expect(simpleMapping.run(graph, { '*': 5 })).rejects.toMatchObject({ cause: expect.any(Exited) });
+    restore();
+    expect(reports).toEqual([{ code: 5, call: { peId: 'ExitsDeep1', phase: 'process', item: { input: 2 } } }]);
+  });
+
+  test('after an async PE call has settled, an exit is outside any PE call again', async () => {
+    const { reports, restore } = install();
+    const graph = new WorkflowGraph().connect(new CountingProducer(), 'output', new ExitsOn(-1, true), 'input');
+    await simpleMapping.run(graph, { '*': 3 });
+    expect(() => process.exit(6)).toThrow(Exited);
+    restore();
+    expect(reports).toEqual([{ code: 6, call: undefined }]);
+  });
+
   test.each([false, true])('names the PE and the item of the call in progress (after an await: %s)', async (wait) => {
     const { reports, restore } = install();
     const graph = new WorkflowGraph().connect(new CountingProducer(), 'output', new ExitsOn(3, wait), 'input');
