@@ -1,4 +1,4 @@
-import { CURRENT, PEExitRequest, peCallUnderWay, type PECall } from './engine.js';
+import { CURRENT, PEExitRequest, peCallUnderWay, type PECall } from './pe-calls.js';
 import { PEError, WorkerError, type D4Error } from './errors.js';
 
 export type { PECall };
