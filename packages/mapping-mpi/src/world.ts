@@ -24,11 +24,20 @@ let opened: Promise<World> | undefined;
  * - an eager limit of 32 KB (Open MPI's default is 4 KB, its fragments are 32 KB): a
  *   batch of 1024-4096 small items is 5-20 KB, and above the limit each send waits for
  *   the receiver (rendezvous), its request then polled by the addon's progress thread for
- *   up to 10 ms, which took CPU from the ranks doing the work when ranks outnumber cores.
+ *   up to 10 ms, which took CPU from the ranks doing the work when ranks outnumber cores;
+ * - no yield inside MPI's calls (mpi_yield_when_idle=0): under --oversubscribe Open MPI
+ *   calls sched_yield in every MPI_Test or MPI_Improbe that finds nothing, and with Linux's
+ *   scheduler (EEVDF) that gives the core away for a whole time slice, so each send of the
+ *   JavaScript thread (an MPI_Isend, then one MPI_Test) took 3-11 ms of wall at -n 6 on 2
+ *   cores; the addon's progress thread has its own back-off (engine.cc) and the JavaScript
+ *   thread's waits are bounded (spin.h). pipeline_test -n 6, 4 runs each in turns at load
+ *   ~9-20: wall inside the ranks' sends and receives, summed, median 6.0 s with the yield,
+ *   3.1 s without.
  */
 export function openWorld(): Promise<World> {
   process.env.OMPI_MCA_btl_vader_single_copy_mechanism ??= 'none';
   process.env.OMPI_MCA_btl_vader_eager_limit ??= '32768';
+  process.env.OMPI_MCA_mpi_yield_when_idle ??= '0';
   opened ??= loadMpi().then(async (mpi) => {
     const comm = await mpi.init();
     return { mpi, comm, mailbox: new Mailbox(comm), rank: comm.rank, size: comm.size, host: mpi.processorName };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from '@jest/globals';
 import { d4Bin, fixtures, graphTesting, mpiexec, run } from './helpers.js';
 
@@ -55,6 +56,15 @@ describe('d4 run mpi from the command line', () => {
     const lines = r.stderr.split('\n').filter((line) => line.startsWith('d4: '));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^d4: PE FailOn2 failed while processing \{"input":4\}: item 4 is bad \(on rank 2, host \S+\) \(D4_PE_FAILED\)$/);
+  });
+
+  it("d4 run mpi on this host: the ranks run Open MPI's ob1 layer, no yield inside MPI calls, and V8 without background threads beyond the cores", async () => {
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'settings', '-n', '3', '-i', '40', '--results', 'json']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const seen = (JSON.parse(r.stdout) as { outputs: { Settings1: { output: Array<[number, string | null, string | null, string[]]> } } }).outputs.Settings1.output;
+    expect(seen.map(([n]) => n).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    const flags = 3 > availableParallelism() ? ['--single-threaded'] : [];
+    expect(new Set(seen.map(([, ...rest]) => JSON.stringify(rest)))).toEqual(new Set([JSON.stringify(['ob1', '0', flags])]));
   });
 
   it('d4 list says that MPI was found, and where', async () => {

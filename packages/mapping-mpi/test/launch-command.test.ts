@@ -10,8 +10,21 @@ describe('the command line that starts the ranks', () => {
     expect(launchCommand({ ...base, size: 2 })).toEqual({
       command: '/usr/bin/mpiexec',
       args: ['-n', '2', '--bind-to', 'none', '-x', 'D4_X', '-x', 'PATH', '/usr/bin/node', '/d4/dist/rank.js'],
-      env: base.env,
+      env: { ...base.env, OMPI_MCA_pml: 'ob1' },
     });
+  });
+
+  it("ranks all on this host get Open MPI's ob1 point-to-point layer, unless the user chose one or ranks may run elsewhere", () => {
+    const pml = (settings: Partial<Parameters<typeof launchCommand>[0]>) => launchCommand({ ...base, size: 6, ...settings }).env.OMPI_MCA_pml;
+    expect(pml({})).toBe('ob1');
+    expect(pml({ env: { ...base.env, OMPI_MCA_pml: 'ucx' } })).toBe('ucx');
+    expect(pml({ extraArgs: '--mca pml cm' })).toBeUndefined();
+    expect(pml({ hostfile: 'hosts.txt' })).toBeUndefined();
+    expect(pml({ extraArgs: '--host a,b' })).toBeUndefined();
+    expect(pml({ extraArgs: '-H a:2' })).toBeUndefined();
+    expect(pml({ env: { ...base.env, OMPI_MCA_orte_default_hostfile: '/etc/hosts.d4' } })).toBeUndefined();
+    expect(pml({ env: { ...base.env, SLURM_JOB_ID: '42' } })).toBeUndefined();
+    expect(pml({ flavour: 'mpich' })).toBeUndefined();
   });
 
   it('--oversubscribe beyond the cores, --allow-run-as-root as root, the hostfile and the extra arguments last before the program', () => {
@@ -19,8 +32,8 @@ describe('the command line that starts the ranks', () => {
     expect(args).toEqual(['-n', '6', '--oversubscribe', '--allow-run-as-root', '--bind-to', 'none', '--hostfile', 'hosts.txt', '-x', 'D4_X', '-x', 'PATH', '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.77.0.0/24', '/usr/bin/node', '/d4/dist/rank.js']);
   });
 
-  it('ranks beyond the cores collect garbage on their own thread, within the cores with V8\'s helper threads', () => {
-    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 6, 2)).toEqual(['/usr/bin/node', '--single-threaded-gc', '/d4/dist/rank.js']);
+  it('ranks beyond the cores run V8 without background threads, within the cores with them', () => {
+    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 6, 2)).toEqual(['/usr/bin/node', '--single-threaded', '/d4/dist/rank.js']);
     expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 2, 2)).toEqual(['/usr/bin/node', '/d4/dist/rank.js']);
   });
 

@@ -26,6 +26,14 @@ export interface LaunchSettings {
 /** Variables that describe one process or one host, never passed on to ranks elsewhere. */
 const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_|PWD|OLDPWD|SHLVL|HOSTNAME|TERM)$/;
 
+/** mpiexec's options that place ranks on other hosts. */
+const HOST_FLAGS = ['--host', '-host', '-H', '--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile'];
+
+/** Whether `--mpiexec-args` sets the MCA parameter `name` (`--mca name value`, `-mca`, `--gmca`). */
+function mcaGiven(extra: readonly string[], name: string): boolean {
+  return extra.some((a, i) => (a === '--mca' || a === '-mca' || a === '--gmca' || a === '-gmca') && extra[i + 1] === name);
+}
+
 /**
  * The command line that starts the run's ranks. With MPICH, its own mpiexec (below). Inside a SLURM allocation, `srun --mpi=pmix`
  * (with Open MPI here PMIx works and PMI-2 does not; srun passes the environment on by
@@ -34,6 +42,14 @@ const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_
  * rank has several threads, and Open MPI's default pins each rank to one core, which
  * stacks ranks of two "hosts" on one machine on core 0), and the environment passed on
  * with -x (mpiexec gives remote ranks only what -x names).
+ *
+ * When every rank runs on this host (no hostfile, no --host), Open MPI's point-to-point
+ * layer is set to ob1 (OMPI_MCA_pml, unless the user chose one): it is what Open MPI picks
+ * on one host anyway, after first starting UCX and libfabric (pml ucx, pml cm with mtl ofi)
+ * in every rank only for them to decline. MPI_Init + MPI_Finalize of six C ranks on
+ * 2 cores (load 5-9): 0.55-0.65 s wall without, 0.30-0.48 s with; of six Node ranks with
+ * @d4/mpi (load ~7): 2.48-2.54 s without, 1.55-1.90 s with. Across hosts the choice stays
+ * Open MPI's (an InfiniBand cluster wants UCX).
  */
 export function launchCommand(settings: LaunchSettings): LaunchCommand {
   const extra = splitArgs(settings.extraArgs ?? '');
@@ -44,6 +60,7 @@ export function launchCommand(settings: LaunchSettings): LaunchCommand {
   }
   const args = ['-n', String(settings.size)];
   const has = (flag: string) => extra.some((a) => a === flag || a.startsWith(`${flag}=`));
+  if (settings.hostfile === undefined && !HOST_FLAGS.some(has) && settings.env.OMPI_MCA_orte_default_hostfile === undefined && !mcaGiven(extra, 'pml')) env.OMPI_MCA_pml ??= 'ob1';
   if (settings.size > settings.cores && !has('--oversubscribe') && !has('--map-by')) args.push('--oversubscribe');
   if (settings.isRoot && !has('--allow-run-as-root')) args.push('--allow-run-as-root');
   if (!has('--bind-to')) args.push('--bind-to', 'none');
@@ -57,13 +74,18 @@ export function launchCommand(settings: LaunchSettings): LaunchCommand {
 
 /**
  * The program every rank runs: node and the rank entry. With more ranks than cores, V8's
- * parallel GC helper threads (a few per rank) only compete with the other ranks for the
- * cores, so the ranks collect on their own thread (--single-threaded-gc): pipeline_test
- * -n 6 on 2 cores, 6 runs each in turns at load ~10, median CPU of the ranks' run 1.46 s
- * with helper threads, 1.32 s without.
+ * background threads (GC helpers, and the optimising compiler's, which --single-threaded-gc
+ * left running: 110-140 ms CPU per rank during pipeline_test's run, read from
+ * /proc/self/task) only compete with the other ranks for the cores, and a rank's thread
+ * that is descheduled while it holds one of Open MPI's locks stalls the rank's other
+ * thread too, so the ranks run V8 on their own thread alone (--single-threaded).
+ * pipeline_test -n 6 on 2 cores, 4 runs each in turns at load 9-20, with the other two
+ * settings of this change (OMPI_MCA_pml above, mpi_yield_when_idle in world.ts): median
+ * "ran" 2216 ms before, 1126 ms after; wall spent inside the ranks' MPI calls 6.0 s
+ * before, 0.9 s after.
  */
 export function rankProgram(node: string, entry: string, size: number, cores: number): string[] {
-  return size > cores ? [node, '--single-threaded-gc', entry] : [node, entry];
+  return size > cores ? [node, '--single-threaded', entry] : [node, entry];
 }
 
 /**
