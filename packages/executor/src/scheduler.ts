@@ -8,7 +8,7 @@ import type { ExecutorOptions, Settings } from './options.js';
 import type { Task, TaskHooks } from './task.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import { TaskQueue } from './scheduling/task-queue.js';
-import { leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
+import { leastLoaded, nextAverage, queueBound } from './scheduling/block-dispatch.js';
 import { Forwarding, endedByArgument, forwardLimit } from './scheduling/forwarding.js';
 import { takeFitting } from './scheduling/fresh-dispatch.js';
 import { crashError, describeExit, remoteError, taskError } from './failures.js';
@@ -165,8 +165,9 @@ export class Scheduler {
     const table = task ? (this.#slots.fillTable() as Slot[]) : [];
     const forwarding = this.#forwarding;
     if (forwarding) forwarding.round++;
+    const bound = queueBound(queue.length, table.length);
     for (; task; task = queue.peek()) {
-      const slot = leastLoaded(table);
+      const slot = leastLoaded(table, bound);
       if (!slot) break;
       queue.shift();
       this.#slots.assign(task, slot);

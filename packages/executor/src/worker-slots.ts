@@ -36,7 +36,7 @@ export interface SlotEvents {
   exit(slot: Slot, info: WorkerExit): void;
 }
 
-const MAX_TASKS_PER_MESSAGE = 256;
+const MAX_TASKS_PER_MESSAGE = 1024;
 
 /**
  * The workers of one executor: the fixed table of block allocation, or one fresh worker per

@@ -49,7 +49,7 @@ let initData: Record<string, unknown> | undefined;
 /** Results to send, flat: RESULT_FIELDS entries each. */
 let results: unknown[] = [];
 let execMs = 0;
-const MAX_RESULTS_PER_MESSAGE = 256;
+const MAX_RESULTS_PER_MESSAGE = 1024;
 /** Results kept for forwarded tasks queued behind their upstream here. */
 const kept = new KeptResults();
 /** Tasks taken off the queue so far (placeholders too): the executor numbers them the same way, to fence one off. */

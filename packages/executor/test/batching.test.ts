@@ -5,9 +5,9 @@ import { CancelledError, Executor, WorkerCrashedError, type Future } from '../sr
 import { exitWith, holdUntil } from './fixtures/tasks.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
 
-// Tasks travel to a worker in batches (flat messages), a fast worker holds up to 512 of them,
-// and an idle worker thread waits for the next batch on Atomics: what must hold for every
-// task of a batch, on both local backends.
+// Tasks travel to a worker in batches (flat messages), a fast worker holds up to 512 of them
+// (2 048 while the executor's queue is deep), and an idle worker thread waits for the next
+// batch on Atomics: what must hold for every task of a batch, on both local backends.
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
