@@ -378,6 +378,8 @@ export class Scheduler {
       // (Not once init failed: every worker is being stopped.)
       if (held && task.phase === 'forwarded' && !slot.stopped && !this.#broken && !endedByArgument(task)) this.#fenceOff(slot, task);
     }
+    // The task is the caller's future and lives as long as it: forwarding's links (argument futures, followers) must not keep a chain alive behind it.
+    task.link = undefined;
     const wasWaiting = task.phase === 'waiting' || task.phase === 'caching';
     task.phase = 'done';
     task.dropArgs();

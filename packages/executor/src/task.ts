@@ -27,6 +27,8 @@ export interface TaskLink {
 
 const CHUNK = 1;
 const ONE = 2;
+const SHAPE_BITS = CHUNK | ONE;
+const ATTEMPT_SHIFT = 2;
 
 /** The arguments of a task that is done (kept no longer). Shared, never written. */
 const NO_ARGS: unknown[] = [];
@@ -40,17 +42,15 @@ export class Task extends Future<unknown> implements TaskResources, FutureOwner 
   readonly fn: FunctionInfo;
   /** The arguments: their list, or with ONE its only entry (a burst's usual call then keeps no array alive). */
   #argv: unknown;
-  /** CHUNK | ONE. */
+  /** CHUNK | ONE, and the attempts from bit ATTEMPT_SHIFT up: one field for three. */
   #shape: number;
   /** Shared by every call without options (worked out once by the executor). */
   readonly resources: TaskResources;
-  /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). */
-  attempts = 0;
   /** Where the task is ('forwarded': sent to the worker of its unanswered argument futures, to run there from their results); `state` is its future's. */
   phase: 'waiting' | 'caching' | 'queued' | 'forwarded' | 'running' | 'done' = 'waiting';
   slot: Slot | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
-  cacheKey: string | undefined = undefined;
+  /** What few tasks have (a timeout's timer, a cache key), in an object of its own, made on first use. */
+  #rare: { timer: NodeJS.Timeout | undefined; cacheKey: string | undefined } | undefined = undefined;
   /** Forwarding's bookkeeping, only for tasks that take or give a forwarded result (scheduling/forwarding.ts). */
   link: TaskLink | undefined = undefined;
   #hooks: TaskHooks | undefined = undefined;
@@ -72,6 +72,34 @@ export class Task extends Future<unknown> implements TaskResources, FutureOwner 
   set args(args: unknown[]) {
     this.#argv = args;
     this.#shape &= ~ONE;
+  }
+
+  /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). Never below 0: every decrement undoes an increment. */
+  get attempts(): number {
+    return this.#shape >>> ATTEMPT_SHIFT;
+  }
+
+  set attempts(count: number) {
+    this.#shape = (this.#shape & SHAPE_BITS) | (count << ATTEMPT_SHIFT);
+  }
+
+  /** The timer of a task with a timeout, while it runs. */
+  get timer(): NodeJS.Timeout | undefined {
+    return this.#rare?.timer;
+  }
+
+  set timer(timer: NodeJS.Timeout | undefined) {
+    // Cleared after every task: no object for a task that never had one.
+    if (timer !== undefined || this.#rare) (this.#rare ??= { timer: undefined, cacheKey: undefined }).timer = timer;
+  }
+
+  /** Its key in the result cache, once worked out. */
+  get cacheKey(): string | undefined {
+    return this.#rare?.cacheKey;
+  }
+
+  set cacheKey(key: string | undefined) {
+    if (key !== undefined || this.#rare) (this.#rare ??= { timer: undefined, cacheKey: undefined }).cacheKey = key;
   }
 
   /** args is a list of argument lists (a chunk of map()); the result is the list of results. */
