@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { OptionError } from '@d4/core';
-import { Future } from './future.js';
+import type { Future } from './future.js';
 import { ExecutorShutdownError, TaskFunctionError, CancelledError } from './errors.js';
 import { describeFunction, type AnyFunction, type FunctionInfo, type TaskRef } from './functions.js';
 import { collectFutures, replaceFutures } from './dependencies.js';
@@ -163,8 +163,8 @@ export class Executor<I = undefined> implements AsyncDisposable {
     if (this.#closed) throw this.#shutdownError();
     const info = this.#functionInfo(fn);
     const resources = call === undefined ? (this.#defaultResources ??= resourcesFor(this.#settings, undefined, info.label)) : resourcesFor(this.#settings, call, info.label);
-    const future = new Future<unknown>(info.label);
-    const task = new Task(future, info, args, chunk, resources);
+    const task = new Task(info, args, chunk, resources);
+    const future: Future<unknown> = task;
     const deps = collectFutures(args);
     this.#graph?.add(future, this.#options.disableDependencies ? [] : deps);
     const scheduler = this.#scheduler;

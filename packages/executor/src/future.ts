@@ -110,6 +110,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   then<R1 = T, R2 = never>(onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
+    // A finished future awaited (a burst awaited in order): a promise for this call only, not
+    // one kept on the future, which lives as long as the caller's list of futures does.
+    if (this.#state === 'finished' && this.#promise === undefined) return Promise.resolve(this.#outcome as T).then(onFulfilled, onRejected);
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 

@@ -8,7 +8,7 @@
 export const M_INIT = 0;
 /**
  * parent → worker: `[M_TASKS, defs: [fnKey, FnSpec][], tasks]`, where `tasks` is flat: four
- * entries per task, `taskId, fnKey, args, flags` (no array per task to build and to decode).
+ * entries per task, `taskId, fnKey, args, flags` (args: the list of arguments, or with F_ONE the only one) (no array per task to build and to decode).
  */
 export const M_TASKS = 1;
 
@@ -36,6 +36,8 @@ export const F_TIMED = 2; // report W_STARTED so the parent can start the timeou
 export const F_FORWARDED = 4;
 /** A task the executor could not encode: a placeholder that keeps the worker's count of tasks (and releases its refs); never run, never answered. */
 export const F_DROP = 8;
+/** The args field is the call's only argument itself, not a list of one (no array per task to encode, decode and keep alive). */
+export const F_ONE = 16;
 /** flags >>> KEEP_SHIFT: how many refs of later forwarded tasks will read this task's result; the worker keeps it until they have. */
 export const KEEP_SHIFT = 8;
 

@@ -8,7 +8,7 @@ import type { ExecutorOptions, Settings } from './options.js';
 import type { Task, TaskHooks } from './task.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import { TaskQueue } from './scheduling/task-queue.js';
-import { leastLoaded, nextAverage } from './scheduling/block-dispatch.js';
+import { leastLoaded, nextAverage, queueBound } from './scheduling/block-dispatch.js';
 import { Forwarding, endedByArgument, forwardLimit } from './scheduling/forwarding.js';
 import { takeFitting } from './scheduling/fresh-dispatch.js';
 import { crashError, describeExit, remoteError, taskError } from './failures.js';
@@ -86,13 +86,13 @@ export class Scheduler {
   /** Its arguments are there: look in the cache, else queue it. A forwarded task is in its worker already: from now on it counts as running there. */
   ready(task: Task): void {
     if (task.future.done()) return;
-    if (task.state === 'forwarded') {
-      task.state = 'running';
+    if (task.phase === 'forwarded') {
+      task.phase = 'running';
       task.future._setRunning();
       return;
     }
     if (!this.#cache) return this.#enqueue(task);
-    task.state = 'caching';
+    task.phase = 'caching';
     this.#waiting.add(task);
     const cache = this.#cache;
     void (async () => {
@@ -119,7 +119,7 @@ export class Scheduler {
   pendingTasks(): Task[] {
     const tasks = this.#queue.pending();
     for (const task of this.#waiting) if (!task.future.done()) tasks.push(task);
-    if (this.#forwarding?.count) for (const slot of this.#slots.all()) for (const task of slot.inflight.toArray()) if (task.state === 'forwarded') tasks.push(task);
+    if (this.#forwarding?.count) for (const slot of this.#slots.all()) for (const task of slot.inflight.toArray()) if (task.phase === 'forwarded') tasks.push(task);
     return tasks;
   }
 
@@ -131,7 +131,7 @@ export class Scheduler {
 
   #enqueue(task: Task, front = false): void {
     this.#waiting.delete(task);
-    task.state = 'queued';
+    task.phase = 'queued';
     task.slot = undefined;
     task.future._setPending();
     if (front) this.#queue.pushFront(task);
@@ -165,8 +165,9 @@ export class Scheduler {
     const table = task ? (this.#slots.fillTable() as Slot[]) : [];
     const forwarding = this.#forwarding;
     if (forwarding) forwarding.round++;
+    const bound = queueBound(queue.length, table.length);
     for (; task; task = queue.peek()) {
-      const slot = leastLoaded(table);
+      const slot = leastLoaded(table, bound);
       if (!slot) break;
       queue.shift();
       this.#slots.assign(task, slot);
@@ -291,8 +292,8 @@ export class Scheduler {
 
   /** Runs the task again: queued at the front, or, forwarded and still waiting for its arguments here, back to waiting for them. */
   #requeue(task: Task): void {
-    if (task.state !== 'forwarded') return this.#enqueue(task, true);
-    task.state = 'waiting';
+    if (task.phase !== 'forwarded') return this.#enqueue(task, true);
+    task.phase = 'waiting';
     task.slot = undefined;
     this.#waiting.add(task);
   }
@@ -307,7 +308,7 @@ export class Scheduler {
   }
 
   #cancel(task: Task): void {
-    if (task.state === 'running' && task.slot) this.#replaceWorker(task.slot, task);
+    if (task.phase === 'running' && task.slot) this.#replaceWorker(task.slot, task);
     task.future._cancel(new CancelledError(`task #${task.future.id} (${task.fn.label}) was cancelled`));
   }
 
@@ -370,15 +371,17 @@ export class Scheduler {
 
   #onTaskDone(task: Task): void {
     const slot = task.slot;
-    if ((task.state === 'running' || task.state === 'forwarded') && slot) {
+    if ((task.phase === 'running' || task.phase === 'forwarded') && slot) {
       // Done while still in a worker (rejected by break/crash paths, or a forwarded task cancelled or failed upstream): make sure the slot forgets it.
       const held = slot.inflight.remove(task);
       this.#finishRun(task);
       // (Not once init failed: every worker is being stopped.)
-      if (held && task.state === 'forwarded' && !slot.stopped && !this.#broken && !endedByArgument(task)) this.#fenceOff(slot, task);
+      if (held && task.phase === 'forwarded' && !slot.stopped && !this.#broken && !endedByArgument(task)) this.#fenceOff(slot, task);
     }
-    const wasWaiting = task.state === 'waiting' || task.state === 'caching';
-    task.state = 'done';
+    // The task is the caller's future and lives as long as it: forwarding's links (argument futures, followers) must not keep a chain alive behind it.
+    task.link = undefined;
+    const wasWaiting = task.phase === 'waiting' || task.phase === 'caching';
+    task.phase = 'done';
     task.dropArgs();
     if (wasWaiting) this.#waiting.delete(task);
     this.#unfinished--;

@@ -1,4 +1,4 @@
-import type { Future, FutureOwner } from './future.js';
+import { Future, type FutureOwner } from './future.js';
 import type { FunctionInfo } from './functions.js';
 import type { TaskResources } from './resources.js';
 import type { Slot } from './worker-slots.js';
@@ -25,38 +25,100 @@ export interface TaskLink {
   seq: number;
 }
 
+const CHUNK = 1;
+const ONE = 2;
+const SHAPE_BITS = CHUNK | ONE;
+const ATTEMPT_SHIFT = 2;
+
 /** The arguments of a task that is done (kept no longer). Shared, never written. */
 const NO_ARGS: unknown[] = [];
 
 /**
- * One submitted call, from submit() until its future completes. It is its future's owner, so
- * a task costs one object here and no closures (a burst of submits keeps them all alive).
+ * One submitted call, from submit() until it completes: the future the caller gets is the task
+ * record itself (its own owner), so a task costs one object and no closures (a burst of
+ * submits keeps them all alive, and every object alive is copied by each young-generation GC).
  */
-export class Task implements TaskResources, FutureOwner {
-  readonly future: Future<unknown>;
+export class Task extends Future<unknown> implements TaskResources, FutureOwner {
   readonly fn: FunctionInfo;
-  args: unknown[];
-  /** args is a list of argument lists (a chunk of map()); the result is the list of results. */
-  readonly chunk: boolean;
+  /** The arguments: their list, or with ONE its only entry (a burst's usual call then keeps no array alive). */
+  #argv: unknown;
+  /** CHUNK | ONE, and the attempts from bit ATTEMPT_SHIFT up: one field for three. */
+  #shape: number;
   /** Shared by every call without options (worked out once by the executor). */
   readonly resources: TaskResources;
-  /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). */
-  attempts = 0;
-  /** 'forwarded': sent to the worker of its unanswered argument futures, to run there from their results. */
-  state: 'waiting' | 'caching' | 'queued' | 'forwarded' | 'running' | 'done' = 'waiting';
+  /** Where the task is ('forwarded': sent to the worker of its unanswered argument futures, to run there from their results); `state` is its future's. */
+  phase: 'waiting' | 'caching' | 'queued' | 'forwarded' | 'running' | 'done' = 'waiting';
   slot: Slot | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
-  cacheKey: string | undefined = undefined;
+  /** What few tasks have (a timeout's timer, a cache key), in an object of its own, made on first use. */
+  #rare: { timer: NodeJS.Timeout | undefined; cacheKey: string | undefined } | undefined = undefined;
   /** Forwarding's bookkeeping, only for tasks that take or give a forwarded result (scheduling/forwarding.ts). */
   link: TaskLink | undefined = undefined;
   #hooks: TaskHooks | undefined = undefined;
 
-  constructor(future: Future<unknown>, fn: FunctionInfo, args: unknown[], chunk: boolean, resources: TaskResources) {
-    this.future = future;
+  constructor(fn: FunctionInfo, args: unknown[], chunk: boolean, resources: TaskResources) {
+    super(fn.label);
     this.fn = fn;
-    this.args = args;
-    this.chunk = chunk;
+    const one = !chunk && args.length === 1;
+    this.#argv = one ? args[0] : args;
+    this.#shape = (chunk ? CHUNK : 0) | (one ? ONE : 0);
     this.resources = resources;
+  }
+
+  /** The arguments (a new list each time for a one-argument call: read it where it is not hot). */
+  get args(): unknown[] {
+    return this.#shape & ONE ? [this.#argv] : (this.#argv as unknown[]);
+  }
+
+  set args(args: unknown[]) {
+    this.#argv = args;
+    this.#shape &= ~ONE;
+  }
+
+  /** Times it was sent to a worker (a crash retries while attempts ≤ maxRetries). Never below 0: every decrement undoes an increment. */
+  get attempts(): number {
+    return this.#shape >>> ATTEMPT_SHIFT;
+  }
+
+  set attempts(count: number) {
+    this.#shape = (this.#shape & SHAPE_BITS) | (count << ATTEMPT_SHIFT);
+  }
+
+  /** The timer of a task with a timeout, while it runs. */
+  get timer(): NodeJS.Timeout | undefined {
+    return this.#rare?.timer;
+  }
+
+  set timer(timer: NodeJS.Timeout | undefined) {
+    // Cleared after every task: no object for a task that never had one.
+    if (timer !== undefined || this.#rare) (this.#rare ??= { timer: undefined, cacheKey: undefined }).timer = timer;
+  }
+
+  /** Its key in the result cache, once worked out. */
+  get cacheKey(): string | undefined {
+    return this.#rare?.cacheKey;
+  }
+
+  set cacheKey(key: string | undefined) {
+    if (key !== undefined || this.#rare) (this.#rare ??= { timer: undefined, cacheKey: undefined }).cacheKey = key;
+  }
+
+  /** args is a list of argument lists (a chunk of map()); the result is the list of results. */
+  get chunk(): boolean {
+    return (this.#shape & CHUNK) !== 0;
+  }
+
+  /** Whether the call has exactly one argument, `wireArgs` being it (protocol.ts, F_ONE); otherwise `wireArgs` is the list. */
+  get single(): boolean {
+    return (this.#shape & ONE) !== 0;
+  }
+
+  get wireArgs(): unknown {
+    return this.#argv;
+  }
+
+  /** The task's future: the task itself (the scheduler's code reads `task.future` where it means the future's side). */
+  get future(): Future<unknown> {
+    return this;
   }
 
   // The resources through getters on the prototype: one field per task instead of six.
@@ -82,7 +144,7 @@ export class Task implements TaskResources, FutureOwner {
   /** The scheduler takes the task: it hears when the future completes or is cancelled. */
   own(hooks: TaskHooks): void {
     this.#hooks = hooks;
-    this.future._owner = this;
+    this._owner = this;
   }
 
   /** Whether this scheduler owns the task (a future of another executor is never forwarded). */

@@ -1,6 +1,6 @@
 import { encode, CodecError } from '@d4/core';
 import type { WorkerBackend, WorkerExit, WorkerHandle } from './backend.js';
-import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, KEEP_SHIFT, TASK_FIELDS, type FnSpec } from './protocol.js';
+import { M_INIT, M_TASKS, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, F_ONE, KEEP_SHIFT, TASK_FIELDS, type FnSpec } from './protocol.js';
 import { chooseBackend, describeLaunch, GpuPool, type WorkerResources } from './resources.js';
 import type { ExecutorOptions, Settings } from './options.js';
 import { launchedBackend } from './launch/launched-backend.js';
@@ -36,7 +36,7 @@ export interface SlotEvents {
   exit(slot: Slot, info: WorkerExit): void;
 }
 
-const MAX_TASKS_PER_MESSAGE = 256;
+const MAX_TASKS_PER_MESSAGE = 1024;
 
 /**
  * The workers of one executor: the fixed table of block allocation, or one fresh worker per
@@ -136,7 +136,7 @@ export class WorkerSlots {
    * A forwarded task's future stays pending until its arguments' futures are done (it cannot start before).
    */
   assign(task: Task, slot: Slot, forwarded = false): void {
-    task.state = forwarded ? 'forwarded' : 'running';
+    task.phase = forwarded ? 'forwarded' : 'running';
     task.slot = slot;
     task.attempts++;
     if (!forwarded) task.future._setRunning();
@@ -174,14 +174,14 @@ export class WorkerSlots {
           defs.push([key, t.fn.spec]);
         }
         lastKey = key;
-        let flags = (t.chunk ? F_CHUNK : 0) | (t.timeout !== undefined ? F_TIMED : 0);
-        let args: unknown = t.args;
+        let flags = (t.chunk ? F_CHUNK : t.single ? F_ONE : 0) | (t.timeout !== undefined ? F_TIMED : 0);
+        let args: unknown = t.wireArgs;
         const link = t.link;
         if (link) {
           // Forwarding (scheduling/forwarding.ts): its args with refs to results kept in the worker, and how many reads of its own result will come.
-          if (t.state === 'forwarded' && link.wire) {
+          if (t.phase === 'forwarded' && link.wire) {
             args = link.wire;
-            flags |= F_FORWARDED;
+            flags = (flags & ~F_ONE) | F_FORWARDED;
           }
           flags |= link.keep << KEEP_SHIFT;
           link.seq = slot.sent + (i - start);

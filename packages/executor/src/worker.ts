@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { frame, FrameReader } from './launch/frames.js';
 import { performance } from 'node:perf_hooks';
 import { encode, decode } from '@d4/core';
-import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, KEEP_SHIFT, R_OK, R_FAILED, R_SKIPPED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
+import { M_INIT, M_TASKS, W_RESULTS, W_STARTED, W_INIT_FAILED, F_CHUNK, F_TIMED, F_FORWARDED, F_DROP, F_ONE, KEEP_SHIFT, R_OK, R_FAILED, R_SKIPPED, TASK_FIELDS, RESULT_FIELDS, type ErrorInfo, type FnSpec } from './protocol.js';
 import { KeptResults } from './kept-results.js';
 import { postBytes, workerSignals } from './thread-signals.js';
 import { rebuildFunction, scopeViolation, clearScopeViolation, ExecutorSideError } from './rebuild.js';
@@ -49,7 +49,7 @@ let initData: Record<string, unknown> | undefined;
 /** Results to send, flat: RESULT_FIELDS entries each. */
 let results: unknown[] = [];
 let execMs = 0;
-const MAX_RESULTS_PER_MESSAGE = 256;
+const MAX_RESULTS_PER_MESSAGE = 1024;
 /** Results kept for forwarded tasks queued behind their upstream here. */
 const kept = new KeptResults();
 /** Tasks taken off the queue so far (placeholders too): the executor numbers them the same way, to fence one off. */
@@ -224,7 +224,7 @@ async function drain(): Promise<void> {
           }
           value = out;
         } else {
-          value = call(fn, args);
+          value = flags & F_ONE ? callOne(fn, args) : call(fn, args);
           if (isThenable(value)) {
             flush();
             value = await value;
@@ -258,6 +258,11 @@ function call(fn: Fn, args: unknown[]): unknown {
     }
   }
   return fn(...args);
+}
+
+/** A call with one argument (F_ONE: `arg` is that argument, not a list). */
+function callOne(fn: Fn, arg: unknown): unknown {
+  return initData === undefined ? fn(arg) : call(fn, [arg]);
 }
 
 function flush(): void {

@@ -5,9 +5,9 @@ import { CancelledError, Executor, WorkerCrashedError, type Future } from '../sr
 import { exitWith, holdUntil } from './fixtures/tasks.js';
 import { rejectionOf, tempDir, until } from './helpers.js';
 
-// Tasks travel to a worker in batches (flat messages), a fast worker holds up to 512 of them,
-// and an idle worker thread waits for the next batch on Atomics: what must hold for every
-// task of a batch, on both local backends.
+// Tasks travel to a worker in batches (flat messages), a fast worker holds up to 512 of them
+// (2 048 while the executor's queue is deep), and an idle worker thread waits for the next
+// batch on Atomics: what must hold for every task of a batch, on both local backends.
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -46,6 +46,28 @@ describe.each(['thread', 'process'] as const)('batches on the %s backend', (back
     const values = await Promise.all(futures);
     expect(values).toEqual(Array.from({ length: 20_000 }, (_, i) => 3 * i + 1));
     expect(exe.pending).toBe(0);
+  });
+
+  test('a call with one argument gets exactly that argument, whatever it is, beside calls with none, two, a future and with init', async () => {
+    await using exe = new Executor({ maxWorkers: 2, blockAllocation: true, backend });
+    await warm(exe);
+    // A one-argument call crosses without its list (F_ONE); an argument that is itself a list, or empty, must not be taken for the list.
+    const shape = (...args: unknown[]) => JSON.stringify({ n: args.length, args });
+    const single: unknown[] = [[1, 2], [], [[3]], { a: [4] }, null, 'text', 0, [null]];
+    const futures = single.map((arg) => exe.submit(shape, arg));
+    futures.push(exe.submit(shape), exe.submit(shape, 5, [6]), exe.submit(shape, exe.submit(triple, 2)), exe.submit(shape, [exe.submit(triple, 3)]));
+    expect(await Promise.all(futures)).toEqual([
+      ...single.map((arg) => JSON.stringify({ n: 1, args: [arg] })),
+      JSON.stringify({ n: 0, args: [] }),
+      JSON.stringify({ n: 2, args: [5, [6]] }),
+      JSON.stringify({ n: 1, args: [7] }),
+      JSON.stringify({ n: 1, args: [[10]] }),
+    ]);
+    // With init, a one-argument call's last parameter still takes the init values by name.
+    await using withInit = new Executor({ maxWorkers: 1, blockAllocation: true, backend, init: () => ({ k: 3 }) });
+    const named = (values: { j: number; k: number }) => values.j * values.k;
+    const one = (x: number, values?: { k: number }) => `${x}/${values?.k}`;
+    expect(await Promise.all([withInit.submit(named, { j: 2 }), withInit.submit(one, 4)])).toEqual([6, '4/3']);
   });
 
   test('async and sync tasks interleaved in one batch each get their own result', async () => {

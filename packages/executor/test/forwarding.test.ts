@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Executor, Future, CancelledError, DependencyError, TaskError, WorkerCrashedError } from '../src/index.js';
 import { CodecError } from '@d4/core';
 import { forwardLimit, forwardedArgs } from '../src/scheduling/forwarding.js';
@@ -55,6 +57,27 @@ describe.each(['thread', 'process'] as const)('forwarded dependents (%s workers)
     expect(await Promise.all(chain)).toEqual(chain.map((_, i) => i + 1));
     // Most hops went straight to the worker (the rest start a new run of it once the worker's queue is full).
     expect(exe.forwarded - before).toBeGreaterThan(1000);
+  });
+
+  test('a done future (it is its task record) keeps no other future of its chain alive: the first of a forwarded chain is collected while the last is held', async () => {
+    await warm(exe);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = exe.forwarded;
+    let first: Future<number> | undefined = exe.submit(increment, 0);
+    const firstRef = new WeakRef(first);
+    let last: Future<number> = first;
+    for (let i = 1; i < 200; i++) last = exe.submit(increment, last);
+    first = undefined;
+    expect(await last).toBe(200);
+    expect(exe.forwarded - before).toBeGreaterThan(100);
+    // Collection happens off this turn: a few rounds of gc, each after the event loop moved on.
+    for (let i = 0; i < 10 && firstRef.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(firstRef.deref()).toBeUndefined();
+    expect(last.done()).toBe(true);
   });
 
   test('an upstream throw fails the forwarded dependent with the same error as without forwarding', async () => {

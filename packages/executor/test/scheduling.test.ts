@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { TaskQueue } from '../src/scheduling/task-queue.js';
 import { InFlight } from '../src/scheduling/in-flight.js';
-import { depthOf, leastLoaded, nextAverage } from '../src/scheduling/block-dispatch.js';
+import { depthOf, leastLoaded, nextAverage, queueBound } from '../src/scheduling/block-dispatch.js';
 import { fits, takeFitting, type Capacity } from '../src/scheduling/fresh-dispatch.js';
 import { waitForDependencies } from '../src/scheduling/dependency-wiring.js';
 import { resourcesFor, describeLaunch, chooseBackend, GpuPool } from '../src/resources.js';
@@ -110,6 +110,18 @@ describe('block dispatch', () => {
     expect(depthOf(0.01)).toBe(200);
     expect(depthOf(0)).toBe(512);
     expect(depthOf(50)).toBe(1);
+  });
+
+  test('while the queue holds 2 048 tasks per worker or more, a fast worker may hold up to 2 048, still at most 2 ms of work', () => {
+    expect(queueBound(4095, 2)).toBe(512);
+    expect(queueBound(4096, 2)).toBe(2048);
+    expect(queueBound(2048, 1)).toBe(2048);
+    expect(depthOf(0, queueBound(4096, 2))).toBe(2000); // the measured time counts as 1 µs at least: 2 ms of it
+    expect(depthOf(0.004, 2048)).toBe(500);
+    expect(depthOf(0.01, 2048)).toBe(200);
+    expect(depthOf(undefined, 2048)).toBe(1);
+    expect(leastLoaded([worker(512, 0), worker(600, 0)])).toBeUndefined();
+    expect(leastLoaded([worker(2048, 0), worker(600, 0)], 2048)).toEqual(worker(600, 0));
   });
 
   test('picks the least loaded worker with room, the first on a tie, none when all are full', () => {

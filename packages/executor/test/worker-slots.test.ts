@@ -2,7 +2,6 @@ import { describe, expect, test } from '@jest/globals';
 import { decode } from '@d4/core';
 import { WorkerSlots } from '../src/worker-slots.js';
 import { resolveSettings } from '../src/options.js';
-import { Future } from '../src/future.js';
 import type { WorkerBackend, WorkerSpec } from '../src/backend.js';
 import { Task } from '../src/task.js';
 import { F_DROP } from '../src/protocol.js';
@@ -31,9 +30,8 @@ function fakeBackend() {
 const events = { message: () => undefined, exit: () => undefined };
 
 function taskNeeding(cores: number, gpus: number): Task {
-  const future = new Future<unknown>('t');
-  const task = new Task(future, { key: 1, spec: { k: 'src', source: '() => 1', name: 't' }, label: 't' }, [], false, { cores, gpus, threadsPerCore: undefined, cwd: undefined, timeout: undefined, maxRetries: 0 });
-  task.state = 'queued';
+  const task = new Task({ key: 1, spec: { k: 'src', source: '() => 1', name: 't' }, label: 't' }, [], false, { cores, gpus, threadsPerCore: undefined, cwd: undefined, timeout: undefined, maxRetries: 0 });
+  task.phase = 'queued';
   return task;
 }
 
@@ -98,6 +96,6 @@ describe('WorkerSlots', () => {
     expect(tasksMessage[1].map(([key]) => key)).toEqual([1]);
     // Flat: id, function key, args, flags per task; the one that cannot be encoded leaves a placeholder (F_DROP), so the worker numbers its tasks as the executor does.
     expect(tasksMessage[2]).toEqual([...good.flatMap((t) => [t.future.id, 1, [], 0]), bad.future.id, 1, null, F_DROP]);
-    expect(good.every((t) => t.state === 'running' && t.attempts === 1)).toBe(true);
+    expect(good.every((t) => t.phase === 'running' && t.attempts === 1)).toBe(true);
   });
 });

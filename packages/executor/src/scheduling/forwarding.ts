@@ -71,7 +71,7 @@ export class Forwarding {
     for (const dep of deps) {
       if (dep.done()) continue;
       const owner = dep._owner;
-      if (!(owner instanceof Task) || !owner.ownedBy(this.#hooks) || owner.state === 'running' || owner.state === 'forwarded') return;
+      if (!(owner instanceof Task) || !owner.ownedBy(this.#hooks) || owner.phase === 'running' || owner.phase === 'forwarded') return;
       (owners ??= []).push(owner);
     }
     if (!owners || !(task.args.every(isFlat) || addressable(task.args, -1))) return;
@@ -94,7 +94,7 @@ export class Forwarding {
       // Considered once: a follower not forwarded now waits for its arguments as any task does.
       link.followers = undefined;
       for (const follower of followers) {
-        if (follower.state !== 'waiting' || slot.inflight.length >= limit || !this.#allOn(follower.link!, slot)) continue;
+        if (follower.phase !== 'waiting' || slot.inflight.length >= limit || !this.#allOn(follower.link!, slot)) continue;
         take(follower);
         follower.link!.wire = forwardedArgs(follower.args, (owner) => owner.link!.keep++);
         batch.push(follower);
@@ -108,7 +108,7 @@ export class Forwarding {
     for (const dep of link.deps) {
       if (dep.done()) continue; // a value (a failed one would have ended the follower)
       const owner = dep._owner as Task | undefined;
-      if (!owner || owner.slot !== slot || owner.link?.round !== this.round || (owner.state !== 'running' && owner.state !== 'forwarded')) return false;
+      if (!owner || owner.slot !== slot || owner.link?.round !== this.round || (owner.phase !== 'running' && owner.phase !== 'forwarded')) return false;
     }
     return true;
   }
