@@ -122,6 +122,8 @@ const TIMING_SAMPLE = 16;
 
 export class LocalEngine {
   private readonly runtimes = new Map<GenericPE, Runtime>();
+  /** The runtime fed last (feed()), which is almost always the next one too. */
+  private lastFed: Runtime | undefined;
   private readonly order: Runtime[];
   private readonly config: EngineConfig;
 
@@ -201,7 +203,11 @@ export class LocalEngine {
    * feed: an engine runs one delivery at a time, like one dispel4py process.
    */
   feed(pe: GenericPE, inputs: PEInputs): void | Promise<void> {
-    return this.call(this.runtimes.get(pe)!, inputs);
+    // A backend's unit feeds one PE item after item: the Map lookup of each feed was ~2 % of
+    // a zmq_multi worker's instructions on pipeline_test (callgrind).
+    let rt = this.lastFed;
+    if (rt === undefined || rt.pe !== pe) rt = this.lastFed = this.runtimes.get(pe)!;
+    return this.call(rt, inputs);
   }
 
   stats(): Record<string, PEStats> {

@@ -73,6 +73,9 @@ export class FixedUnit {
   private readonly links: OutLink[] = [];
   private readonly linkByUnit: OutLink[] = [];
   private readonly routes = new Map<GenericPE, Map<string, Route[]>>();
+  private lastPe: GenericPE | undefined;
+  private lastPort = '';
+  private lastRoutes: Route[] | undefined;
   private readonly localTargets: Array<LocalTarget | undefined>;
   private readonly feeds: Array<{ pe: GenericPE; feed: RootFeed }>;
   private readonly maxFlat: number;
@@ -250,7 +253,13 @@ export class FixedUnit {
 
   /** A write on a port that leaves this unit: routed to the destination instance(s). */
   private send(pe: GenericPE, port: string, value: unknown): void {
-    const routes = this.routes.get(pe)!.get(port)!;
+    // The same PE and port as the last write, almost always: two Map lookups per item saved.
+    let routes = this.lastRoutes;
+    if (pe !== this.lastPe || port !== this.lastPort || routes === undefined) {
+      routes = this.lastRoutes = this.routes.get(pe)!.get(port)!;
+      this.lastPe = pe;
+      this.lastPort = port;
+    }
     for (let r = 0; r < routes.length; r++) {
       const route = routes[r];
       if (route.router.broadcast) for (const link of route.links) this.push(link, route.target, value);
