@@ -6,7 +6,7 @@
  * It is a second entry of the same bundle as `@d4/core` (shared chunks), so a class
  * reached from both (PEError, LocalEngine, …) exists once.
  */
-export { LocalEngine, topologicalOrder, unconnectedPorts, portKey, type EngineConfig } from './engine.js';
+export { LocalEngine, inputsMaker, topologicalOrder, unconnectedPorts, portKey, type EngineConfig } from './engine.js';
 export { feedRoot, abortError } from './simple.js';
 export { OutputCollector, emptyStats, mergeStats } from './collector.js';
 export { refuseStatefulPEs } from './stateless.js';

@@ -1,5 +1,5 @@
 import { createRouter, feedCall, feedSize, type GenericPE, type PEEdge, type PEInputs, type RootFeed, type Router, type ValueOrigin, type WorkflowSource } from '@d4/core';
-import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
+import { LocalEngine, inputsMaker, portKey, unconnectedPorts } from '@d4/core/internal';
 import type { MultiPlan } from '../plans/fixed.js';
 import { ACK, END_OF_STREAM, type LinkFrame } from '../protocol.js';
 import type { Link } from '../transport.js';
@@ -55,7 +55,8 @@ interface CurrentBatch {
 
 interface LocalTarget {
   readonly pe: GenericPE;
-  readonly port: string;
+  /** Builds the call's `{port: value}`: a literal of one shape per port (a store under a computed key went megamorphic). */
+  readonly inputs: (value: unknown) => PEInputs;
 }
 
 /**
@@ -72,6 +73,9 @@ export class FixedUnit {
   private readonly links: OutLink[] = [];
   private readonly linkByUnit: OutLink[] = [];
   private readonly routes = new Map<GenericPE, Map<string, Route[]>>();
+  private lastPe: GenericPE | undefined;
+  private lastPort = '';
+  private lastRoutes: Route[] | undefined;
   private readonly localTargets: Array<LocalTarget | undefined>;
   private readonly feeds: Array<{ pe: GenericPE; feed: RootFeed }>;
   private readonly maxFlat: number;
@@ -138,7 +142,7 @@ export class FixedUnit {
     }
     this.localTargets = plan.targets.map((t) => {
       const pe = pes.find((p) => p.id === t.peId);
-      return pe ? { pe, port: t.port } : undefined;
+      return pe ? { pe, inputs: inputsMaker(t.port) } : undefined;
     });
     this.sink = new ResultSink(job.results, plan.results, tuning.batchItems, report, this.guard);
     this.engine = new LocalEngine({
@@ -236,8 +240,7 @@ export class FixedUnit {
     const targets = this.localTargets;
     while (current.pos < items.length) {
       const target = targets[items[current.pos] as number]!;
-      const inputs: PEInputs = {};
-      inputs[target.port] = items[current.pos + 1];
+      const inputs = target.inputs(items[current.pos + 1]);
       current.pos += 2;
       const pending = this.engine.feed(target.pe, inputs);
       if (pending !== undefined) await this.clock.settle(pending);
@@ -250,7 +253,13 @@ export class FixedUnit {
 
   /** A write on a port that leaves this unit: routed to the destination instance(s). */
   private send(pe: GenericPE, port: string, value: unknown): void {
-    const routes = this.routes.get(pe)!.get(port)!;
+    // The same PE and port as the last write, almost always: two Map lookups per item saved.
+    let routes = this.lastRoutes;
+    if (pe !== this.lastPe || port !== this.lastPort || routes === undefined) {
+      routes = this.lastRoutes = this.routes.get(pe)!.get(port)!;
+      this.lastPe = pe;
+      this.lastPort = port;
+    }
     for (let r = 0; r < routes.length; r++) {
       const route = routes[r];
       if (route.router.broadcast) for (const link of route.links) this.push(link, route.target, value);
