@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { D4Error } from '@d4/core';
 import { ProcessGroup } from '../src/index.js';
 import { srunArgv } from '../src/process-group/wrapper.js';
@@ -47,6 +47,27 @@ describe('an MPI group under MPICH: one mpiexec.mpich job, one world', () => {
       [0, null],
       [0, null],
     ]);
+  }, 60_000);
+
+  // As on a machine whose `mpiexec` alternative is MPICH's: the default 'mpiexec', found on
+  // PATH, is a link to /usr/bin/mpiexec.mpich (itself a link to mpiexec.hydra).
+  test("PATH's mpiexec, a link to MPICH's: the group follows the file it resolves to", async () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/usr/bin/mpiexec.mpich', join(bin, 'mpiexec'));
+    // Hydra starts its proxy from the folder of the name it was run by.
+    symlinkSync('/usr/bin/hydra_pmi_proxy', join(bin, 'hydra_pmi_proxy'));
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}${delimiter}${path}`;
+    try {
+      const group = new ProcessGroup({ mpi: true, launcher: 'mpiexec' }).add({ nproc: 3, command: ranks, args: ['1', '1'], stdout: 'pipe' });
+      await startGroup(group);
+      const lines = await linesOf(group);
+      expect(await group.join()).toBe(true);
+      expect(lines).toEqual([['0 3 0 a'], ['1 3 0 b'], ['2 3 0 c']]);
+    } finally {
+      process.env.PATH = path;
+    }
   }, 60_000);
 
   test("mpiImpl: 'mpich' for an mpiexec whose name does not say (a site's wrapper script)", async () => {
