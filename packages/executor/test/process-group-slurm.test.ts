@@ -14,8 +14,10 @@ const SRUN: ProcessGroupOptions = { mpi: true, launcher: 'srun', srunArgs: ['--o
 let cluster: SlurmCluster;
 let ranks: string;
 let remove: () => void;
+let mpich: { ranks: string; remove(): void } | undefined;
 beforeAll(async () => {
   ({ ranks, remove } = buildRanks());
+  mpich = buildRanks('mpicc.mpich');
   cluster = await startSlurm();
   process.env.SLURM_CONF = cluster.env.SLURM_CONF;
 }, 60_000);
@@ -29,6 +31,7 @@ afterAll(async () => {
   for (const name of appdirs()) if (!before.has(name)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   delete process.env.SLURM_CONF;
   remove?.();
+  mpich?.remove();
 }, 60_000);
 
 /**
@@ -45,7 +48,7 @@ async function nodeIdle(): Promise<void> {
   throw new Error('the test SLURM node did not become idle');
 }
 
-describe('an MPI group as one srun --mpi=pmix step', () => {
+describe('an MPI group as one srun step (--mpi=pmix, or pmi2 for MPICH)', () => {
   test('3 ranks, one world: the head rank piped, the others ignored, every line whole; nothing left after', async () => {
     await nodeIdle();
     const group = new ProcessGroup(SRUN)
@@ -85,6 +88,25 @@ describe('an MPI group as one srun --mpi=pmix step', () => {
     await failing.join();
     expect(failing.processes[1]).toMatchObject({ exitCode: 9, signal: null });
     expect(failing.processes[0].exitCode === 0 && failing.processes[0].signal === null).toBe(false);
+    expect(pids.filter(alive)).toEqual([]);
+  }, 60_000);
+
+  // MPICH's ranks start as singletons (worlds of 1) under --mpi=pmix and join through Slurm's PMI-2.
+  test("MPICH ranks (mpiImpl: 'mpich'): one srun --mpi=pmi2 step, 3 ranks of two templates, one world of 3", async () => {
+    await nodeIdle();
+    const group = new ProcessGroup({ ...SRUN, mpiImpl: 'mpich' })
+      .add({ nproc: 1, command: mpich!.ranks, args: ['2', '3'], stdout: 'pipe' })
+      .add({ nproc: 2, command: mpich!.ranks, args: ['1', '4'], stdout: 'pipe' });
+    await group.start();
+    const pids = group.pids();
+    const lines = await Promise.all(group.processes.map((p) => collect(p.stdout)));
+    expect(await group.join()).toBe(true);
+    expect(lines).toEqual([['0 3 0 aaa', '0 3 1 aaa'], ['1 3 0 bbbb'], ['2 3 0 cccc']]);
+    expect(group.processes.map((p) => [p.exitCode, p.signal])).toEqual([
+      [0, null],
+      [0, null],
+      [0, null],
+    ]);
     expect(pids.filter(alive)).toEqual([]);
   }, 60_000);
 });

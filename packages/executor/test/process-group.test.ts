@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { D4Error } from '@d4/core';
 import { ProcessGroup, multiJoin, type ProcessGroupOptions } from '../src/index.js';
-import { alive, buildRanks, collect } from './process-group-helpers.js';
+import { alive, buildRanks, collect, startChecked } from './process-group-helpers.js';
 
 const MPI: ProcessGroupOptions = { mpi: true, launcher: 'mpiexec', mpiexecArgs: ['--oversubscribe'] };
 
@@ -14,18 +14,7 @@ beforeAll(() => {
 });
 afterAll(() => remove());
 
-// Every pid a test's groups started must be gone once the test is over: no orphans.
-const started: number[] = [];
-async function startGroup(group: ProcessGroup): Promise<ProcessGroup> {
-  await group.start();
-  started.push(...group.pids());
-  return group;
-}
-afterEach(() => {
-  const left = started.splice(0).filter(alive);
-  for (const pid of left) process.kill(pid, 'SIGKILL');
-  expect(left).toEqual([]);
-});
+const startGroup = startChecked();
 
 describe('an MPI group: one mpiexec job, one world', () => {
   test('3 ranks with the head piped and the others ignored: every line of the head, whole, untagged, in order (20 MB)', async () => {

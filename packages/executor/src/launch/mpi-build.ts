@@ -9,13 +9,15 @@ export type MpiImpl = 'openmpi' | 'mpich';
 interface LauncherModule {
   mpiBuild(): { impl: MpiImpl | undefined };
   requireLauncher(impl: MpiImpl, path?: string, starter?: string): { path: string };
+  launcherFlavour(path: string): MpiImpl | undefined;
+  findOnPath(program: string, path?: string): string | undefined;
 }
 
 let loading: Promise<LauncherModule | undefined> | undefined;
 let loaded: LauncherModule | undefined;
 
-/** The MPI of @d4/mpi's build (read once per process). */
-export async function mpiImpl(): Promise<MpiImpl> {
+/** `@d4/mpi/launcher`, or undefined where @d4/mpi is not installed (imported once per process). */
+export async function launcherModule(): Promise<LauncherModule | undefined> {
   loading ??= (async () => {
     try {
       const name = '@d4/mpi/launcher'; // a variable: @d4/mpi is optional
@@ -25,7 +27,12 @@ export async function mpiImpl(): Promise<MpiImpl> {
       return undefined;
     }
   })();
-  return (await loading)?.mpiBuild().impl ?? 'openmpi';
+  return loading;
+}
+
+/** The MPI of @d4/mpi's build (read once per process). */
+export async function mpiImpl(): Promise<MpiImpl> {
+  return (await launcherModule())?.mpiBuild().impl ?? 'openmpi';
 }
 
 let mpichPath: string | undefined;

@@ -1,6 +1,7 @@
 import { D4Error } from '@d4/core';
 import { isRunning, track, type Launch } from './launch.js';
 import { launchLocal } from './local-launch.js';
+import { checkMpiImpl } from './mpi-flavour.js';
 import { launchMpi } from './mpi-launch.js';
 import { GroupProcess } from './process.js';
 import type { Joinable, ProcessExit, ProcessGroupOptions, ProcessTemplate, StdioMode } from './types.js';
@@ -43,6 +44,7 @@ export class ProcessGroup implements Joinable {
     if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw groupError(`ProcessGroup option maxRestarts must be a whole number of at least 0, got ${JSON.stringify(options.maxRestarts)}`);
     const graceMs = options.graceMs ?? 2000;
     if (!Number.isFinite(graceMs) || graceMs < 0) throw groupError(`ProcessGroup option graceMs must be a number of ms of at least 0, got ${JSON.stringify(options.graceMs)}`);
+    checkMpiImpl(options.mpiImpl);
     this.#options = { ...options, maxRestarts, graceMs };
   }
 

@@ -3,6 +3,7 @@ import { constants, hostname } from 'node:os';
 import { D4Error } from '@d4/core';
 import { CallbackServer, type RankReport } from './callback-server.js';
 import { isRunning, killQuietly, type Launch } from './launch.js';
+import { checkMpichArgs, groupMpi } from './mpi-flavour.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 import type { GroupProcess } from './process.js';
@@ -28,6 +29,10 @@ function fromShellCode(code: number): { exitCode: number | null; signal: NodeJS.
  * that (it could not start the job), with what it said.
  */
 export async function launchMpi(slots: readonly GroupProcess[], templates: readonly ProcessTemplate[], options: ProcessGroupOptions): Promise<Launch> {
+  const srun = (options.launcher ?? (process.env.SLURM_JOB_ID ? 'srun' : 'mpiexec')) === 'srun';
+  const launcher = srun ? (options.srun ?? 'srun') : (options.mpiexec ?? 'mpiexec');
+  const mpi = await groupMpi(options);
+  if (!srun && mpi === 'mpich') checkMpichArgs(launcher, options.mpiexecArgs ?? []);
   let reported = 0;
   let allReported!: () => void;
   const ready = new Promise<void>((resolve) => (allReported = resolve));
@@ -57,9 +62,7 @@ export async function launchMpi(slots: readonly GroupProcess[], templates: reado
     },
   });
   const callback = { host: options.callbackHost ?? '127.0.0.1', port: server.port, token: server.token };
-  const srun = (options.launcher ?? (process.env.SLURM_JOB_ID ? 'srun' : 'mpiexec')) === 'srun';
-  const launcher = srun ? (options.srun ?? 'srun') : (options.mpiexec ?? 'mpiexec');
-  const argv = srun ? srunArgv(slots.length, callback, options.srunArgs ?? []) : mpiexecArgv(templates, callback, options.mpiexecArgs ?? []);
+  const argv = srun ? srunArgv(slots.length, callback, options.srunArgs ?? [], mpi) : mpiexecArgv(templates, callback, options.mpiexecArgs ?? [], mpi);
   const child = spawn(launcher, argv, { stdio: ['ignore', 'inherit', 'pipe'], env: process.env });
   let tail = '';
   // Ranks' inherited stderr comes through the launcher's: passed on, and its end kept for messages.
@@ -82,7 +85,8 @@ export async function launchMpi(slots: readonly GroupProcess[], templates: reado
   const outcome = await Promise.race([ready.then(() => undefined), exited]);
   if (outcome !== undefined) {
     await ended;
-    const missing = srun ? ': run inside a SLURM cluster, or use launcher: "mpiexec"' : ': install Open MPI (apt-get install openmpi-bin) or give the path in the mpiexec option';
+    const install = mpi === 'mpich' ? 'install MPICH (apt-get install mpich)' : 'install Open MPI (apt-get install openmpi-bin)';
+    const missing = srun ? ': run inside a SLURM cluster, or use launcher: "mpiexec"' : `: ${install} or give the path in the mpiexec option`;
     const how = outcome.error
       ? `${outcome.error.code ?? outcome.error.message}${outcome.error.code === 'ENOENT' ? missing : ''}`
       : `it ended with ${outcome.signal ?? `exit code ${outcome.code}`} before ${slots.length - reported} of ${slots.length} ranks started`;

@@ -24,7 +24,7 @@ export interface ProcessTemplate {
 export interface ProcessGroupOptions {
   /**
    * All processes are the ranks of one MPI job, started by one `mpiexec` (MPMD form, one
-   * app context per template) or one `srun --mpi=pmix` step, ranks numbered in the order of
+   * app context per template) or one `srun` step (`--mpi=pmix`, or `pmi2` for MPICH), ranks numbered in the order of
    * `add`. Default false: independent processes.
    */
   mpi?: boolean;
@@ -40,6 +40,13 @@ export interface ProcessGroupOptions {
   maxRestarts?: number;
   /** ms between SIGTERM and SIGKILL in `stop()`. Default 2000. */
   graceMs?: number;
+  /**
+   * The MPI the ranks are built with, which decides the launcher's arguments: Open MPI's
+   * mpiexec gets `--allow-run-as-root` as root and srun `--mpi=pmix`; MPICH's (Hydra) gets no
+   * Open MPI flags and srun `--mpi=pmi2`. Default: the family of `mpiexec` (its name or the
+   * file it links to: `mpiexec.mpich`, `mpiexec.hydra` → 'mpich'), else 'openmpi'.
+   */
+  mpiImpl?: 'openmpi' | 'mpich';
   /** The mpiexec to run. Default 'mpiexec' from PATH. */
   mpiexec?: string;
   /** Arguments for mpiexec before the app contexts, such as ['--oversubscribe']. */

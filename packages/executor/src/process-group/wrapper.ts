@@ -1,3 +1,4 @@
+import type { MpiImpl } from '../launch/mpi-build.js';
 import { rootArgs } from '../launch/slurm.js';
 import type { ProcessTemplate } from './types.js';
 
@@ -10,7 +11,8 @@ import type { ProcessTemplate } from './types.js';
  * stderr gets a connection of its own; 'ignore' goes to /dev/null. The program runs as a child
  * so its exit code can be reported; SIGTERM from mpiexec is passed on to it.
  *
- * The rank is Open MPI's, else PMIx's (srun --mpi=pmix), else SLURM's.
+ * The rank is Open MPI's, else PMIx's (srun --mpi=pmix), else SLURM's; for MPICH, the
+ * PMI_RANK that Hydra and srun --mpi=pmi2 set, else SLURM's.
  */
 const BODY = [
   'exec 3<>"/dev/tcp/$host/$port" || exit 97',
@@ -34,11 +36,15 @@ const BODY = [
   'printf "exit %s\\n" "$code" >&3',
   'exit "$code"',
 ];
-const RANK = 'rank=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-${SLURM_PROCID:-0}}}';
+const RANK: Record<MpiImpl, string> = {
+  openmpi: 'rank=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-${SLURM_PROCID:-0}}}',
+  // Not OMPI_COMM_WORLD_RANK: a Hydra job started from inside an Open MPI rank inherits it.
+  mpich: 'rank=${PMI_RANK:-${SLURM_PROCID:-0}}',
+};
 /** mpiexec (MPMD): each app context carries its template: $1 host, $2 port, $3 token, $4 stdout, $5 stderr, $6 cwd, then argv. */
-const SCRIPT = ['host=$1; port=$2; token=$3; out=$4; err=$5; dir=$6; fetch=; shift 6', RANK, ...BODY].join('\n');
+const script = (mpi: MpiImpl) => ['host=$1; port=$2; token=$3; out=$4; err=$5; dir=$6; fetch=; shift 6', RANK[mpi], ...BODY].join('\n');
 /** srun: $1 host, $2 port, $3 token; the rest comes from the group. */
-const FETCH_SCRIPT = ['host=$1; port=$2; token=$3; fetch=1', RANK, ...BODY].join('\n');
+const fetchScript = (mpi: MpiImpl) => ['host=$1; port=$2; token=$3; fetch=1', RANK[mpi], ...BODY].join('\n');
 
 export interface Callback {
   host: string;
@@ -46,9 +52,13 @@ export interface Callback {
   token: string;
 }
 
-/** mpiexec's arguments: one app context per template, `-n <nproc> bash -c <wrapper> …`, joined by ':'. */
-export function mpiexecArgv(templates: readonly ProcessTemplate[], callback: Callback, before: readonly string[]): string[] {
-  const argv = [...rootArgs(before), ...before];
+/**
+ * mpiexec's arguments: one app context per template, `-n <nproc> bash -c <wrapper> …`, joined
+ * by ':' (the MPMD form both Open MPI and Hydra take). `--allow-run-as-root` (as root) only
+ * for Open MPI's: Hydra refuses it and needs nothing to run as root.
+ */
+export function mpiexecArgv(templates: readonly ProcessTemplate[], callback: Callback, before: readonly string[], mpi: MpiImpl): string[] {
+  const argv = [...(mpi === 'openmpi' ? rootArgs(before) : []), ...before];
   templates.forEach((template, index) => {
     if (index > 0) argv.push(':');
     argv.push(
@@ -56,7 +66,7 @@ export function mpiexecArgv(templates: readonly ProcessTemplate[], callback: Cal
       String(template.nproc ?? 1),
       'bash',
       '-c',
-      SCRIPT,
+      script(mpi),
       'd4-rank',
       callback.host,
       String(callback.port),
@@ -76,10 +86,18 @@ function programArgv(template: ProcessTemplate): string[] {
   return ['env', '--', ...env, template.command, ...(template.args ?? [])];
 }
 
-/** srun's arguments: one step of every rank (`--mpi=pmix` makes them one world), each running the fetching wrapper. */
-export function srunArgv(ranks: number, callback: Callback, before: readonly string[]): string[] {
+/**
+ * srun's arguments: one step of every rank, each running the fetching wrapper. The plugin
+ * that makes them one world: `--mpi=pmix` for Open MPI (PMI-2 does not work with it here),
+ * `--mpi=pmi2` for MPICH (its ranks start as singletons under PMIx; both probed here). A
+ * `--mpi` of the user's own in `before` replaces d4's rather than following it, so nothing
+ * depends on which of two srun takes.
+ */
+export function srunArgv(ranks: number, callback: Callback, before: readonly string[], mpi: MpiImpl): string[] {
+  const own = before.some((arg) => arg === '--mpi' || arg.startsWith('--mpi='));
+  const plugin = own ? [] : [mpi === 'mpich' ? '--mpi=pmi2' : '--mpi=pmix'];
   // --kill-on-bad-exit: one failed rank ends the step, as mpiexec ends the job.
-  return ['--mpi=pmix', `--ntasks=${ranks}`, '--kill-on-bad-exit=1', ...before, 'bash', '-c', FETCH_SCRIPT, 'd4-rank', callback.host, String(callback.port), callback.token];
+  return [...plugin, `--ntasks=${ranks}`, '--kill-on-bad-exit=1', ...before, 'bash', '-c', fetchScript(mpi), 'd4-rank', callback.host, String(callback.port), callback.token];
 }
 
 /** What the fetching wrapper of a rank of `template` reads back: NUL-terminated fields. */
