@@ -89,9 +89,11 @@ describe('an MPI group under MPICH: one mpiexec.mpich job, one world', () => {
     await startGroup(group);
     expect(await group.join()).toBe(true);
     expect(group.processes[0].exitCode).toBe(5);
-    // Hydra kills the other ranks, wrappers and all, with SIGKILL and exits with 9: ranks that
-    // never reported their end take the job's exit code.
-    expect(group.processes.slice(1).map((p) => [p.running, p.exitCode, p.signal])).toEqual([[false, 9, null], [false, 9, null]]);
+    // Hydra kills the other ranks, wrappers and all, with SIGKILL: ranks that never reported
+    // their end take the job's exit code, which Hydra gives as 9 (its kill) or, when it saw
+    // the failed rank's code first, as that code (5): seen both ways in CI.
+    const others = group.processes.slice(1).map((p) => [p.running, p.exitCode, p.signal]);
+    expect([9, 5].map((code) => [[false, code, null], [false, code, null]])).toContainEqual(others);
   }, 60_000);
 
   test("Open MPI's flags in mpiexecArgs for MPICH's mpiexec are refused at start(), naming them; nothing starts", async () => {
