@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,15 @@ export async function startSlurm(): Promise<SlurmCluster> {
           }),
       ),
     );
+    // A step cancelled while the daemons stop leaves its slurmstepd behind (reparented to
+    // init, for hours); they hold this cluster's slurmd.log open, which says whose they are.
+    for (const pid of stepDaemonsOf(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -116,4 +125,28 @@ export async function startSlurm(): Promise<SlurmCluster> {
     throw error;
   }
   return { env, node, stop };
+}
+
+/** slurmstepd processes with a file of `dir` open (Linux's /proc). */
+function stepDaemonsOf(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('slurmstepd')) continue;
+      const fds = readdirSync(`/proc/${entry}/fd`);
+      if (fds.some((fd) => opensUnder(`/proc/${entry}/fd/${fd}`, dir))) pids.push(Number(entry));
+    } catch {
+      // Ended meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+function opensUnder(link: string, dir: string): boolean {
+  try {
+    return readlinkSync(link).startsWith(`${dir}/`);
+  } catch {
+    return false;
+  }
 }
