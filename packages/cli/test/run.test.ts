@@ -1,5 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { BufferStream, d4, conformanceGraphsModule, fixtures, spawnD4WithoutBackends } from './helpers.js';
+import { fileURLToPath } from 'node:url';
+import { BufferStream, d4, conformanceGraphsModule, fixtures, spawnD4, spawnD4WithoutBackends } from './helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const graphs = conformanceGraphsModule;
 
@@ -8,6 +11,27 @@ function json(stdout: string): { outputs: Record<string, Record<string, unknown[
 }
 
 describe('d4 run: outputs', () => {
+  // The README's pipeline_test exports one graph object. The d4 command loads its compiled
+  // copy, so the pool's driver took a rebuild from the .ts file (new objects) for a factory
+  // and put several workers in each thread, which then got the same PEs from the compiled
+  // copy: "the workflow module gave the same PE objects twice". Each worker of a thread now
+  // gets its own evaluation of the module, and the driver checks that on the copy they import.
+  test.each([['dyn_multi'], ['dyn_auto_multi']])('%s -n 6 on the README\'s pipeline_test (a graph object), with the d4 command', async (mapping) => {
+    const r = await spawnD4(['run', mapping, 'examples/graph_testing/pipeline_test.ts', '-n', '6', '-i', '30', '--results', 'json'], { cwd: repoRoot });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const items = (json(r.stdout).outputs.TestOneInOneOut5!.output as number[]).sort((a, b) => a - b);
+    expect(items).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  test.each([['dyn_multi'], ['dyn_auto_multi']])('%s -n 6 --threads 2 runs a module that exports a graph object, three workers to a thread', async (mapping) => {
+    const r = await d4(['run', mapping, 'squares.ts', '-n', '6', '--threads', '2', '-i', '30', '--results', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const squares = (json(r.stdout).outputs.Square1!.output as number[]).sort((a, b) => a - b);
+    expect(squares).toEqual(Array.from({ length: 30 }, (_, i) => (i + 1) * (i + 1)));
+  });
+
   test('pipeline -i 3 prints the sink values as one JSON document', async () => {
     const r = await d4(['run', 'simple', graphs, '-a', 'pipeline', '-i', '3', '--results', 'json']);
     expect(r.code).toBe(0);

@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   D4_WORKFLOW_NO_EXPORT: { exit: 'usage', summary: 'the module has no export of the name given by `-a`' },
   D4_WORKFLOW_NO_GRAPH: { exit: 'usage', summary: 'the module exports no graph' },
   D4_WORKFLOW_NO_CORE: { exit: 'usage', summary: 'the workflow imports @d4/core, which cannot be found from its folder' },
-  D4_WORKFLOW_SHARED_PES: { exit: 'usage', summary: "the in-memory transport needs a factory export: the module gives every worker the same PE objects" },
+  D4_WORKFLOW_SHARED_PES: { exit: 'usage', summary: 'workers that share a thread need PE objects of their own, and the module gives each the same ones (export a factory)' },
   D4_TSX_MISSING: { exit: 'usage', summary: 'a TypeScript workflow is loaded in-process, but tsx (core\'s optional peer) is not installed' },
 
   // --- graphs

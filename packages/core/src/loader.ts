@@ -29,6 +29,12 @@ export interface LoadWorkflowOptions {
    * plain JavaScript without registering tsx). The graph's source stays the original module.
    */
   compile?: (module: string) => Promise<string>;
+  /**
+   * Imports the module afresh, under its URL with `?d4-instance=<instance>`: its top level
+   * runs again and builds new PE objects, as it would in a process of its own. A shared
+   * pool gives each of the workers it hosts in one thread an instance of its own.
+   */
+  instance?: string;
 }
 
 /**
@@ -39,7 +45,7 @@ export interface LoadWorkflowOptions {
 export async function loadWorkflow(spec: string, options: LoadWorkflowOptions = {}): Promise<LoadedWorkflow> {
   const cwd = options.cwd ?? process.cwd();
   const module = resolveModuleSpecifier(spec, cwd);
-  const namespace = await importModule(options.compile && TYPESCRIPT_FILE.test(module) ? await options.compile(module) : module, spec);
+  const namespace = await importModule(options.compile && TYPESCRIPT_FILE.test(module) ? await options.compile(module) : module, spec, options.instance);
   const exportName = pickExport(namespace, spec, options.exportName);
   const value = namespace[exportName];
   let graph: unknown = value;
@@ -59,9 +65,12 @@ export async function loadWorkflow(spec: string, options: LoadWorkflowOptions = 
   return { graph: graph as WorkflowGraph, source: { module, exportName, ...(options.args !== undefined ? { args: options.args } : {}) } };
 }
 
-/** Rebuilds a graph in a worker from the source the driver loaded it from. */
-export async function rebuildWorkflow(source: WorkflowSource): Promise<WorkflowGraph> {
-  const loaded = await loadWorkflow(source.module, { exportName: source.exportName, args: source.args });
+/**
+ * Rebuilds a graph in a worker from the source the driver loaded it from; `instance`: from
+ * a fresh evaluation of the module (LoadWorkflowOptions.instance).
+ */
+export async function rebuildWorkflow(source: WorkflowSource, instance?: string): Promise<WorkflowGraph> {
+  const loaded = await loadWorkflow(source.module, { exportName: source.exportName, args: source.args, ...(instance !== undefined ? { instance } : {}) });
   return loaded.graph;
 }
 
@@ -97,12 +106,14 @@ function resolveModuleSpecifier(spec: string, cwd: string): string {
   }
 }
 
-async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
+async function importModule(path: string, spec: string, instance?: string): Promise<Record<string, unknown>> {
   if (TYPESCRIPT_FILE.test(path)) await ensureTypeScriptLoader();
   // A workflow compiled for workers carries a source map: errors then name the user's files.
   else if (path.includes(COMPILED_WORKFLOW_DIR)) mapCompiledStacks(isCompiledWorkflow);
   try {
-    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    const url = pathToFileURL(path);
+    if (instance !== undefined) url.searchParams.set('d4-instance', instance);
+    return (await import(url.href)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof D4Error) throw error;
     const noCore = coreNotFoundFrom(path, spec);

@@ -15,7 +15,7 @@ export interface PoolThreadData {
 
 /**
  * dyn_multi and dyn_auto_multi as a transport of the runtime's shared pool: the worker
- * workers live in worker threads (several per thread when the module exports a factory), the
+ * workers live in worker threads (several per thread, each with its own evaluation of the workflow module), the
  * driver's commands and the workers' replies go over the threads' parent ports, and the
  * requests for work of an idle worker over a SharedArrayBuffer the driver and threads share.
  */
@@ -56,7 +56,7 @@ function dynamicMapping(name: 'dyn_multi' | 'dyn_auto_multi', auto: boolean): Ma
       {
         name: 'threads',
         flags: '--threads <n>',
-        description: 'worker threads that host the -n workers (default: the CPU cores, when the module exports a factory; else one thread per worker)',
+        description: 'worker threads that host the -n workers (default: the CPU cores; one thread per worker when the module cannot give each worker PE objects of its own: its graph is built in a module it imports)',
         type: 'number' as const,
       },
       ...(auto

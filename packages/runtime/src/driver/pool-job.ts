@@ -79,11 +79,11 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
   const stealFlags = new Int32Array(steal);
   const results = resultMode(options);
 
-  // Workers share threads (as many as the cores) when the module can give each worker
-  // fresh PE objects; otherwise each worker gets a thread of its own.
-  const fresh = await rebuildsFresh(source, graph);
   // Workers import a compiled copy of a .ts workflow: no tsx in every thread.
   const workerSource = await prepareWorkerSource(source);
+  // Workers share threads (as many as the cores) when the module can give each worker
+  // PE objects of its own; otherwise each worker gets a thread of its own.
+  const fresh = await rebuildsFresh(workerSource);
   const hostCount = fresh ? Math.min(size, backend.hosts(options)) : size;
   const hostOf = Array.from({ length: size }, (_, w) => w % hostCount);
   // Live call counts in shared memory: a worker busy in a long synchronous stretch posts nothing.
@@ -309,16 +309,15 @@ export async function runPoolJob(backend: PoolBackend, name: string, auto: boole
 }
 
 /**
- * Whether rebuilding the graph from its module gives new PE objects (a factory export), so
- * that several workers can live in one thread. A module that exports a graph object
- * gives the same objects on every import.
+ * Whether the workers of one thread get PE objects of their own from `source`, the copy
+ * they import: a factory export builds new ones at each call, and a module that exports a
+ * graph object does when imported afresh (runPoolWorker imports it so for each further
+ * worker), unless its PEs are made in a module it imports.
  */
-async function rebuildsFresh(source: WorkflowSource, graph: WorkflowGraph): Promise<boolean> {
-  const again = await rebuildWorkflow(source);
-  const known = new Set(graph.pes());
-  return again !== graph && again.pes().every((pe) => !known.has(pe));
+async function rebuildsFresh(source: WorkflowSource): Promise<boolean> {
+  const first = new Set((await rebuildWorkflow(source)).pes());
+  return (await rebuildWorkflow(source, 'driver-check')).pes().every((pe) => !first.has(pe));
 }
-
 
 /** The runtime's reports (results, logs, progress, a failure); the rest is the pool's own protocol. */
 function isReport(message: WorkerMessage | PoolReply): message is WorkerMessage {

@@ -1,4 +1,4 @@
-import { encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
+import { D4Error, encodeBatch, rebuildWorkflow, type GenericPE, type PEEdge, type PEInputs, type WorkflowSource } from '@d4/core';
 import { LocalEngine, portKey, unconnectedPorts } from '@d4/core/internal';
 import { checkSameGraph } from '../graph-check.js';
 import type { DynamicPlan } from '../plans/dynamic.js';
@@ -239,10 +239,18 @@ export async function runPoolWorker(data: PoolWorkerJob, transport: PoolTranspor
   const workers = new Map<number, PoolWorker>();
   const seen = new Set<GenericPE>();
   for (const [k, index] of data.workers.entries()) {
-    const graph = (await rebuildWorkflow(data.source)).flatten().validate();
+    let graph = (await rebuildWorkflow(data.source)).flatten().validate();
+    // A module that exports a graph object gives the same PE objects to every import in a
+    // thread: the next worker gets an evaluation of the module of its own, as a process would.
+    if (graph.pes().some((pe) => seen.has(pe))) graph = (await rebuildWorkflow(data.source, String(index))).flatten().validate();
     checkSameGraph(graph, data.plan.peIds, data.source.module);
     const pes = graph.pes();
-    if (pes.some((pe) => seen.has(pe))) throw new Error('the workflow module gave the same PE objects twice; several workers in one thread need a factory export');
+    if (pes.some((pe) => seen.has(pe))) {
+      throw new D4Error(
+        'D4_WORKFLOW_SHARED_PES',
+        `the workflow module ${data.source.module} gives every worker of this thread the same PE objects, even when imported afresh (its graph is built in a module it imports); export a function (args) => graph that builds new PEs on each call`,
+      );
+    }
     for (const pe of pes) seen.add(pe);
     workers.set(index, new PoolWorker(data, transport, index, pes, graph.peEdges(), data.counters?.[k]));
   }
