@@ -19,10 +19,16 @@
  * for their type declarations and for deep imports within the package.
  */
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { buildWithCodeCache } from './code-cache.mjs';
 
 const args = process.argv.slice(2);
+// `--code-cache NAME`: the entries become stubs over one body run with a V8 code cache
+// (scripts/code-cache.mjs): NAME names the body file.
+const cacheAt = args.indexOf('--code-cache');
+const codeCache = cacheAt >= 0 ? args.splice(cacheAt, 2)[1] : undefined;
+if (cacheAt >= 0 && !codeCache) usage();
 const common = {
   bundle: true,
   format: 'esm',
@@ -72,16 +78,22 @@ if (args[0] === '--outdir') {
   if (!outdir || entryPoints.length === 0) usage();
   // Chunk names carry a content hash: without this, every rebuild leaves the old ones behind.
   for (const name of safeList(outdir)) if (/^chunk-[A-Z0-9]+\.js(\.map)?$/.test(name)) rmSync(join(outdir, name));
-  await build({ ...common, ...externals(inline), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
+  if (codeCache) {
+    const entries = entryPoints.map((e) => ({ in: e, out: join(outdir, relative('src', e).replace(/\.ts$/, '.js')) }));
+    await buildWithCodeCache(build, { ...common, ...externals(inline) }, entries, codeCache);
+  } else {
+    await build({ ...common, ...externals(inline), entryPoints, outdir, outbase: 'src', splitting: true, chunkNames: '[name]-[hash]' });
+  }
 } else {
   const [entry, outfile, ...rest] = args;
   const inline = rest[0] === '--inline' && rest[1] ? new Set(rest[1].split(',')) : undefined;
   if (!entry || !outfile || (rest.length > 0 && !inline)) usage();
-  await build({ ...common, ...externals(inline), entryPoints: [entry], outfile });
+  if (codeCache) await buildWithCodeCache(build, { ...common, ...externals(inline) }, [{ in: entry, out: outfile }], codeCache);
+  else await build({ ...common, ...externals(inline), entryPoints: [entry], outfile });
 }
 
 function usage() {
-  console.error('usage: node scripts/bundle.mjs <entry.ts> <out.js> [--inline pkg[,pkg…]] | --outdir <dir> [--inline pkg[,pkg…]] <entry.ts>… (run in the package folder)');
+  console.error('usage: node scripts/bundle.mjs [--code-cache NAME] <entry.ts> <out.js> [--inline pkg[,pkg…]] | [--code-cache NAME] --outdir <dir> [--inline pkg[,pkg…]] <entry.ts>… (run in the package folder)');
   process.exit(2);
 }
 

@@ -3,8 +3,13 @@
 // build output: pnpm links bins while it installs, before the workspace's `prepare` builds
 // dist/, and a bin that points into dist/ is then skipped ("Failed to create bin") until a
 // second install. It loads the built CLI only when run, and says what to do if it is not built.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+// require(), not import: an ES import of node:fs builds its module facade, which loads ~20
+// stream modules the CLI does not use (see scripts/code-cache-runtime.mjs).
+const require = createRequire(import.meta.url);
+const { existsSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
 
 const built = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(fileURLToPath(built))) {

@@ -4,7 +4,7 @@
  * need (other mappings, Graphviz). Modules are recorded by a module hook (fixtures/probe).
  */
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,3 +53,69 @@ describe('a warm d4 run', () => {
     });
   }
 });
+
+describe("d4's code cache (scripts/code-cache.mjs)", () => {
+  // A V8 flag of its own gives each test cache files no other run reads or writes (the
+  // cache is keyed by Node's flags); the files it made are removed after it.
+  const uniqueFlag = () => `--stack-size=${1000 + Math.floor(Math.random() * 100000)}`;
+  const run = (flag: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, [flag, binPath, 'run', 'simple', 'squares.ts', '-i', '3'], { cwd: fixtures, encoding: 'utf8', env: { ...process.env, ...env } });
+  const reports = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('d4 code cache: ')).map((line) => line.replace(/ to \/.*$/, ' to …'));
+  const cacheFolders = ['cli', 'core'].map((dist) => fileURLToPath(new URL(`../../${dist}/dist/.code-cache/`, import.meta.url)));
+  const cacheFiles = () => new Set(cacheFolders.flatMap((folder) => safeList(folder).map((name) => join(folder, name))));
+  function madeDuring(body: () => void): string[] {
+    const before = cacheFiles();
+    let made: string[] = [];
+    try {
+      body();
+    } finally {
+      made = [...cacheFiles()].filter((file) => !before.has(file));
+      for (const file of made) rmSync(file, { force: true });
+    }
+    return made;
+  }
+
+  test('the first run compiles and writes the cache at exit, the next reads it; the output is the same', () => {
+    const flag = uniqueFlag();
+    const made = madeDuring(() => {
+      const first = run(flag, { D4_CODE_CACHE: 'report' });
+      expect({ status: first.status, stdout: first.stdout }).toEqual({ status: 0, stdout: 'Outputs:\n  Square1.output: [1, 4, 9]\n' });
+      expect(reports(first.stderr).sort()).toEqual([
+        'd4 code cache: cli.body.cjs: cache written to …',
+        'd4 code cache: cli.body.cjs: compiled from source',
+        'd4 code cache: core.body.cjs: cache written to …',
+        'd4 code cache: core.body.cjs: compiled from source',
+      ]);
+      const second = run(flag, { D4_CODE_CACHE: 'report' });
+      expect({ status: second.status, stdout: second.stdout }).toEqual({ status: 0, stdout: first.stdout });
+      expect(reports(second.stderr).sort()).toEqual(['d4 code cache: cli.body.cjs: read from the cache', 'd4 code cache: core.body.cjs: read from the cache']);
+    });
+    expect(made).toHaveLength(2);
+  });
+
+  test('D4_CODE_CACHE=off compiles from source and writes nothing', () => {
+    const made = madeDuring(() => {
+      const off = run(uniqueFlag(), { D4_CODE_CACHE: 'off' });
+      expect({ status: off.status, stdout: off.stdout, stderr: off.stderr }).toEqual({ status: 0, stdout: 'Outputs:\n  Square1.output: [1, 4, 9]\n', stderr: '' });
+    });
+    expect(made).toEqual([]);
+  });
+
+  test("a package's entries share one copy of its code, and @d4/runtime re-exports core's own classes", async () => {
+    const core = await import('@d4/core');
+    const internal = await import('@d4/core/internal');
+    const runtime = await import('@d4/runtime');
+    expect(runtime.LocalEngine).toBe(internal.LocalEngine);
+    expect(runtime.portKey).toBe(internal.portKey);
+    // core's two entries, one copy: an error made by the internal entry is the index's class.
+    expect(internal.abortError(AbortSignal.abort('stop')) instanceof core.D4Error).toBe(true);
+  });
+});
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

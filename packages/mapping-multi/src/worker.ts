@@ -25,9 +25,13 @@ guardProcessExit((code, call) => report(peExitError(code, call, `its worker thre
 // waits (and is terminated) instead of exiting on its own and blurring which one failed.
 parentPort!.on('message', () => {});
 
-try {
-  if (data.kind === 'fixed') await runFixedWorker(data.job, threadTransport(data.ports));
-  else await runPoolWorker(data.job, poolThreadTransport());
-} catch (error) {
-  report(error);
-}
+// Not top-level await: the build runs this entry as a script with a V8 code cache
+// (scripts/code-cache.mjs), and a script has none.
+void (async () => {
+  try {
+    if (data.kind === 'fixed') await runFixedWorker(data.job, threadTransport(data.ports));
+    else await runPoolWorker(data.job, poolThreadTransport());
+  } catch (error) {
+    report(error);
+  }
+})();

@@ -29,11 +29,15 @@ if (start.preload) {
   import(pathToFileURL(start.preload).href).catch(() => undefined);
 }
 
-try {
-  await runZmqWorker(start);
-  exit(0);
-} catch (error) {
-  // A run that failed is reported by the driver; anything else is said here.
-  if (!(error instanceof D4Error && error.code === 'D4_ZMQ_RUN_FAILED')) process.stderr.write(`d4 zmq_multi worker (pid ${process.pid}): ${(error as Error).message}\n`);
-  exit(1);
-}
+// Not top-level await: the build runs this entry as a script with a V8 code cache
+// (scripts/code-cache.mjs), and a script has none.
+void (async () => {
+  try {
+    await runZmqWorker(start);
+    exit(0);
+  } catch (error) {
+    // A run that failed is reported by the driver; anything else is said here.
+    if (!(error instanceof D4Error && error.code === 'D4_ZMQ_RUN_FAILED')) process.stderr.write(`d4 zmq_multi worker (pid ${process.pid}): ${(error as Error).message}\n`);
+    exit(1);
+  }
+})();
