@@ -27,7 +27,7 @@ export interface LaunchSettings {
 const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_|PWD|OLDPWD|SHLVL|HOSTNAME|TERM)$/;
 
 /** mpiexec's options that place ranks on other hosts. */
-const HOST_FLAGS = ['--host', '-host', '-H', '--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile'];
+export const HOST_FLAGS = ['--host', '-host', '-H', '--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile'];
 
 /** Whether `--mpiexec-args` sets the MCA parameter `name` (`--mca name value`, `-mca`, `--gmca`). */
 function mcaGiven(extra: readonly string[], name: string): boolean {
