@@ -139,7 +139,7 @@ export const ERROR_CODES = {
   // --- the mpi mapping (@d4/mapping-mpi)
   D4_MPIEXEC_NOT_FOUND: { exit: 'usage', summary: 'the mpi mapping needs mpiexec on PATH (Open MPI: openmpi-bin)' },
   D4_MPI_OPTION: { exit: 'usage', summary: '`--mpiexec-args` or `--hostfile` of the mpi mapping is invalid' },
-  D4_MPI_SIZE: { exit: 'usage', summary: 'under mpiexec, `-n` differs from the number of ranks mpiexec started' },
+  D4_MPI_SIZE: { exit: 'usage', summary: 'under mpiexec, `-n` or `--processes` differs from the number of ranks mpiexec started' },
   D4_MPI_TOO_MANY_UNITS: { exit: 'usage', summary: 'too many PE instances for the MPI tags the links between them need' },
   D4_MPI_LAUNCH: { exit: 'runFailed', summary: 'mpiexec (or srun) failed or ended before rank 0 sent the result' },
   D4_MPI_RANK_DIED: { exit: 'runFailed', summary: 'an MPI rank died mid-run: the message names the rank and the host' },

@@ -42,12 +42,13 @@ let description: string | undefined;
 export const mpiMapping: Mapping = {
   name: 'mpi',
   get description(): string {
-    description ??= `fixed distribution over MPI: dispel4py's process assignment, one rank per PE instance (or partition, --partitioned), links between ranks as MPI messages; d4 starts mpiexec itself, or runs under mpiexec/srun taking the size from MPI. ${mpiStatus()}`;
+    description ??= `fixed distribution over MPI: dispel4py's process assignment, links between ranks as MPI messages; d4 starts mpiexec itself (one rank per PE instance, or --processes ranks that instances share), or runs under mpiexec/srun with one rank per PE instance (or partition, --partitioned), taking the size from MPI. ${mpiStatus()}`;
     return description;
   },
   stateful: true,
   options: [
-    { name: 'numProcesses', flags: '-n, --num <n>', description: "ranks (PE instances, assigned with dispel4py's formula); default: max(CPU cores, what the graph needs); under mpiexec: the world's size", type: 'number' },
+    { name: 'numProcesses', flags: '-n, --num <n>', description: "PE instances (assigned with dispel4py's formula); default: max(CPU cores, what the graph needs); under mpiexec: the world's size, one rank each", type: 'number' },
+    { name: 'processes', flags: '--processes <n>', description: "ranks d4 starts for them, neighbouring instances sharing a rank (default: one per instance; fewer, e.g. the CPU cores, start faster on a small machine); under mpiexec: the world's size", type: 'number' },
     { name: 'partitioned', flags: '-s, --partitioned', description: "partitioned mode: each partition (the graph's partitions, else sources | the rest) runs sequentially on one rank", type: 'boolean' },
     { name: 'simple', flags: '--simple', description: "dispel4py's name for --partitioned", type: 'boolean' },
     { name: 'hostfile', flags: '--hostfile <file>', description: "mpiexec's hostfile: the hosts the ranks run on", type: 'string' },

@@ -12,6 +12,14 @@ describe('d4 run mpi from the command line', () => {
     expect(simple.stdout).toContain('TestOneInOneOut5.output: [');
   });
 
+  it('d4 run mpi -n 6 --processes 2: six PE instances on two ranks print what simple prints', async () => {
+    const simple = await run(process.execPath, [d4Bin, 'run', 'simple', pipeline, '-i', '500']);
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', pipeline, '-n', '6', '--processes', '2', '-i', '500', '--verbose']);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: simple.stdout });
+    expect(r.stderr).toMatch(/^mpi: 6 PE instances on 2 MPI ranks; /);
+    expect(r.stderr).toContain('TestOneInOneOut5: 1 instance, 500 calls, 500 writes');
+  });
+
   it('under mpiexec, every rank runs d4 and only rank 0 prints the results, once', async () => {
     const simple = await run(process.execPath, [d4Bin, 'run', 'simple', pipeline, '-i', '5']);
     const r = await mpiexec(6, [process.execPath, d4Bin, 'run', 'mpi', pipeline, '-i', '5']);
@@ -49,6 +57,13 @@ describe('d4 run mpi from the command line', () => {
     expect(lines).toEqual(['d4: -n 4 was given, but mpiexec started 3 ranks; under mpiexec the run takes its size from MPI: leave -n out, or start mpiexec with -n 4 (D4_MPI_SIZE)']);
   });
 
+  it('under mpiexec, a --processes that differs from the ranks started is refused, once, with what to do', async () => {
+    const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'chatty', '-i', '5', '--processes', '2']);
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.split('\n').filter((line) => line.startsWith('d4: '));
+    expect(lines).toEqual(['d4: --processes 2 was given, but mpiexec started 3 ranks; under mpiexec each rank hosts one PE instance: leave --processes out, or start mpiexec with -n 2 (D4_MPI_SIZE)']);
+  });
+
   it('under mpiexec, a PE that throws on rank 2 is reported once by rank 0, then MPI_Abort ends every rank with a non-zero exit', async () => {
     const r = await mpiexec(3, [process.execPath, d4Bin, 'run', 'mpi', fixtures, '-a', 'failing', '--args', '{"bad":4}', '-i', '30']);
     expect(r.code).not.toBe(0);
@@ -59,11 +74,12 @@ describe('d4 run mpi from the command line', () => {
   });
 
   it("d4 run mpi on this host: the ranks run Open MPI's ob1 layer, no yield inside MPI calls, and V8 without background threads beyond the cores", async () => {
-    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'settings', '-n', '3', '-i', '40', '--results', 'json']);
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'settings', '-n', '3', '--processes', '3', '-i', '40', '--results', 'json']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const seen = (JSON.parse(r.stdout) as { outputs: { Settings1: { output: Array<[number, string | null, string | null, string[]]> } } }).outputs.Settings1.output;
     expect(seen.map(([n]) => n).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    const flags = 3 > availableParallelism() ? ['--single-threaded'] : [];
+    const cores = availableParallelism();
+    const flags = 3 > cores ? ['--single-threaded'] : 3 === cores ? ['--no-concurrent-recompilation'] : [];
     expect(new Set(seen.map(([, ...rest]) => JSON.stringify(rest)))).toEqual(new Set([JSON.stringify(['ob1', '0', flags])]));
   });
 

@@ -32,9 +32,10 @@ describe('the command line that starts the ranks', () => {
     expect(args).toEqual(['-n', '6', '--oversubscribe', '--allow-run-as-root', '--bind-to', 'none', '--hostfile', 'hosts.txt', '-x', 'D4_X', '-x', 'PATH', '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.77.0.0/24', '/usr/bin/node', '/d4/dist/rank.js']);
   });
 
-  it('ranks beyond the cores run V8 without background threads, within the cores with them', () => {
+  it('ranks beyond the cores run V8 without background threads, as many as the cores without its compiler threads, fewer with both', () => {
     expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 6, 2)).toEqual(['/usr/bin/node', '--single-threaded', '/d4/dist/rank.js']);
-    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 2, 2)).toEqual(['/usr/bin/node', '/d4/dist/rank.js']);
+    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 2, 2)).toEqual(['/usr/bin/node', '--no-concurrent-recompilation', '/d4/dist/rank.js']);
+    expect(rankProgram('/usr/bin/node', '/d4/dist/rank.js', 2, 4)).toEqual(['/usr/bin/node', '/d4/dist/rank.js']);
   });
 
   it("the user's own --bind-to and --oversubscribe are not doubled", () => {

@@ -66,13 +66,13 @@ describe('the mpi mapping on MPICH', () => {
   }, 120_000);
 
   it('a PE that throws on a rank fails the run with its PE, item and rank, under MPICH too', async () => {
-    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'failing', '--args', '{"bad":4}', '-i', '30', '-n', '3'], { D4_MPI_ADDON: copy });
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'failing', '--args', '{"bad":4}', '-i', '30', '-n', '3', '--processes', '3'], { D4_MPI_ADDON: copy });
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
     expect(r.stderr.split('\n')[0]).toMatch(/^d4: PE FailOn2 failed while processing \{"input":4\}: item 4 is bad \(on rank 2, host \S+\) \(D4_PE_FAILED\)$/);
   }, 120_000);
 
   it('a killed rank is one line on stderr naming its pid and host (Hydra names no rank), exit code 1', async () => {
-    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'killing', '--args', '{"at":5}', '-i', '1000', '-n', '3'], { D4_MPI_ADDON: copy });
+    const r = await run(process.execPath, [d4Bin, 'run', 'mpi', fixtures, '-a', 'killing', '--args', '{"at":5}', '-i', '1000', '-n', '3', '--processes', '3'], { D4_MPI_ADDON: copy });
     expect(r.code).toBe(1);
     expect(r.stdout.trim()).toBe('');
     expect(r.stderr).toMatch(/^d4: a rank of 3 \(pid \d+, host \S+\) died: it exited on Killed \(signal 9\) before the run was over, so mpiexec ended every rank; the run's results are lost \(D4_MPI_RANK_DIED\)\n$/);

@@ -27,7 +27,7 @@ export interface LaunchSettings {
 const LOCAL_ONLY = /^(OMPI_|PMIX_|PMI_|OPAL_|PRTE_|HYDRA_|SLURM_|BASH_FUNC_)|^(_|PWD|OLDPWD|SHLVL|HOSTNAME|TERM)$/;
 
 /** mpiexec's options that place ranks on other hosts. */
-const HOST_FLAGS = ['--host', '-host', '-H', '--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile'];
+export const HOST_FLAGS = ['--host', '-host', '-H', '--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile'];
 
 /** Whether `--mpiexec-args` sets the MCA parameter `name` (`--mca name value`, `-mca`, `--gmca`). */
 function mcaGiven(extra: readonly string[], name: string): boolean {
@@ -82,10 +82,15 @@ export function launchCommand(settings: LaunchSettings): LaunchCommand {
  * pipeline_test -n 6 on 2 cores, 4 runs each in turns at load 9-20, with the other two
  * settings of this change (OMPI_MCA_pml above, mpi_yield_when_idle in world.ts): median
  * "ran" 2216 ms before, 1126 ms after; wall spent inside the ranks' MPI calls 6.0 s
- * before, 0.9 s after.
+ * before, 0.9 s after. With as many ranks as cores (d4's default on one host), the
+ * optimising compiler's threads alone are left out, as zmq_multi's workers do: they took
+ * 50-90 ms of CPU each, four a rank, from the ranks' own threads; pipeline_test -n 6 on
+ * 2 ranks, 3 runs each in turns (load 9-11): "ran" 507-833 ms without them, 813-952 ms
+ * with, 592-783 ms with --single-threaded.
  */
 export function rankProgram(node: string, entry: string, size: number, cores: number): string[] {
-  return size > cores ? [node, '--single-threaded', entry] : [node, entry];
+  if (size > cores) return [node, '--single-threaded', entry];
+  return size === cores ? [node, '--no-concurrent-recompilation', entry] : [node, entry];
 }
 
 /**

@@ -3,13 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { D4Error, OptionError, asLoadedWorkflow, intOption, minimumProcesses, requireWorkflowSource, resolveInputs, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
+import { D4Error, OptionError, requireWorkflowSource, type InputSpec, type RunOptions, type RunResult, type WorkflowInput } from '@d4/core';
 import { abortError } from '@d4/core/internal';
-import { boolOption, fromWireError, instancePlan, partitionPlan, prepareWorkerSource } from '@d4/runtime';
+import { fromWireError, prepareWorkerSource } from '@d4/runtime';
 import { launchCommand, rankProgram, type LaunchCommand } from './command.js';
 import { rankEntry, requireLauncher } from './find-program.js';
 import { MpiexecOutput } from './mpiexec-output.js';
 import { ptyNewlines } from './pty-lines.js';
+import { launchSize } from './ranks.js';
 import { PRELOAD_ENV, RELAY_ENV, RelayChannel, portableOptions, type RelayMessage } from './relay.js';
 
 const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
@@ -23,18 +24,6 @@ const ABORT_WAIT_MS = 3000;
  */
 const KILL_WAIT_MS = 3000;
 
-/** The run's size before any rank exists: -n, else what runFixedJob would choose. */
-export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): number {
-  const graph = asLoadedWorkflow(workflow).graph.flatten().validate();
-  const feeds = resolveInputs(graph, inputs);
-  const partitioned = boolOption(options, 'partitioned') || boolOption(options, 'simple');
-  const size = intOption(options, 'numProcesses', Math.max(availableParallelism(), partitioned ? 1 : minimumProcesses(graph)), 1);
-  // Refused here, before mpiexec starts: too few processes, a bad partitioning.
-  if (partitioned) partitionPlan(graph, size, feeds);
-  else instancePlan(graph, size, feeds);
-  return size;
-}
-
 /**
  * `d4 run mpi` outside mpiexec: starts mpiexec (or srun inside SLURM) with the rank entry,
  * gives rank 0 the job over a Unix socket, relays log lines and outputs to the caller's
@@ -43,7 +32,7 @@ export function launchSize(workflow: WorkflowInput, inputs: InputSpec, options: 
  */
 export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, options: RunOptions): Promise<RunResult> {
   const source = requireWorkflowSource(workflow, 'mpi');
-  const size = launchSize(workflow, inputs, options);
+  const { size, ranks } = launchSize(workflow, inputs, options);
   // Compiled here once (a cached copy when the CLI loaded it): rank 0 and the ranks then load JavaScript.
   const compiled = await prepareWorkerSource(source);
   const hostfile = options.hostfile === undefined ? undefined : resolve(String(options.hostfile));
@@ -63,8 +52,8 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     const launcher = process.env.SLURM_JOB_ID !== undefined && impl !== 'mpich' ? { path: 'srun', flavour: 'openmpi' as const } : requireLauncher(impl);
     flavour = launcher.flavour;
     command = launchCommand({
-      size,
-      program: rankProgram(process.execPath, rankEntry(), size, availableParallelism()),
+      size: ranks,
+      program: rankProgram(process.execPath, rankEntry(), ranks, availableParallelism()),
       mpiexec: launcher.path,
       flavour: launcher.flavour,
       hostfile,
@@ -99,7 +88,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
   const server = createServer((socket: Socket) => {
     const channel = new RelayChannel(socket, onMessage);
     socket.on('error', () => {});
-    channel.send({ type: 'job', source, compiled, inputs, options: portableOptions(options), streamOutputs: options.onOutput !== undefined, keepProgress: options.progress !== undefined });
+    channel.send({ type: 'job', source, compiled, inputs, options: { ...portableOptions(options), numProcesses: size }, streamOutputs: options.onOutput !== undefined, keepProgress: options.progress !== undefined });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 
@@ -142,7 +131,7 @@ export async function launchRun(workflow: WorkflowInput, inputs: InputSpec, opti
     const late = await Promise.race([outcome, Promise.resolve(undefined)]);
     if (late?.error) throw late.error;
     if (late?.result && end.code === 0) return late.result;
-    throw launchFailure(command.command, end, output, size);
+    throw launchFailure(command.command, end, output, ranks);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     process.removeListener('exit', killOnExit);

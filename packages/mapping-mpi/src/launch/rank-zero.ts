@@ -45,7 +45,8 @@ export async function driveForLauncher(world: World, exit: (code: number) => nev
   try {
     // The launcher compiled a TypeScript workflow already: plain JavaScript loads without tsx.
     const graph = await rebuildWorkflow(compiled);
-    const result = await driveFromRankZero(world, { graph, source }, inputs, options);
+    // The launcher sized the plan (-n) and the world (its ranks) already: units may share ranks.
+    const result = await driveFromRankZero(world, { graph, source }, inputs, options, true);
     clearInterval(relayProgress);
     if (progress) relay.send({ type: 'progress', calls: progress.calls });
     relay.send({ type: 'result', result });
