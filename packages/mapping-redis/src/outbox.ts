@@ -1,5 +1,5 @@
 import { encode, encodeBatch, CodecError, WorkerError, type GenericPE, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector, connectedPorts, portKey, routeWrite, writeRoutes, type CommitOutcome, type CommitTransport } from '@d4/runtime';
+import { OutputCollector, portKey, routeWrite, writeRoutes, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
@@ -94,11 +94,6 @@ export class Outbox implements CommitTransport<EntryAck> {
     dest.origins.push(origin);
     this.pending++;
   };
-
-  /** Connected output ports of a PE (their writes leave the engine). */
-  externalPorts(peIndex: number): Set<string> {
-    return connectedPorts(this.graph.peEdges(), this.graph.pes()[peIndex]);
-  }
 
   private dest(keyIndex: number, pe: number, target: string): Destination {
     const key = `${keyIndex}|${target}`;
