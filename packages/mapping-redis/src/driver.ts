@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { D4Error, WorkerError, asLoadedWorkflow, decode, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
-import { CloseWaves, DriverReports, DriverRoots, Membership, OutputCollector, RunControl, abortError, emptyStats, memberStats, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
+import { D4Error, WorkerError, asLoadedWorkflow, decode, requireWorkflowSource, resolveInputs, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { CloseWaves, DriverReports, DriverRoots, Membership, OutputCollector, RunControl, abortError, emptyStats, memberStats, minimumPlacement, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
 import { Autoscaler } from './autoscaling.js';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection, redisFailure } from './connect.js';
 import { readDriverStream } from './driver-stream.js';
@@ -14,7 +14,7 @@ import type { JobMeta } from './meta.js';
 import { takeoverNotices, type TakeoverReport } from './notices.js';
 import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { makePlan, type Plan, type RedisMappingName } from './plan.js';
+import { PLACEMENT, makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
 import type { WorkerFailure, WorkerReport } from './worker-config.js';
 import { WorkerDeaths } from './worker-deaths.js';
@@ -58,7 +58,7 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
   const feeds = resolveInputs(graph, inputs);
   // Without -n, a graph gets at least the processes it needs (fixed: one per PE or its
   // numprocesses; hybrid: one per pinned instance), else one worker per core.
-  const parsed = parseOptions(options, Math.max(2, availableParallelism(), minimumFor(mapping, graph)));
+  const parsed = parseOptions(options, Math.max(2, availableParallelism(), minimumPlacement(graph, PLACEMENT[mapping])));
   if (mapping === 'dyn_redis' || mapping === 'dyn_auto_redis') refuseStatefulPEs(graph, mapping, ['redis', 'hybrid_redis', 'multi']);
   const plan = makePlan(graph, mapping, parsed.numProcesses);
   const chosenJob = jobIdOption(options);
@@ -318,12 +318,4 @@ class Driver implements JobContext {
       },
     };
   }
-}
-
-/** The smallest -n that runs the graph on the mapping. */
-function minimumFor(mapping: RedisMappingName, graph: WorkflowGraph): number {
-  if (mapping === 'redis') return minimumProcesses(graph);
-  if (mapping !== 'hybrid_redis') return 1;
-  const fed = new Set(graph.peEdges().map((e) => e.to));
-  return graph.pes().reduce((n, pe) => n + (fed.has(pe) && statefulReason(pe) ? Math.max(1, pe.numprocesses) : 0), 0);
 }

@@ -5,4 +5,4 @@
  */
 export { CloseWaves, type CloseWaveLink } from './close-waves.js';
 export { DriverRoots, type DriverRootsSetup, type RootOutbox } from './driver-roots.js';
-export { memberStats, type MemberReport } from './member-reports.js';
+export { memberReport, memberStats, type MemberReport } from './member-reports.js';

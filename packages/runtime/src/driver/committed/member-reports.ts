@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { PEStats } from '@d4/core';
 import type { BatchFigures } from '../../worker/committed/committed-batches.js';
 
@@ -38,3 +39,8 @@ export function memberStats(reports: readonly MemberReport[], dead: readonly str
   };
 }
 
+/** A worker's final report: who it is, its PEs' figures and its batches', and its process's CPU time so far. */
+export function memberReport(member: { consumer: string; rank: number; startupMs: number }, pes: Record<string, PEStats>, figures: BatchFigures): MemberReport {
+  const cpu = process.cpuUsage();
+  return { ...member, host: hostname(), pid: process.pid, ...figures, pes, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+}
