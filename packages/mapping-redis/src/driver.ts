@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { D4Error, WorkerError, asLoadedWorkflow, decode, requireWorkflowSource, resolveInputs, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
-import { CloseWaves, DriverReports, DriverRoots, Membership, OutputCollector, RunControl, abortError, emptyStats, memberStats, minimumPlacement, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
+import { CloseWaves, DriverReports, DriverRoots, Membership, OutputCollector, RunControl, abortError, emptyStats, memberStats, minimumPlacement, pause, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
 import { Autoscaler } from './autoscaling.js';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection, redisFailure } from './connect.js';
 import { readDriverStream } from './driver-stream.js';
-import { broadcast, sleep, type JobContext } from './job-context.js';
+import { broadcast, type JobContext } from './job-context.js';
 import { createJob, deleteJob, driverAliveMs, renewExpiry } from './job-store.js';
 import { jobKeys, type JobKeys } from './keys.js';
 import { LocalWorkers } from './local-workers.js';
@@ -276,7 +276,7 @@ class Driver implements JobContext {
     const result = await this.outbox.commit();
     if (!result) throw new WorkerError(`job ${this.keys.job} lost its keys on the Redis server mid-run (deleted by someone else, or the server restarted without persistence)`, 'D4_REDIS_JOB_LOST');
     if (result.inFlight <= MAX_IN_FLIGHT) return;
-    while (!this.stopped() && Number(await this.redis.hget(this.keys.counters, 'all')) > MAX_IN_FLIGHT / 2) await sleep(5);
+    while (!this.stopped() && Number(await this.redis.hget(this.keys.counters, 'all')) > MAX_IN_FLIGHT / 2) await pause(5);
   }
 
   /** Tells the workers why the run failed, deletes the job's keys, ends the local processes. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { WorkflowSource } from '@d4/core';
-import { LocalProcesses, type LocalProcess } from '@d4/runtime';
-import { sleep, type JobContext } from './job-context.js';
+import { LocalProcesses, pause, type LocalProcess } from '@d4/runtime';
+import type { JobContext } from './job-context.js';
 import { BOOT_LEASE_MS, localName } from './job-store.js';
 import type { LocalProcessConfig, LocalWorker } from './worker-config.js';
 
@@ -47,7 +47,7 @@ export class LocalWorkers extends LocalProcesses<LocalWorker> {
     while (!this.registered && !this.ctx.stopped() && performance.now() < until) {
       const joined = new Set(await redis.smembers(keys.workers));
       this.registered = this.processes.every((l) => !l.alive || l.workers.every((c) => joined.has(c.consumer) || members.isDead(c.consumer)));
-      if (!this.registered) await sleep(10);
+      if (!this.registered) await pause(10);
     }
   }
 }
