@@ -173,7 +173,7 @@ class Driver implements JobContext {
 
   private async body(feeds: RootFeed[], localSource: WorkflowSource): Promise<RunResult> {
     await createJob(this.redis, this.keys, this.meta, this.plan, this.parsed);
-    this.locals.start(localSource);
+    await this.locals.start(localSource);
     this.announce();
     void readDriverStream(this, (field, value) => this.event(field, value));
     this.startTimers();

@@ -24,10 +24,10 @@ export class LocalWorkers extends LocalProcesses<LocalWorker> {
     super({ entry: workerEntry(), envName: 'D4_REDIS_WORKER', stopped: () => ctx.stopped(), fail: (error) => ctx.fail(error), onExit });
   }
 
-  start(localSource: WorkflowSource): void {
+  start(localSource: WorkflowSource): Promise<void> {
     const { plan, parsed, keys, options } = this.ctx;
     const workers = plan.localUnits.map((units, i): LocalWorker => ({ consumer: localName(i), rank: i, units }));
-    this.spawn(workers, parsed.processes, (own): LocalProcessConfig => ({ redisUrl: parsed.redisUrl, job: keys.job, verbose: options.verbose === true, workers: own, localSource }));
+    return this.spawn(workers, parsed.processes, (own): LocalProcessConfig => ({ redisUrl: parsed.redisUrl, job: keys.job, verbose: options.verbose === true, workers: own, localSource }));
   }
 
   /** The local workers with their process ids (for onJob). */

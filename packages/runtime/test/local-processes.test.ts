@@ -32,7 +32,7 @@ describe('LocalProcesses: the worker processes a driver starts on its host', () 
       onExit: (local: LocalProcess<string>, code, signal) => exits.push({ workers: local.workers, code, signal }),
     });
     // Process 0 exits with 7 by itself; process 1 hangs until stop() kills it.
-    locals.spawn(['w0', 'w1', 'w2'], 2, (own) => ({ workers: own, file: join(dir, `${own[0]}.json`), code: own[0] === 'w0' ? 7 : 'hang' }));
+    await locals.spawn(['w0', 'w1', 'w2'], 2, (own) => ({ workers: own, file: join(dir, `${own[0]}.json`), code: own[0] === 'w0' ? 7 : 'hang' }));
     expect(locals.processes.map((p) => p.workers)).toEqual([['w0', 'w2'], ['w1']]);
     await until(() => existsSync(join(dir, 'w0.json')) && existsSync(join(dir, 'w1.json')) && exits.length === 1);
     expect(JSON.parse(readFileSync(join(dir, 'w0.json'), 'utf8'))).toEqual(['w0', 'w2']);

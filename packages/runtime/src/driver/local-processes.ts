@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { WorkerError } from '@d4/core';
 
 /** A child process that hosts some of a run's local workers. */
@@ -33,7 +33,12 @@ export class LocalProcesses<W> {
   constructor(private readonly setup: LocalProcessesSetup<W>) {}
 
   /** Starts min(workers, processes) children; `config` is what one child's workers are told. */
-  spawn(workers: readonly W[], processes: number, config: (workers: W[]) => unknown): void {
+  async spawn(workers: readonly W[], processes: number, config: (workers: W[]) => unknown): Promise<void> {
+    // Loaded here, not at the top: this module is in the runtime's main entry, which every
+    // worker process of a transport loads too (Redis's), and workers never spawn.
+    const { spawn } = await import('node:child_process');
+    // The run may have stopped meanwhile, and its stop() found nothing to end.
+    if (this.setup.stopped()) return;
     const { entry, envName } = this.setup;
     const count = Math.min(workers.length, processes);
     for (let p = 0; p < count; p++) {
