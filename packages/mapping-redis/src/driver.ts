@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { D4Error, WorkerError, asLoadedWorkflow, decode, minimumProcesses, statefulReason, requireWorkflowSource, resolveInputs, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
-import { DriverReports, Membership, OutputCollector, RunControl, abortError, emptyStats, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
+import { D4Error, WorkerError, asLoadedWorkflow, decode, requireWorkflowSource, resolveInputs, type InputSpec, type RootFeed, type RunOptions, type RunResult, type WorkflowGraph, type WorkflowInput, type WorkflowSource } from '@d4/core';
+import { CloseWaves, DriverReports, DriverRoots, Membership, OutputCollector, RunControl, abortError, emptyStats, memberStats, minimumPlacement, pause, prepareWorkerSource, refuseStatefulPEs } from '@d4/runtime';
 import { Autoscaler } from './autoscaling.js';
 import { NO_ANSWER_MS, checkServer, connectRedis, extraConnection, redisFailure } from './connect.js';
 import { readDriverStream } from './driver-stream.js';
-import type { JobContext } from './job-context.js';
+import { broadcast, type JobContext } from './job-context.js';
 import { createJob, deleteJob, driverAliveMs, renewExpiry } from './job-store.js';
 import { jobKeys, type JobKeys } from './keys.js';
 import { LocalWorkers } from './local-workers.js';
@@ -14,12 +14,13 @@ import type { JobMeta } from './meta.js';
 import { takeoverNotices, type TakeoverReport } from './notices.js';
 import { jobIdOption, parseOptions, redactUrl, type ParsedOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { makePlan, type Plan, type RedisMappingName } from './plan.js';
-import { Roots } from './roots.js';
+import { PLACEMENT, makePlan, type Plan, type RedisMappingName } from './plan.js';
 import { defineScripts, type Scripts } from './scripts.js';
-import { Termination } from './termination.js';
 import type { WorkerFailure, WorkerReport } from './worker-config.js';
 import { WorkerDeaths } from './worker-deaths.js';
+
+/** Stream entries a driver lets wait in Redis before its sources pause (back-pressure). */
+const MAX_IN_FLIGHT = 2000;
 
 /** What `onJob` receives once the job exists: enough to join it or to watch it. */
 export interface JobInfo {
@@ -57,7 +58,7 @@ export async function runJob(mapping: RedisMappingName, workflow: WorkflowInput,
   const feeds = resolveInputs(graph, inputs);
   // Without -n, a graph gets at least the processes it needs (fixed: one per PE or its
   // numprocesses; hybrid: one per pinned instance), else one worker per core.
-  const parsed = parseOptions(options, Math.max(2, availableParallelism(), minimumFor(mapping, graph)));
+  const parsed = parseOptions(options, Math.max(2, availableParallelism(), minimumPlacement(graph, PLACEMENT[mapping])));
   if (mapping === 'dyn_redis' || mapping === 'dyn_auto_redis') refuseStatefulPEs(graph, mapping, ['redis', 'hybrid_redis', 'multi']);
   const plan = makePlan(graph, mapping, parsed.numProcesses);
   const chosenJob = jobIdOption(options);
@@ -107,8 +108,8 @@ class Driver implements JobContext {
   private readonly reports: DriverReports;
   private readonly workerReports = new Map<string, WorkerReport>();
   private readonly locals: LocalWorkers;
-  private readonly roots: Roots;
-  private readonly termination: Termination;
+  private readonly roots: DriverRoots;
+  private readonly termination: CloseWaves;
   private readonly deaths: WorkerDeaths;
   private readonly timers: NodeJS.Timeout[] = [];
   private autoscaler: Autoscaler | undefined;
@@ -132,10 +133,17 @@ class Driver implements JobContext {
     this.outbox = new Outbox(graph, plan, keys, this.scripts, parsed.tuning.batchSize);
     this.collector = new OutputCollector(options);
     this.reports = new DriverReports(this.collector, [], options);
-    this.termination = new Termination(this, () => this.locals.allRegistered());
+    this.termination = new CloseWaves(plan, this.members, {
+      // The commit script puts a 'z' event on the driver's stream when a watched PE's counter reaches zero.
+      watch: (pe) => this.scripts.watch([keys.counters], [pe]),
+      broadcast: (command, value) => broadcast(this, command, value),
+      localsJoined: () => this.locals.allRegistered(),
+      fail: (error) => this.fail(error),
+    });
     this.deaths = new WorkerDeaths(this, () => this.termination.stopping, () => this.termination.allDone);
     this.locals = new LocalWorkers(this, (local, code, signal) => this.deaths.localExit(local, code, signal));
-    this.roots = new Roots(this, this.outbox, this.collector);
+    const flushAt = parsed.tuning.batchSize * 4;
+    this.roots = new DriverRoots({ graph, outbox: this.outbox, collector: this.collector, options, flushAt, flush: () => this.flushRoots(), stopped: () => this.stopped() });
   }
 
   stopped(): boolean {
@@ -165,7 +173,7 @@ class Driver implements JobContext {
 
   private async body(feeds: RootFeed[], localSource: WorkflowSource): Promise<RunResult> {
     await createJob(this.redis, this.keys, this.meta, this.plan, this.parsed);
-    this.locals.spawn(localSource);
+    await this.locals.start(localSource);
     this.announce();
     void readDriverStream(this, (field, value) => this.event(field, value));
     this.startTimers();
@@ -263,6 +271,14 @@ class Driver implements JobContext {
     }
   }
 
+  /** Commits what the roots wrote; while more than MAX_IN_FLIGHT entries wait in Redis, lets the workers catch up instead of filling the server's memory. */
+  private async flushRoots(): Promise<void> {
+    const result = await this.outbox.commit();
+    if (!result) throw new WorkerError(`job ${this.keys.job} lost its keys on the Redis server mid-run (deleted by someone else, or the server restarted without persistence)`, 'D4_REDIS_JOB_LOST');
+    if (result.inFlight <= MAX_IN_FLIGHT) return;
+    while (!this.stopped() && Number(await this.redis.hget(this.keys.counters, 'all')) > MAX_IN_FLIGHT / 2) await pause(5);
+  }
+
   /** Tells the workers why the run failed, deletes the job's keys, ends the local processes. */
   private async cleanup(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
@@ -278,15 +294,15 @@ class Driver implements JobContext {
     const pes = this.reports.stats;
     Object.assign(pes, emptyStats(this.graph.pes()));
     this.roots.mergeStatsInto(pes);
-    const workers = [...this.workerReports.values()].sort((a, b) => a.rank - b.rank);
-    for (const report of workers) this.reports.final(report.pes, undefined, undefined);
+    const reports = [...this.workerReports.values()].sort((a, b) => a.rank - b.rank);
+    for (const report of reports) this.reports.final(report.pes, undefined, undefined);
+    const workers = memberStats(reports, this.members.dead);
     this.reports.settleProgress();
     const end = performance.now();
-    const dead = this.members.dead;
     if (this.options.verbose) {
-      const redelivered = workers.reduce((n, w) => n + w.redelivered, 0);
-      const each = workers.map((w) => `${w.consumer}@${w.host}: ${w.items} items`).join(', ');
-      process.stderr.write(`d4 ${this.plan.mapping}: job ${this.keys.job} done; ${workers.length} worker${workers.length === 1 ? '' : 's'} (${each})${redelivered ? `, ${redelivered} items redelivered` : ''}${dead.length ? `, dead: ${dead.join(', ')}` : ''}\n`);
+      const each = workers.workers.map((w) => `${w.consumer}@${w.host}: ${w.items} items`).join(', ');
+      const dead = workers.deadWorkers;
+      process.stderr.write(`d4 ${this.plan.mapping}: job ${this.keys.job} done; ${workers.workers.length} worker${workers.workers.length === 1 ? '' : 's'} (${each})${workers.redelivered ? `, ${workers.redelivered} items redelivered` : ''}${dead.length ? `, dead: ${dead.join(', ')}` : ''}\n`);
     }
     return {
       outputs: this.collector.outputs,
@@ -296,33 +312,10 @@ class Driver implements JobContext {
         elapsedMs: end - this.started,
         pes,
         job: this.keys.job,
-        workers: workers.map(({ consumer, rank, host, pid, items, entries, redelivered, duplicates, startupMs, cpuMs, pes: byPE }) => ({
-          consumer,
-          rank,
-          host,
-          pid,
-          items,
-          entries,
-          redelivered,
-          duplicates,
-          startupMs,
-          cpuMs,
-          calls: Object.fromEntries(Object.entries(byPE).map(([id, s]) => [id, s.calls])),
-        })),
-        redelivered: workers.reduce((n, w) => n + w.redelivered, 0),
-        duplicates: workers.reduce((n, w) => n + w.duplicates, 0),
-        deadWorkers: dead,
+        ...workers,
         tailMs: this.lastDataAt ? end - this.lastDataAt : 0,
         ...(this.autoscaler ? { activeWorkers: this.autoscaler.record.samples, activeChanges: this.autoscaler.record.changes } : {}),
       },
     };
   }
-}
-
-/** The smallest -n that runs the graph on the mapping. */
-function minimumFor(mapping: RedisMappingName, graph: WorkflowGraph): number {
-  if (mapping === 'redis') return minimumProcesses(graph);
-  if (mapping !== 'hybrid_redis') return 1;
-  const fed = new Set(graph.peEdges().map((e) => e.to));
-  return graph.pes().reduce((n, pe) => n + (fed.has(pe) && statefulReason(pe) ? Math.max(1, pe.numprocesses) : 0), 0);
 }

@@ -25,11 +25,6 @@ export interface JobContext {
   fail(error: unknown): void;
 }
 
-/** A pause that does not keep the process alive on its own. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 /** Sends one control message to every registered worker; returns the names of those it reached. */
 export async function broadcast(ctx: JobContext, field: string, value: string): Promise<string[]> {
   const members = await ctx.scripts.broadcast([ctx.keys.meta, ctx.keys.workers], [ctx.keys.prefix + 'c:', field, value]);

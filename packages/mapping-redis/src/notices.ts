@@ -52,10 +52,3 @@ export function takeoverNotices(mapping: string, report: TakeoverReport): string
   }
   return out;
 }
-
-/** Why a local worker process ended, from its exit status. */
-export function exitReason(code: number | null, signal: NodeJS.Signals | null, lostRedisCode: number): string {
-  if (signal) return `died (${signal})`;
-  if (code === lostRedisCode) return 'lost its connection to Redis and stopped';
-  return `died (exit code ${code})`;
-}

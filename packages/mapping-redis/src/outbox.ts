@@ -1,5 +1,5 @@
-import { encode, encodeBatch, CodecError, WorkerError, type GenericPE, type ValueOrigin, type WorkflowGraph } from '@d4/core';
-import { OutputCollector, connectedPorts, portKey, routeWrite, writeRoutes, type CommitOutcome, type CommitTransport } from '@d4/runtime';
+import { encode, WorkerError, type GenericPE, type ValueOrigin, type WorkflowGraph } from '@d4/core';
+import { ResultGroups, cappedBatches, routeWrite, writeRoutes, type CommitOutcome, type CommitTransport } from '@d4/runtime';
 import { GROUP, type JobKeys } from './keys.js';
 import type { Plan } from './plan.js';
 import type { Scripts } from './scripts.js';
@@ -26,25 +26,6 @@ export interface EntryAck {
   readonly id: string;
 }
 
-/** Results gathered for the driver instead of kept (workers have no result to return). */
-export class ResultBuffer extends OutputCollector {
-  groups = new Map<string, [string, string, unknown[]]>();
-  size = 0;
-  /** The group of the previous value: a sink writes many values in a row. */
-  private last: [string, string, unknown[]] | undefined;
-  override add(peId: string, port: string, value: unknown): void {
-    let group = this.last;
-    if (!group || group[0] !== peId || group[1] !== port || this.size === 0) {
-      const key = portKey(peId, port);
-      group = this.groups.get(key);
-      if (!group) this.groups.set(key, (group = [peId, port, []]));
-      this.last = group;
-    }
-    group[2].push(value);
-    this.size++;
-  }
-}
-
 /**
  * Where every write goes, and the batch of everything a worker (or the driver's roots)
  * wrote since the last commit. One commit is one Lua call: outputs, results, logs and
@@ -54,7 +35,7 @@ export class ResultBuffer extends OutputCollector {
 export class Outbox implements CommitTransport<EntryAck> {
   /** KEYS of the commit script: meta, counters, driver, fence, shared, unit 0, unit 1, … */
   readonly keys: string[];
-  readonly results = new ResultBuffer();
+  readonly results = new ResultGroups();
   logs: [string, number, string][] = [];
   private readonly dests: Destination[] = [];
   private readonly destIndex = new Map<string, Destination>();
@@ -95,11 +76,6 @@ export class Outbox implements CommitTransport<EntryAck> {
     this.pending++;
   };
 
-  /** Connected output ports of a PE (their writes leave the engine). */
-  externalPorts(peIndex: number): Set<string> {
-    return connectedPorts(this.graph.peEdges(), this.graph.pes()[peIndex]);
-  }
-
   private dest(keyIndex: number, pe: number, target: string): Destination {
     const key = `${keyIndex}|${target}`;
     let dest = this.destIndex.get(key);
@@ -128,7 +104,7 @@ export class Outbox implements CommitTransport<EntryAck> {
       if (values.length === 0) continue;
       for (let start = 0; start < values.length; start += this.batchSize) {
         const end = Math.min(values.length, start + this.batchSize);
-        for (const payload of encodeEntries(values, dest.origins, start, end)) {
+        for (const payload of cappedBatches(values, dest.origins, start, end, MAX_ENTRY_BYTES)) {
           args.push(dest.keyIndex, dest.pe, dest.target, payload);
           nOut++;
         }
@@ -139,11 +115,7 @@ export class Outbox implements CommitTransport<EntryAck> {
     args[outIndex] = nOut;
     this.pending = 0;
     const fields: [string, string | Uint8Array][] = [];
-    if (this.results.size > 0) {
-      for (const payload of encodeResults([...this.results.groups.values()])) fields.push(['r', payload]);
-      this.results.groups.clear();
-      this.results.size = 0;
-    }
+    if (this.results.size > 0) for (const payload of this.results.take(MAX_ENTRY_BYTES)) fields.push(['r', payload]);
     if (this.logs.length > 0) {
       fields.push(['l', encode(this.logs)]);
       this.logs = [];
@@ -177,42 +149,8 @@ function ackGroups(acks: readonly EntryAck[]): { keyIndex: number; pe: number; i
   return [...groups.values()];
 }
 
-/** Results as driver-stream payloads of `[[peId, port, values]…]`, none above MAX_ENTRY_BYTES. */
-function encodeResults(groups: [string, string, unknown[]][]): Buffer[] {
-  let whole: Buffer;
-  try {
-    whole = encode(groups);
-  } catch (error) {
-    if (!(error instanceof CodecError)) throw error;
-    for (const [peId, port, values] of groups) encodeBatch(values, () => ({ peId, port }));
-    throw error;
-  }
-  if (whole.length <= MAX_ENTRY_BYTES) return [whole];
-  const out: Buffer[] = [];
-  const split = (peId: string, port: string, values: unknown[]): void => {
-    const payload = encode([[peId, port, values]]);
-    if (payload.length <= MAX_ENTRY_BYTES || values.length === 1) out.push(payload);
-    else {
-      const middle = values.length >> 1;
-      split(peId, port, values.slice(0, middle));
-      split(peId, port, values.slice(middle));
-    }
-  };
-  for (const [peId, port, values] of groups) split(peId, port, values);
-  return out;
-}
-
 /** Above this size an entry is split in two (large values: keep entries and replies moderate). */
 const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
-
-/** values[start, end) as one entry, or several when it would be larger than MAX_ENTRY_BYTES. */
-function encodeEntries(values: unknown[], origins: ValueOrigin[], start: number, end: number): Buffer[] {
-  const chunk = start === 0 && end === values.length ? values : values.slice(start, end);
-  const payload = encodeBatch(chunk, (i) => origins[start + i]);
-  if (payload.length <= MAX_ENTRY_BYTES || end - start === 1) return [payload];
-  const middle = start + ((end - start) >> 1);
-  return [...encodeEntries(values, origins, start, middle), ...encodeEntries(values, origins, middle, end)];
-}
 
 /** A worker silent for longer than its heartbeat expiry was taken for dead (see COMMIT). */
 export function presumedDead(): WorkerError {

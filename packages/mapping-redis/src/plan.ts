@@ -3,7 +3,7 @@ import { placementPlan, type PlacementKind, type PlacementPlan } from '@d4/runti
 
 export type RedisMappingName = 'redis' | 'dyn_redis' | 'dyn_auto_redis' | 'hybrid_redis';
 
-const KIND: Record<RedisMappingName, PlacementKind> = { redis: 'fixed', dyn_redis: 'dynamic', dyn_auto_redis: 'dynamic', hybrid_redis: 'hybrid' };
+export const PLACEMENT: Record<RedisMappingName, PlacementKind> = { redis: 'fixed', dyn_redis: 'dynamic', dyn_auto_redis: 'dynamic', hybrid_redis: 'hybrid' };
 
 /**
  * The runtime's placement plan (roots in the driver, pinned instances as "units" with their
@@ -19,7 +19,7 @@ export interface Plan extends PlacementPlan {
 }
 
 export function makePlan(graph: WorkflowGraph, mapping: RedisMappingName, numProcesses: number): Plan {
-  const placement = placementPlan(graph, KIND[mapping], numProcesses, mapping);
+  const placement = placementPlan(graph, PLACEMENT[mapping], numProcesses, mapping);
   const hasWork = placement.pes.some((p) => p.mode !== 'root');
   const localWorkers = !hasWork ? 0 : mapping === 'redis' ? placement.units.length : numProcesses;
   const localUnits: number[][] = Array.from({ length: localWorkers }, () => []);

@@ -1,5 +1,5 @@
-import type { LogFn, PEStats, WorkflowSource } from '@d4/core';
-import type { WireError } from '@d4/runtime';
+import type { LogFn, WorkflowSource } from '@d4/core';
+import type { MemberReport, WireError } from '@d4/runtime';
 
 /** What a worker is told, and what it tells: the configuration and report of runWorker(). */
 
@@ -42,26 +42,8 @@ export interface LocalProcessConfig {
   localSource?: WorkflowSource;
 }
 
-/** What a worker reports to the driver when the job stops. */
-export interface WorkerReport {
-  consumer: string;
-  rank: number;
-  host: string;
-  pid: number;
-  /** Items processed (every input value of every process() call). */
-  items: number;
-  /** Stream entries processed. */
-  entries: number;
-  /** Items taken over from a dead worker (XAUTOCLAIM, or a unit taken over). */
-  redelivered: number;
-  /** Items whose outputs were written twice (their entry was acknowledged by another worker first). */
-  duplicates: number;
-  pes: Record<string, PEStats>;
-  /** ms from the worker's process start to joining the job (module loading, connecting). */
-  startupMs: number;
-  /** CPU time of the worker's process (user + system), in ms. */
-  cpuMs: number;
-}
+/** What a worker reports to the driver when the job stops (the runtime's MemberReport). */
+export type WorkerReport = MemberReport;
 
 /** What a failing worker tells the driver (the driver stream's 'x' entry): the runtime's wire format. */
 export interface WorkerFailure {

@@ -1,7 +1,8 @@
 import { WorkerError } from '@d4/core';
+import { exitReason } from '@d4/runtime';
 import type { JobContext } from './job-context.js';
-import type { LocalProcess, LocalWorkers } from './local-workers.js';
-import { EXIT_REDIS_LOST, deathNotice, exitReason, pendingEntries } from './notices.js';
+import type { LocalWorkers, RedisLocalProcess } from './local-workers.js';
+import { EXIT_REDIS_LOST, deathNotice, pendingEntries } from './notices.js';
 
 /**
  * How the driver learns that workers joined and died, and says so: a local process that
@@ -19,13 +20,13 @@ export class WorkerDeaths {
   ) {}
 
   /** A local worker process ended while the run goes on. */
-  localExit(local: LocalProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  localExit(local: RedisLocalProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const { ctx } = this;
     for (const { consumer, units } of local.workers) {
       // A worker that reported its stats has simply finished.
       if (code === 0 && (ctx.members.hasLeft(consumer) || this.stopping())) continue;
       if (!ctx.stopped() && !ctx.members.isDead(consumer)) {
-        const notice = () => this.notice({ consumer, pid: local.child.pid, units }, exitReason(code, signal, EXIT_REDIS_LOST));
+        const notice = () => this.notice({ consumer, pid: local.child.pid, units }, exitReason(code, signal, EXIT_REDIS_LOST, 'Redis'));
         // A worker that lost Redis: when the driver has lost it too, the driver says so once
         // (D4_REDIS_LOST); only a worker cut off alone is worth a notice of its own. A second
         // later, a server that was shutting down no longer answers the driver either.

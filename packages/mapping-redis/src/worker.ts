@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { D4Error, WorkerError, encode, peExitError, rebuildWorkflow, type PECall, type LogFn, type WorkflowGraph } from '@d4/core';
-import { CommittedBatches, LazyInstances, abortError, checkSameGraph, mergeStats, ownPEs, runCommittedLoop, type BatchSource, type CommitReports, type InputEntry } from '@d4/runtime';
+import { CommittedBatches, LazyInstances, abortError, checkSameGraph, memberReport, ownPEs, runCommittedLoop, type BatchSource, type CommitReports, type InputEntry } from '@d4/runtime';
 import { connectRedis, isConnectionError, lostError } from './connect.js';
 import { inputEntries, type DataEntry, type StreamReply } from './entries.js';
 import { Liveness, type Member } from './liveness.js';
@@ -89,7 +89,8 @@ class Worker implements ReclaimingWorker, BatchSource<EntryAck> {
   private member?: Member;
   /** Calls per PE index, counted here and sent by the heartbeat thread (when the driver shows progress). */
   private readonly calls?: Int32Array;
-  private readonly report: WorkerReport;
+  /** ms from the process's start to joining the job. */
+  private startupMs = 0;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -127,7 +128,6 @@ class Worker implements ReclaimingWorker, BatchSource<EntryAck> {
       gone: () => jobGone(this.config.job),
     });
     this.reclaimer = new Reclaimer(this);
-    this.report = { consumer: this.consumer, rank: -1, host: hostname(), pid: process.pid, items: 0, entries: 0, redelivered: 0, duplicates: 0, pes: {}, startupMs: 0, cpuMs: 0 };
     this.failedPromise = new Promise<never>((_, reject) => {
       this.failed = reject;
     });
@@ -138,8 +138,8 @@ class Worker implements ReclaimingWorker, BatchSource<EntryAck> {
     Worker.all.add(this);
     const rank = await this.join();
     if (rank < 0) throw jobGone(this.config.job);
-    this.rank = this.report.rank = rank;
-    this.report.startupMs = Math.round(performance.now());
+    this.rank = rank;
+    this.startupMs = Math.round(performance.now());
     if (this.meta.mapping === 'dyn_auto_redis') {
       // Ranks at or above the driver's active count wait until the driver grows the pool.
       const active = await this.redis.hget(this.keys.counters, 'active');
@@ -165,14 +165,11 @@ class Worker implements ReclaimingWorker, BatchSource<EntryAck> {
       await this.commit([]);
       await runCommittedLoop(this, this.batches);
       if (this.failure) throw this.failure;
-      mergeStats(this.report.pes, this.instances.stats());
-      Object.assign(this.report, this.batches.figures);
       // Every call counted is on the driver's stream before this worker's report.
       await this.member?.flush();
-      const cpu = process.cpuUsage();
-      this.report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-      await this.commit([], [['s', encode(this.report)]]);
-      return this.report;
+      const report = memberReport({ consumer: this.consumer, rank: this.rank, startupMs: this.startupMs }, this.instances.stats(), this.batches.figures);
+      await this.commit([], [['s', encode(report)]]);
+      return report;
     } catch (error) {
       // A Redis error reply fails the run at once too: a worker that cannot commit cannot go on.
       if (error instanceof D4Error && QUIET.includes(error.code)) throw error;

@@ -28,3 +28,5 @@ export { runPoolWorker, type PoolTransport, type PoolWorkerJob } from './worker/
 export { CallCounters, PROGRESS_READ_MS, type CounterSlots } from './driver/call-counters.js';
 export { HeapGuard } from './worker/heap-guard.js';
 export * from './worker/committed/index.js';
+export * from './driver/committed/index.js';
+export { LocalProcesses, exitReason, pause, type LocalProcess, type LocalProcessesSetup } from './driver/local-processes.js';

@@ -9,5 +9,5 @@
  */
 export { instancePlan, partitionPlan, placeUnits, minimumWorkers, describeUnit, type MultiPlan, type UnitPlan } from './fixed.js';
 export { dynamicPlan, type DynamicPlan } from './dynamic.js';
-export { placementPlan, type PlacementKind, type PlacementPlan, type PlanPE, type PlanUnit, type PEMode } from './placement.js';
+export { placementPlan, minimumPlacement, type PlacementKind, type PlacementPlan, type PlanPE, type PlanUnit, type PEMode } from './placement.js';
 export { portTables, type PortTarget } from './port-tables.js';

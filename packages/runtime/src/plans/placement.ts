@@ -1,4 +1,4 @@
-import { ProcessAssignmentError, assignProcesses, statefulReason, type WorkflowGraph } from '@d4/core';
+import { ProcessAssignmentError, assignProcesses, minimumProcesses, statefulReason, type WorkflowGraph } from '@d4/core';
 
 /** Which kind of distribution places the PEs: dispel4py's fixed, dynamic, or d4's hybrid. */
 export type PlacementKind = 'fixed' | 'dynamic' | 'hybrid';
@@ -82,4 +82,12 @@ export function placementPlan(graph: WorkflowGraph, kind: PlacementKind, numProc
     }
   }
   return { kind, numProcesses, pes: planPEs, units };
+}
+
+/** The smallest -n that places the graph: fixed, what dispel4py's assignment needs; hybrid, one per pinned instance; dynamic, one. */
+export function minimumPlacement(graph: WorkflowGraph, kind: PlacementKind): number {
+  if (kind === 'fixed') return minimumProcesses(graph);
+  if (kind === 'dynamic') return 1;
+  const fed = new Set(graph.peEdges().map((e) => e.to));
+  return graph.pes().reduce((n, pe) => n + (fed.has(pe) && statefulReason(pe) ? Math.max(1, pe.numprocesses) : 0), 0);
 }

@@ -6,3 +6,4 @@
 export { LazyInstances, ownPEs, type InstanceSetup, type PEInstance } from './instances.js';
 export { CommittedBatches, runCommittedLoop, type BatchFigures, type BatchSource, type CommitPointOptions, type CommitReports, type InputEntry } from './committed-batches.js';
 export { connectedPorts, routeWrite, writeRoutes, type EdgeDestination, type WriteRoute } from './write-routes.js';
+export { ResultGroups, cappedBatches } from './result-groups.js';
