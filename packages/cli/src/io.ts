@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /** Where the CLI writes. The real streams in `d4`, string buffers in tests. */
 export interface CliStream {
   write(chunk: string): unknown;
@@ -47,4 +49,46 @@ export function cliContext(options: RunCliOptions = {}): CliContext {
     progressDelayMs: options.progressDelayMs ?? 1000,
     progressIntervalMs: options.progressIntervalMs ?? 250,
   };
+}
+
+/**
+ * process.stdout or process.stderr, made on the first write. Node builds those stream
+ * objects (and loads its stream modules for them) the first time either is read, and a
+ * warm `d4 run … --results none` writes nothing: that was ~4 % of its CPU. `isTTY` asks the
+ * descriptor itself. `onCreate` sees the stream when it is made (the binary's EPIPE rule).
+ */
+export class LazyStdio implements CliStream {
+  private stream: NodeJS.WriteStream | undefined;
+
+  constructor(
+    private readonly fd: 1 | 2,
+    private readonly onCreate?: (stream: NodeJS.WriteStream) => void,
+  ) {}
+
+  /** The stream, if anything was written. */
+  get created(): NodeJS.WriteStream | undefined {
+    return this.stream;
+  }
+
+  write(chunk: string): boolean {
+    return this.real().write(chunk);
+  }
+
+  get isTTY(): boolean {
+    // node:tty loads net and the stream modules: only asked for by a run that lasts.
+    const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+    return isatty(this.fd);
+  }
+
+  get columns(): number | undefined {
+    return this.isTTY ? this.real().columns : undefined;
+  }
+
+  private real(): NodeJS.WriteStream {
+    if (!this.stream) {
+      this.stream = this.fd === 1 ? process.stdout : process.stderr;
+      this.onCreate?.(this.stream);
+    }
+    return this.stream;
+  }
 }

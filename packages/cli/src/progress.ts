@@ -32,8 +32,10 @@ export class ProgressLine {
   ) {}
 
   start(): this {
-    if (!this.stderr.isTTY) return this;
+    // Whether stderr is a terminal is asked when the line is due, not before: a short run
+    // then never loads what the answer takes (node:tty, net and the stream modules).
     this.delay = setTimeout(() => {
+      if (!this.stderr.isTTY) return;
       this.draw();
       this.interval = setInterval(() => this.draw(), this.intervalMs);
       this.interval.unref();

@@ -54,6 +54,23 @@ describe('a warm d4 run', () => {
   }
 });
 
+describe('a short d4 run that writes nothing', () => {
+  test('makes neither process.stdout nor process.stderr: no stream, net or tty module is loaded', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'd4-probe-'));
+    try {
+      const log = join(dir, 'builtins.txt');
+      const probeFile = fileURLToPath(new URL('./fixtures/probe/builtins.cjs', import.meta.url));
+      const r = spawnSync(process.execPath, ['--require', probeFile, binPath, 'run', 'simple', 'squares.ts', '-i', '2', '--results', 'none'], { cwd: fixtures, encoding: 'utf8', env: { ...process.env, D4_PROBE_LOG: log } });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
+      const builtins = readFileSync(log, 'utf8').split('\n');
+      expect(builtins).toContain('vm');
+      expect(builtins.filter((name) => ['stream', 'net', 'tty'].includes(name))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("d4's code cache (scripts/code-cache.mjs)", () => {
   // A V8 flag of its own gives each test cache files no other run reads or writes (the
   // cache is keyed by Node's flags); the files it made are removed after it.
@@ -61,7 +78,7 @@ describe("d4's code cache (scripts/code-cache.mjs)", () => {
   const run = (flag: string, env: Record<string, string>) =>
     spawnSync(process.execPath, [flag, binPath, 'run', 'simple', 'squares.ts', '-i', '3'], { cwd: fixtures, encoding: 'utf8', env: { ...process.env, ...env } });
   const reports = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('d4 code cache: ')).map((line) => line.replace(/ to \/.*$/, ' to …'));
-  const cacheFolders = ['cli', 'core'].map((dist) => fileURLToPath(new URL(`../../${dist}/dist/.code-cache/`, import.meta.url)));
+  const cacheFolders = ['cli', 'core', 'runtime'].map((dist) => fileURLToPath(new URL(`../../${dist}/dist/.code-cache/`, import.meta.url)));
   const cacheFiles = () => new Set(cacheFolders.flatMap((folder) => safeList(folder).map((name) => join(folder, name))));
   function madeDuring(body: () => void): string[] {
     const before = cacheFiles();
@@ -85,12 +102,19 @@ describe("d4's code cache (scripts/code-cache.mjs)", () => {
         'd4 code cache: cli.body.cjs: compiled from source',
         'd4 code cache: core.body.cjs: cache written to …',
         'd4 code cache: core.body.cjs: compiled from source',
+        // The lookup of the .ts workflow's compiled copy.
+        'd4 code cache: runtime-compile.body.cjs: cache written to …',
+        'd4 code cache: runtime-compile.body.cjs: compiled from source',
       ]);
       const second = run(flag, { D4_CODE_CACHE: 'report' });
       expect({ status: second.status, stdout: second.stdout }).toEqual({ status: 0, stdout: first.stdout });
-      expect(reports(second.stderr).sort()).toEqual(['d4 code cache: cli.body.cjs: read from the cache', 'd4 code cache: core.body.cjs: read from the cache']);
+      expect(reports(second.stderr).sort()).toEqual([
+        'd4 code cache: cli.body.cjs: read from the cache',
+        'd4 code cache: core.body.cjs: read from the cache',
+        'd4 code cache: runtime-compile.body.cjs: read from the cache',
+      ]);
     });
-    expect(made).toHaveLength(2);
+    expect(made).toHaveLength(3);
   });
 
   test('D4_CODE_CACHE=off compiles from source and writes nothing', () => {
