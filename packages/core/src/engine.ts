@@ -272,10 +272,11 @@ export class LocalEngine {
       // mayChange(), written out: called here it was not inlined (the loop's inlining budget
       // goes to the receivers' calls) and cost pipeline_test on simple ~10% of its CPU time.
       // One typeof, kept: three of them made this loop's bytecode, which V8 inlines into the
-      // upstream PE's call, longer for every write.
+      // upstream PE's call, longer for every write. Numbers, the commonest writes, are let
+      // through first (pipeline_test, 1M items: -29 M and -31 M instructions of ~4 400 M).
       if (carry !== undefined) {
         const type = typeof value;
-        if (type === 'object' ? value !== null : type === 'function' || type === 'symbol') value = carry(value, rt.pe.id, route.port);
+        if (type !== 'number' && (type === 'object' ? value !== null : type === 'function' || type === 'symbol')) value = carry(value, rt.pe.id, route.port);
       }
       values[i] = undefined;
       this.deliverAway(rt, route, value);
