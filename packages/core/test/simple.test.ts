@@ -29,6 +29,23 @@ describe('simple mapping', () => {
     expect(result.stats.pes.Identity3).toMatchObject({ instances: 1, calls: 5, writes: 5 });
   });
 
+  it('estimates process() time from sampled calls without scaling short runs', async () => {
+    // A clock that moves 1 ms per reading: every timed process() call measures exactly 1 ms,
+    // so the estimate for each PE must equal its number of calls, sampled (1000) or not (3).
+    let clock = 0;
+    const realNow = performance.now;
+    performance.now = () => ++clock;
+    try {
+      for (const items of [3, 1000]) {
+        const pes = (await simpleMapping.run(pipeline(), { '*': items }, { collect: 'count' })).stats.pes;
+        expect(Object.keys(pes).sort()).toEqual(['CountingProducer0', 'Identity1', 'Identity2', 'Identity3', 'Identity4', 'Identity5']);
+        for (const [id, stats] of Object.entries(pes)) expect([id, stats.calls, stats.processMs]).toEqual([id, items, items]);
+      }
+    } finally {
+      performance.now = realNow;
+    }
+  });
+
   it('calls preprocess before and postprocess after, delivering what they write', async () => {
     const events: string[] = [];
     class Totals extends GenericPE {
