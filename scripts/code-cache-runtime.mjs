@@ -6,8 +6,8 @@
  * Why: Node 20 compiles every ES module from source at every start (the compile cache,
  * `module.enableCompileCache()`, came in Node 22.1). A warm `d4 run simple … -i 3` spent
  * ~85 M of its ~220 M instructions parsing and compiling d4's own ~330 KB of JavaScript;
- * from a code cache made after a run, V8 reads the functions' bytecode instead (~130 M in
- * all). ES modules cannot be given cached data without --experimental-vm-modules, so the
+ * from a code cache made after a run, V8 reads the functions' bytecode instead (the run
+ * took ~170 M in all, with the stdio change of the CLI). ES modules cannot be given cached data without --experimental-vm-modules, so the
  * body is a script: the ES entry files are small stubs that re-export what it returns.
  *
  * The cache sits beside the body in dist/.code-cache/, named by the body's content hash,
