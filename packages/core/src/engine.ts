@@ -80,10 +80,13 @@ interface Runtime {
 export const portKey = (peId: string, port: string): string => `${peId}\u0000${port}`;
 
 /**
- * process() time is sampled: every one of an instance's first TIMED_FIRST calls, then one in
- * TIMING_STRIDE, scaled by calls / timed calls. Two performance.now() calls cost more than a
- * pass-through PE: at one call in 16 (before session 10) they were ~8 % of pipeline_test on
- * simple; a fixed 1 in 16 also scaled a PE of 3 calls by 16.
+ * process() time is sampled: every one of an instance's first TIMED_FIRST calls, then about
+ * one in TIMING_STRIDE, scaled by calls / timed calls. Two performance.now() calls cost more
+ * than a pass-through PE: at one call in 16 (before session 10) they were ~8 % of
+ * pipeline_test on simple; a fixed 1 in 16 also scaled a PE of 3 calls by 16. The gap to the
+ * next timed call is random (TIMING_STRIDE / 2 to 3 / 2 TIMING_STRIDE): a fixed one timed the
+ * same call of every batch, and where that call pays for sending the batch (its write fills
+ * it), zmq_multi's stats showed a pass-through PE with more process() time than the run.
  */
 const TIMED_FIRST = 16;
 const TIMING_STRIDE = 256;
@@ -335,7 +338,7 @@ export class LocalEngine {
 /** Marks call `n` of `rt` as timed, picks the next one to time, and returns the start time. */
 function startTiming(rt: Runtime, n: number): number {
   rt.timedCalls++;
-  rt.nextTimed = n + (n < TIMED_FIRST ? 1 : TIMING_STRIDE);
+  rt.nextTimed = n + (n < TIMED_FIRST ? 1 : TIMING_STRIDE / 2 + Math.floor(Math.random() * TIMING_STRIDE));
   return performance.now();
 }
 

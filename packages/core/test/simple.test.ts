@@ -46,6 +46,37 @@ describe('simple mapping', () => {
     }
   });
 
+  it('samples process() time at random gaps, so a cost that comes back on a fixed rhythm is not taken for every call', async () => {
+    // Every 256th call costs 2 ms, the others 1 ms, on a clock only the PE moves: a fixed
+    // stride of 256 timed exactly those calls and reported ~2 ms a call; the truth is ~1.004.
+    let clock = 0;
+    const realNow = performance.now;
+    performance.now = () => clock;
+    class Rhythmic extends IterativePE {
+      private calls = 0;
+      constructor() {
+        super('Rhythmic');
+      }
+      _process(value: number): number {
+        this.calls += 1;
+        clock += this.calls % 256 === 16 ? 2 : 1;
+        return value;
+      }
+    }
+    try {
+      const graph = new WorkflowGraph();
+      graph.connect(new CountingProducer(), 'output', new Rhythmic(), 'input');
+      const items = 50_000;
+      const stats = (await simpleMapping.run(graph, { '*': items }, { collect: 'count' })).stats.pes.Rhythmic1!;
+      const truth = items + Math.floor((items - 16) / 256) + 1;
+      expect(stats.calls).toBe(items);
+      expect(stats.processMs).toBeGreaterThanOrEqual(items);
+      expect(stats.processMs).toBeLessThan(truth * 1.25);
+    } finally {
+      performance.now = realNow;
+    }
+  });
+
   it('calls preprocess before and postprocess after, delivering what they write', async () => {
     const events: string[] = [];
     class Totals extends GenericPE {
