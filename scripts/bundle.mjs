@@ -77,7 +77,9 @@ if (args[0] === '--outdir') {
   const entryPoints = inline ? rest.slice(2) : rest;
   if (!outdir || entryPoints.length === 0) usage();
   // Chunk names carry a content hash: without this, every rebuild leaves the old ones behind.
-  for (const name of safeList(outdir)) if (/^chunk-[A-Z0-9]+\.js(\.map)?$/.test(name)) rmSync(join(outdir, name));
+  // (Also the named chunks of dynamic imports, `rank-zero-<hash>.js`: esbuild's hashes are
+  // eight capitals or digits, which tsc's file names never end with.)
+  for (const name of safeList(outdir)) if (/^(chunk|[a-z][\w-]*)-[A-Z0-9]{8}\.js(\.map)?$/.test(name)) rmSync(join(outdir, name));
   if (codeCache) {
     const entries = entryPoints.map((e) => ({ in: e, out: join(outdir, relative('src', e).replace(/\.ts$/, '.js')) }));
     await buildWithCodeCache(build, { ...common, ...externals(inline) }, entries, codeCache);
