@@ -125,9 +125,8 @@ function loaderSource(bodyName, hash, esModules) {
 ${RUNTIME}
 ${imports}
 const esModules = new Map([${table}]);
-const nodeRequire = nodeRequireForCache;
 const importModule = (specifier, options) => (options === undefined ? import(specifier) : import(specifier, options));
-export const body = runBody(new URL('./${bodyName}.body.cjs', import.meta.url), '${hash}', (id) => esModules.get(id) ?? nodeRequire(id), importModule);
+export const body = runBody(new URL('./${bodyName}.body.cjs', import.meta.url), '${hash}', (id) => esModules.get(id) ?? nodeRequireForCache(id), importModule);
 `;
 }
 

@@ -59,6 +59,7 @@ export function cliContext(options: RunCliOptions = {}): CliContext {
  */
 export class LazyStdio implements CliStream {
   private stream: NodeJS.WriteStream | undefined;
+  private tty: boolean | undefined;
 
   constructor(
     private readonly fd: 1 | 2,
@@ -75,9 +76,13 @@ export class LazyStdio implements CliStream {
   }
 
   get isTTY(): boolean {
-    // node:tty loads net and the stream modules: only asked for by a run that lasts.
-    const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
-    return isatty(this.fd);
+    // node:tty loads net and the stream modules: only asked for by a run that lasts, once
+    // (the progress line asks at every redraw).
+    if (this.tty === undefined) {
+      const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+      this.tty = isatty(this.fd);
+    }
+    return this.tty;
   }
 
   get columns(): number | undefined {

@@ -31,9 +31,8 @@ export class CloseWaves {
   readonly finished: Promise<void>;
   private finish!: () => void;
   private readonly watching = new Set<number>();
+  /** PEs whose close wave is out or done. */
   private readonly closeStarted = new Set<number>();
-  /** PEs whose close wave is out. */
-  private readonly closing = new Set<number>();
   private stopStarted = false;
 
   constructor(
@@ -62,7 +61,7 @@ export class CloseWaves {
 
   /** A PE's in-flight counter reached zero. */
   async zero(pe: number): Promise<void> {
-    if (this.watching.has(pe) && !this.closing.has(pe) && !this.done[pe]) await this.startClose(pe);
+    if (this.watching.has(pe) && !this.done[pe]) await this.startClose(pe);
   }
 
   /** A worker ran a PE's postprocess; it may be read before the close broadcast's own reply. */
@@ -80,7 +79,7 @@ export class CloseWaves {
     if (!this.plan.pes[pe].preds.every((p) => this.done[p])) return;
     this.watching.add(pe);
     const inFlight = await this.link.watch(pe);
-    if (inFlight === 0 && !this.closing.has(pe)) await this.startClose(pe);
+    if (inFlight === 0) await this.startClose(pe);
   }
 
   private async startClose(pe: number): Promise<void> {
@@ -89,7 +88,6 @@ export class CloseWaves {
     this.closeStarted.add(pe);
     if (this.plan.pes[pe].mode === 'pinned') await this.link.localsJoined();
     const wave = this.members.wave(closeWave(pe), await this.link.broadcast('close', String(pe)));
-    this.closing.add(pe);
     // Not awaited: the answers come through the transport's reports, which this must not block.
     wave.then(() => this.finishPE(pe)).catch((error: unknown) => this.link.fail(error));
   }
@@ -97,7 +95,6 @@ export class CloseWaves {
   private async finishPE(pe: number): Promise<void> {
     if (this.done[pe]) return;
     this.done[pe] = true;
-    this.closing.delete(pe);
     for (const next of this.plan.pes[pe].succs) await this.checkReady(next);
     if (this.allDone) await this.stop();
   }
